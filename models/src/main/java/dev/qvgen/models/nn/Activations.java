@@ -1,0 +1,26 @@
+package dev.qvgen.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+
+/** Activations written with engine-neutral ops so their exact formula is visible. */
+public final class Activations {
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    private Activations() {}
+
+    /** GELU, tanh approximation (torch's approximate="tanh", diffusers' "gelu-approximate"). */
+    public static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
+        return x.mul(0.5f).mul(inner.tanh().add(1f));
+    }
+
+    /** Exact GELU: x * Phi(x). */
+    public static NDArray gelu(NDArray x) {
+        return x.mul(0.5f).mul(x.div((float) Math.sqrt(2.0)).erf().add(1f));
+    }
+
+    public static NDArray silu(NDArray x) {
+        return x.mul(Activation.sigmoid(x));
+    }
+}

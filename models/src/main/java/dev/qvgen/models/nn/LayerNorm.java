@@ -1,0 +1,28 @@
+package dev.qvgen.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+/** LayerNorm over the last axis, computed in float32 (diffusers' FP32LayerNorm). */
+public final class LayerNorm extends Module {
+    private final int dim;
+    private final float eps;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    public LayerNorm(int dim, float eps, boolean affine) {
+        this.dim = dim;
+        this.eps = eps;
+        this.weight = affine ? param("weight", new Shape(dim)) : null;
+        this.bias = affine ? param("bias", new Shape(dim)) : null;
+    }
+
+    public NDArray forward(NDArray x) {
+        NDArray gamma = weight == null ? x.getManager().ones(new Shape(dim), x.getDataType(), x.getDevice())
+                : weight.getArray();
+        NDArray beta = bias == null ? x.getManager().zeros(new Shape(dim), x.getDataType(), x.getDevice())
+                : bias.getArray();
+        return x.getNDArrayInternal().layerNorm(x, new Shape(dim), gamma, beta, eps).singletonOrThrow();
+    }
+}

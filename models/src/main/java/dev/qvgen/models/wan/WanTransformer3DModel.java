@@ -1,0 +1,139 @@
+package dev.qvgen.models.wan;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.io.WeightSources;
+import dev.qvgen.models.nn.LayerNorm;
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.ModuleList;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * diffusers' {@code WanTransformer3DModel} (Wan2.1 text-to-video) in DJL, parameter names as
+ * published. Input latents are (B, C, F, H, W); the patch embedding (a Conv3d whose stride equals
+ * its kernel) is computed as patchify + matmul, which is the same arithmetic.
+ */
+public final class WanTransformer3DModel extends Module {
+    private final WanConfig config;
+    private final WanRotaryPosEmbed rope;
+    private final Parameter patchWeight;
+    private final Parameter patchBias;
+    private final WanConditionEmbedder conditionEmbedder;
+    private final ModuleList<WanTransformerBlock> blocks;
+    private final LayerNorm normOut;
+    private final Linear projOut;
+    private final Parameter scaleShiftTable;
+    private BiConsumer<Integer, NDArray> blockObserver;
+
+    public WanTransformer3DModel(WanConfig c) {
+        this.config = c;
+        int dim = c.innerDim();
+        int[] p = c.patchSize();
+        rope = new WanRotaryPosEmbed(c.attentionHeadDim(), p, c.ropeMaxSeqLen(), 10000.0);
+        PatchEmbedding pe = child("patch_embedding", new PatchEmbedding(c.inChannels(), dim, p));
+        patchWeight = pe.weight;
+        patchBias = pe.bias;
+        conditionEmbedder = child("condition_embedder", new WanConditionEmbedder(c));
+        blocks = child("blocks", new ModuleList<>());
+        for (int i = 0; i < c.numLayers(); i++) {
+            blocks.add(new WanTransformerBlock(c));
+        }
+        normOut = new LayerNorm(dim, (float) c.eps(), false);
+        projOut = child("proj_out", new Linear(dim, c.outChannels() * p[0] * p[1] * p[2], true));
+        scaleShiftTable = param("scale_shift_table", new Shape(1, 2, dim));
+    }
+
+    /** Builds the model from a diffusers {@code transformer/} directory. */
+    public static WanTransformer3DModel fromPretrained(Path dir, NDManager manager) {
+        WanConfig c = WanConfig.read(dir.resolve("config.json"));
+        WanTransformer3DModel m = new WanTransformer3DModel(c);
+        try (WeightSource src = WeightSources.open(dir, "diffusion_pytorch_model")) {
+            // Older exports carry a q-norm for the (absent) image branch; diffusers ignores it too.
+            WeightLoader.load(m, src, manager, Set.of());
+        }
+        return m;
+    }
+
+    public WanConfig config() {
+        return config;
+    }
+
+    public List<WanTransformerBlock> blocks() {
+        return blocks.items();
+    }
+
+    /** Sees each block's output (index, tokens), e.g. to compare block 0 with a golden tensor. */
+    public void setBlockObserver(BiConsumer<Integer, NDArray> observer) {
+        this.blockObserver = observer;
+    }
+
+    /**
+     * @param latents (B, C, F, H, W)
+     * @param timestep (B) float timesteps in [0, 1000]
+     * @param text encoder hidden states (B, S, textDim)
+     * @return the flow prediction (B, outChannels, F, H, W)
+     */
+    public NDArray forward(NDArray latents, NDArray timestep, NDArray text) {
+        Shape s = latents.getShape();
+        int[] p = config.patchSize();
+        long b = s.get(0);
+        long c = s.get(1);
+        int f = (int) s.get(2);
+        int h = (int) s.get(3);
+        int w = (int) s.get(4);
+        long pf = f / p[0];
+        long ph = h / p[1];
+        long pw = w / p[2];
+        NDList ropeTables = rope.forward(latents.getManager(), f, h, w);
+        NDArray cos = ropeTables.get(0).toDevice(latents.getDevice(), false);
+        NDArray sin = ropeTables.get(1).toDevice(latents.getDevice(), false);
+
+        NDArray patches = latents.reshape(b, c, pf, p[0], ph, p[1], pw, p[2])
+                .transpose(0, 2, 4, 6, 1, 3, 5, 7)
+                .reshape(b, pf * ph * pw, c * p[0] * p[1] * p[2]);
+        NDArray weight = patchWeight.getArray().reshape(config.innerDim(), -1);
+        NDArray x = patches.getNDArrayInternal().linear(patches, weight, patchBias.getArray()).singletonOrThrow();
+
+        NDList cond = conditionEmbedder.forward(timestep, text);
+        NDArray temb = cond.get(0);
+        NDArray timestepProj = cond.get(1).reshape(b, 6, -1);
+        NDArray context = cond.get(2);
+
+        for (int i = 0; i < blocks.size(); i++) {
+            x = blocks.get(i).forward(x, context, timestepProj, cos, sin);
+            if (blockObserver != null) {
+                blockObserver.accept(i, x);
+            }
+        }
+
+        NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
+        x = normOut.forward(x).mul(shiftScale.get(1).add(1f)).add(shiftScale.get(0));
+        x = projOut.forward(x);
+        long oc = config.outChannels();
+        return x.reshape(b, pf, ph, pw, p[0], p[1], p[2], oc)
+                .transpose(0, 7, 1, 4, 2, 5, 3, 6)
+                .reshape(b, oc, pf * p[0], ph * p[1], pw * p[2]);
+    }
+
+    /** The Conv3d patch embedding's parameters under their published names. */
+    private static final class PatchEmbedding extends Module {
+        private final Parameter weight;
+        private final Parameter bias;
+
+        PatchEmbedding(int in, int dim, int[] p) {
+            weight = param("weight", new Shape(dim, in, p[0], p[1], p[2]));
+            bias = param("bias", new Shape(dim));
+        }
+    }
+}

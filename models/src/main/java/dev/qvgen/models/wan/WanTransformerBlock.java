@@ -1,0 +1,57 @@
+package dev.qvgen.models.wan;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+import dev.qvgen.models.nn.FeedForward;
+import dev.qvgen.models.nn.LayerNorm;
+import dev.qvgen.models.nn.Module;
+
+/** One Wan block: modulated self-attention with RoPE, cross-attention to text, modulated FFN. */
+public final class WanTransformerBlock extends Module {
+    private final LayerNorm norm1;
+    private final WanAttention attn1;
+    private final WanAttention attn2;
+    private final LayerNorm norm2;
+    private final FeedForward ffn;
+    private final LayerNorm norm3;
+    private final Parameter scaleShiftTable;
+
+    public WanTransformerBlock(WanConfig c) {
+        int dim = c.innerDim();
+        float eps = (float) c.eps();
+        norm1 = new LayerNorm(dim, eps, false);
+        attn1 = child("attn1", new WanAttention(dim, c.numAttentionHeads(), eps));
+        attn2 = child("attn2", new WanAttention(dim, c.numAttentionHeads(), eps));
+        norm2 = c.crossAttnNorm() ? child("norm2", new LayerNorm(dim, eps, true)) : null;
+        ffn = child("ffn", new FeedForward(dim, c.ffnDim()));
+        norm3 = new LayerNorm(dim, eps, false);
+        scaleShiftTable = param("scale_shift_table", new Shape(1, 6, dim));
+    }
+
+    /**
+     * @param x video tokens (B, L, dim)
+     * @param context embedded text (B, S, dim)
+     * @param timestepProj (B, 6, dim)
+     */
+    public NDArray forward(NDArray x, NDArray context, NDArray timestepProj, NDArray ropeCos, NDArray ropeSin) {
+        NDList mod = scaleShiftTable.getArray().add(timestepProj).split(6, 1);
+        NDArray shiftMsa = mod.get(0);
+        NDArray scaleMsa = mod.get(1);
+        NDArray gateMsa = mod.get(2);
+        NDArray cShift = mod.get(3);
+        NDArray cScale = mod.get(4);
+        NDArray cGate = mod.get(5);
+
+        NDArray h = norm1.forward(x).mul(scaleMsa.add(1f)).add(shiftMsa);
+        x = x.add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa));
+
+        h = norm2 == null ? x : norm2.forward(x);
+        x = x.add(attn2.forward(h, context, null, null));
+
+        h = norm3.forward(x).mul(cScale.add(1f)).add(cShift);
+        return x.add(ffn.forward(h).mul(cGate));
+    }
+}
