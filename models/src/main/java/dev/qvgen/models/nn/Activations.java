@@ -11,7 +11,7 @@ public final class Activations {
 
     /** GELU, tanh approximation (torch's approximate="tanh", diffusers' "gelu-approximate"). */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
+        NDArray inner = x.add(x.mul(x).mul(x).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
         return x.mul(0.5f).mul(inner.tanh().add(1f));
     }
 
