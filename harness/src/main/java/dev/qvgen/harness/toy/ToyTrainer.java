@@ -37,7 +37,7 @@ public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
             int checkpointEvery) {
         public static Settings defaults() {
-            return new Settings(3000, 12, 1e-3f, 100, 0, 0.1f, 250);
+            return new Settings(2500, 12, 1e-3f, 100, 0, 0.1f, 250);
         }
     }
 

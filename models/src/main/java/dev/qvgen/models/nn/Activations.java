@@ -3,7 +3,7 @@ package dev.qvgen.models.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
-/** Activations written with engine-neutral ops so their exact formula is visible. */
+/** Activations written with engine-neutral ops so their exact formula is visible (constants via {@link Scalars}). */
 public final class Activations {
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
@@ -11,13 +11,13 @@ public final class Activations {
 
     /** GELU, tanh approximation (torch's approximate="tanh", diffusers' "gelu-approximate"). */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.mul(x).mul(x).mul(0.044715f)).mul((float) SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(x.mul(x).mul(x), 0.044715f)), (float) SQRT_2_OVER_PI);
+        return Scalars.mul(x, 0.5f).mul(inner.tanh().add(1f));
     }
 
     /** Exact GELU: x * Phi(x). */
     public static NDArray gelu(NDArray x) {
-        return x.mul(0.5f).mul(x.div((float) Math.sqrt(2.0)).erf().add(1f));
+        return Scalars.mul(x, 0.5f).mul(Scalars.div(x, (float) Math.sqrt(2.0)).erf().add(1f));
     }
 
     public static NDArray silu(NDArray x) {

@@ -8,7 +8,7 @@ public final class Attention {
 
     public static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v) {
         long d = q.getShape().get(q.getShape().dimension() - 1);
-        NDArray scores = q.matMul(k.swapAxes(-1, -2)).mul((float) (1.0 / Math.sqrt(d)));
+        NDArray scores = Scalars.mul(q.matMul(k.swapAxes(-1, -2)), (float) (1.0 / Math.sqrt(d)));
         return scores.softmax(-1).matMul(v);
     }
 }

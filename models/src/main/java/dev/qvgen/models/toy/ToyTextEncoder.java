@@ -12,8 +12,9 @@ import dev.qvgen.models.nn.Module;
 
 /**
  * The toy world's text encoder: token + position embeddings and one residual MLP. Padding
- * positions (id 0) come out as zeros, as Wan's pipeline zeroes text states past the prompt, so
- * an empty prompt (the unconditional branch of guidance) is all zeros.
+ * (id 0) is encoded like any token, so the empty prompt of guidance's unconditional branch is a
+ * learned embedding; exact-zero text states made the cross-attention gradients overflow in
+ * training (measured: infinite gradient norm at step 6).
  */
 public final class ToyTextEncoder extends Module {
     private final ToyTextEncoderConfig config;
@@ -40,8 +41,6 @@ public final class ToyTextEncoder extends Module {
     public NDArray forward(NDArray ids) {
         NDArray oneHot = ids.oneHot(config.vocabSize()).toType(DataType.FLOAT32, false);
         NDArray h = oneHot.matMul(tokenEmbedding.getArray()).add(positionEmbedding.getArray());
-        h = h.add(fc2.forward(Activations.geluTanh(fc1.forward(norm.forward(h)))));
-        NDArray mask = ids.gt(0).toType(DataType.FLOAT32, false).expandDims(2);
-        return h.mul(mask);
+        return h.add(fc2.forward(Activations.geluTanh(fc1.forward(norm.forward(h)))));
     }
 }

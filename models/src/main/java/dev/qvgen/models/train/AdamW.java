@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * AdamW (decoupled weight decay, bias-corrected moments) over a list of parameters, with
- * global gradient-norm clipping. Moments live beside the parameters, on their device.
+ * global gradient-norm clipping; a step whose gradient is not finite is skipped. Moments live beside the parameters, on their device.
  */
 public final class AdamW {
     private final List<Parameter> params;
@@ -19,6 +19,7 @@ public final class AdamW {
     private final float eps;
     private final float weightDecay;
     private int step;
+    private int skipped;
 
     public AdamW(List<Parameter> params, float beta1, float beta2, float eps, float weightDecay) {
         this.params = params;
@@ -37,11 +38,7 @@ public final class AdamW {
         double sq = 0;
         for (Parameter p : params) {
             NDArray g = p.getArray().getGradient();
-            float gs = g.square().sum().getFloat();
-            if (Float.isNaN(gs) && Boolean.getBoolean("qvgen.debugNaN")) {
-                System.err.println("NaN gradient in " + p.getName() + " " + p.getArray().getShape());
-            }
-            sq += gs;
+            sq += g.square().sum().getFloat();
             g.close();
         }
         return Math.sqrt(sq);
@@ -53,6 +50,12 @@ public final class AdamW {
      */
     public double step(float lr, double maxNorm) {
         double norm = gradientNorm();
+        if (!Double.isFinite(norm)) {
+            // As AMP's gradient scaler does: a non-finite gradient skips the update instead of
+            // poisoning the weights; the caller logs the norm, so skipped steps stay visible.
+            skipped++;
+            return norm;
+        }
         float clip = maxNorm > 0 && norm > maxNorm ? (float) (maxNorm / (norm + 1e-6)) : 1f;
         step++;
         float bc1 = 1f - (float) Math.pow(beta1, step);
@@ -75,6 +78,11 @@ public final class AdamW {
             g.close();
         }
         return norm;
+    }
+
+    /** Updates skipped because the gradient was not finite. */
+    public int skippedSteps() {
+        return skipped;
     }
 
     public int stepCount() {
