@@ -1,0 +1,143 @@
+package dev.qvgen.harness.toy;
+
+import ai.djl.ndarray.NDManager;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.Progress;
+import dev.qvgen.metrics.VideoScore;
+import dev.qvgen.metrics.VideoScorer;
+import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.models.toy.ToyPipeline;
+import dev.qvgen.models.toy.ToyVideoModel;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.reports.ResultRow;
+import dev.qvgen.suites.toy.ToyPrompt;
+import dev.qvgen.suites.toy.ToyVocabulary;
+import dev.qvgen.suites.toy.ToyWorld;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The toy-world study: for each arm (full precision, RTN at each bit width) generate every
+ * prompt x seed, write each video as H.264 MP4, then score the decoded files. Videos already on
+ * disk are kept, so an interrupted run resumes where it stopped.
+ */
+public final class ToyStudy {
+    public static final List<String> METRICS = List.of("toy_color", "toy_shape", "toy_motion", "toy_persistence",
+            "temporal_flickering", "dynamic_degree");
+
+    public record Settings(List<StudyArm> arms, int seeds, ToyPipeline.Settings sampling, int batch) {}
+
+    private final ToyWorld world;
+    private final Path modelDir;
+    private final Settings s;
+    private final PrintStream log;
+    private final ToyVocabulary vocab = new ToyVocabulary();
+
+    public ToyStudy(ToyWorld world, Path modelDir, Settings settings, PrintStream log) {
+        this.world = world;
+        this.modelDir = modelDir;
+        this.s = settings;
+        this.log = log;
+    }
+
+    /** Video file of one prompt and seed index, VBench's naming: {@code <prompt>-<index>.mp4}. */
+    public static Path videoPath(Path runDir, StudyArm arm, ToyPrompt p, int seedIndex) {
+        return runDir.resolve("videos").resolve(arm.key()).resolve(p.caption() + "-" + seedIndex + ".mp4");
+    }
+
+    /** Seed of the i-th sample of a prompt; distinct across prompts so no two videos share noise. */
+    public static long seed(ToyPrompt p, int seedIndex) {
+        return 1000L * p.index() + seedIndex;
+    }
+
+    public List<ResultRow> run(Path runDir, List<ToyPrompt> prompts) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
+            ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
+            for (StudyArm arm : s.arms()) {
+                generateArm(runDir, arm, model, pipe, manager, prompts);
+            }
+        }
+        return score(runDir, prompts);
+    }
+
+    private void generateArm(Path runDir, StudyArm arm, ToyVideoModel model, ToyPipeline pipe, NDManager manager,
+            List<ToyPrompt> prompts) throws IOException {
+        List<ToyPrompt> todoPrompts = new ArrayList<>();
+        List<Integer> todoSeeds = new ArrayList<>();
+        for (ToyPrompt p : prompts) {
+            for (int k = 0; k < s.seeds(); k++) {
+                if (!Files.exists(videoPath(runDir, arm, p, k))) {
+                    todoPrompts.add(p);
+                    todoSeeds.add(k);
+                }
+            }
+        }
+        int total = prompts.size() * s.seeds();
+        Progress progress = new Progress("generate " + arm.key(), total, log);
+        progress.skip(total - todoPrompts.size());
+        if (todoPrompts.isEmpty()) {
+            log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), total);
+            return;
+        }
+        Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
+        applyArm(arm, model);
+        try {
+            for (int from = 0; from < todoPrompts.size(); from += s.batch()) {
+                int to = Math.min(from + s.batch(), todoPrompts.size());
+                List<long[]> ids = new ArrayList<>();
+                List<Long> seeds = new ArrayList<>();
+                for (int i = from; i < to; i++) {
+                    int[] tok = vocab.encode(todoPrompts.get(i).caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
+                    long[] l = new long[tok.length];
+                    for (int k = 0; k < tok.length; k++) {
+                        l[k] = tok[k];
+                    }
+                    ids.add(l);
+                    seeds.add(seed(todoPrompts.get(i), todoSeeds.get(i)));
+                }
+                float[][][][][] videos = pipe.generate(manager, ids, seeds, s.sampling());
+                for (int i = from; i < to; i++) {
+                    Mp4Writer.write(videoPath(runDir, arm, todoPrompts.get(i), todoSeeds.get(i)), videos[i - from],
+                            world.fps());
+                    progress.step(todoPrompts.get(i).caption());
+                }
+            }
+        } finally {
+            Rtn.restore(model.transformer());
+        }
+    }
+
+    private static void applyArm(StudyArm arm, ToyVideoModel model) {
+        switch (arm.method()) {
+            case StudyArm.FP -> { }
+            case "rtn" -> new Rtn().apply(model.transformer(), arm.spec(), LayerSelection.insideBlocks());
+            default -> throw new BadInputException("unknown method '" + arm.method() + "' (known: fp, rtn)");
+        }
+    }
+
+    private List<ResultRow> score(Path runDir, List<ToyPrompt> prompts) {
+        VideoScorer scorer = VideoScorer.standard();
+        List<ResultRow> rows = new ArrayList<>();
+        Progress progress = new Progress("score", s.arms().size() * prompts.size() * s.seeds(), log);
+        for (StudyArm arm : s.arms()) {
+            for (ToyPrompt p : prompts) {
+                for (int k = 0; k < s.seeds(); k++) {
+                    Path video = videoPath(runDir, arm, p, k);
+                    VideoScore vs = scorer.score(video, p.caption(), METRICS);
+                    rows.add(new ResultRow(arm.method(), arm.bitsLabel(), p.index(), p.caption(), seed(p, k),
+                            runDir.relativize(video).toString(), vs.scores(), vs.error()));
+                    progress.step(null);
+                }
+            }
+        }
+        return rows;
+    }
+}

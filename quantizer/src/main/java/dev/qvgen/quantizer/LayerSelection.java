@@ -1,0 +1,31 @@
+package dev.qvgen.quantizer;
+
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/** Picks the linear layers of a block tree to quantize, by their dotted paths. */
+public final class LayerSelection {
+    private LayerSelection() {}
+
+    /**
+     * The paper's (and ViDiT-Q's) choice: every linear layer inside the transformer blocks; patch,
+     * text and time embeddings and the final projection stay full precision.
+     */
+    public static Predicate<String> insideBlocks() {
+        return path -> path.startsWith("blocks.") || path.startsWith("transformer_blocks.");
+    }
+
+    public static Map<String, Linear> linears(Module root, Predicate<String> select) {
+        Map<String, Linear> out = new LinkedHashMap<>();
+        root.namedModules().forEach((path, m) -> {
+            if (m instanceof Linear l && select.test(path)) {
+                out.put(path, l);
+            }
+        });
+        return out;
+    }
+}

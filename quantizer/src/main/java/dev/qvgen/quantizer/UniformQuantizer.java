@@ -1,0 +1,41 @@
+package dev.qvgen.quantizer;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Round-to-nearest uniform fake quantization (quantize then dequantize, in float32). Rounding is
+ * torch's round (half to even).
+ */
+public final class UniformQuantizer {
+    private static final float MIN_SCALE = 1e-8f;
+
+    private UniformQuantizer() {}
+
+    /**
+     * Symmetric per-output-channel weight quantization: {@code s = max|w_row| / (2^(b-1) - 1)},
+     * {@code q = clamp(round(w / s), -2^(b-1), 2^(b-1) - 1)}.
+     *
+     * @param w (out, in)
+     */
+    public static NDArray weightPerChannel(NDArray w, int bits) {
+        float qmax = (1 << (bits - 1)) - 1;
+        float qmin = -(1 << (bits - 1));
+        NDArray scale = w.abs().max(new int[] {1}, true).div(qmax).maximum(MIN_SCALE);
+        return w.div(scale).round().clip(qmin, qmax).mul(scale);
+    }
+
+    /**
+     * Asymmetric dynamic per-token activation quantization over the last axis:
+     * {@code s = (max - min) / (2^b - 1)}, {@code z = round(-min / s)},
+     * {@code q = clamp(round(x / s) + z, 0, 2^b - 1)}, result {@code (q - z) s}.
+     */
+    public static NDArray activationPerToken(NDArray x, int bits) {
+        float levels = (1 << bits) - 1;
+        int[] last = {-1};
+        NDArray min = x.min(last, true);
+        NDArray max = x.max(last, true);
+        NDArray scale = max.sub(min).div(levels).maximum(MIN_SCALE);
+        NDArray zero = min.neg().div(scale).round();
+        return x.div(scale).round().add(zero).clip(0f, levels).sub(zero).mul(scale);
+    }
+}
