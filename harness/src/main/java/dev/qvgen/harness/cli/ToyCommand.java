@@ -2,6 +2,8 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.toy.ToyTrainer;
+import dev.qvgen.models.toy.ToyPipeline;
+import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.suites.toy.ToyWorld;
 
 import picocli.CommandLine.Command;
@@ -12,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /** The toy world: train its full-precision text-to-video model. */
 @Command(name = "toy", mixinStandardHelpOptions = true, description = "The toy video world.",
-        subcommands = {ToyCommand.Train.class})
+        subcommands = {ToyCommand.Train.class, ToyCommand.Generate.class})
 public final class ToyCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -51,6 +53,57 @@ public final class ToyCommand implements Runnable {
                     d.captionDropout(), d.checkpointEvery());
             new ToyTrainer(ToyWorld.defaults(), s, System.out).train(work, out);
             System.out.println("wrote " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Generate one toy video from a caption (MP4, and optionally a PNG filmstrip).")
+    public static final class Generate implements Callable<Integer> {
+        @Option(names = "--model", description = "Toy model directory (default: ${DEFAULT-VALUE}).")
+        Path model = Defaults.TOY_MODEL;
+
+        @Option(names = "--prompt", required = true, description = "Caption, e.g. \"a red circle moves left slowly\".")
+        String prompt;
+
+        @Option(names = "--seed", description = "Noise seed (default: ${DEFAULT-VALUE}).")
+        long seed = 0;
+
+        @Option(names = "--steps", description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+        int steps = ToyPipeline.Settings.defaults().steps();
+
+        @Option(names = "--guidance", description = "Guidance scale (default: ${DEFAULT-VALUE}).")
+        float guidance = ToyPipeline.Settings.defaults().guidanceScale();
+
+        @Option(names = "--out", required = true, description = "Output .mp4 file.")
+        Path out;
+
+        @Option(names = "--png", description = "Also write the frames side by side as a PNG.")
+        Path png;
+
+        @Override
+        public Integer call() throws Exception {
+            Djl.configure(Runtime.getRuntime().availableProcessors());
+            ToyWorld world = ToyWorld.defaults();
+            int[] tok;
+            try {
+                dev.qvgen.suites.toy.ToyScene.parse(prompt);
+                tok = new dev.qvgen.suites.toy.ToyVocabulary().encode(prompt, dev.qvgen.suites.toy.ToyVocabulary.DEFAULT_MAX_LENGTH);
+            } catch (IllegalArgumentException e) {
+                throw new dev.qvgen.harness.BadInputException("--prompt: " + e.getMessage());
+            }
+            long[] ids = java.util.Arrays.stream(tok).asLongStream().toArray();
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                ToyVideoModel tm = ToyVideoModel.load(model, m);
+                ToyPipeline pipe = new ToyPipeline(tm, world.frames(), world.height(), world.width());
+                float[][][][] video = pipe.generate(m, java.util.List.of(ids), java.util.List.of(seed),
+                        new ToyPipeline.Settings(steps, guidance, ToyPipeline.Settings.defaults().shift()))[0];
+                dev.qvgen.metrics.video.Mp4Writer.write(out, video, world.fps());
+                if (png != null) {
+                    dev.qvgen.harness.toy.Filmstrip.write(png, video, 4);
+                }
+            }
+            System.out.println("wrote " + out + (png == null ? "" : " and " + png));
             return 0;
         }
     }

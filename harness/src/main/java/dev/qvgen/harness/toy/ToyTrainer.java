@@ -29,15 +29,16 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Trains the toy text-to-video model from scratch with the rectified-flow objective Wan uses:
- * {@code x_t = (1 - s) x0 + s e}, target {@code e - x0}, timestep {@code 1000 s}. Each step's
- * batch comes from its own seed, so a resumed run sees the same data as an uninterrupted one.
+ * Trains the toy text-to-video model from scratch on Wan's rectified-flow path
+ * {@code x_t = (1 - s) x0 + s e} at timestep {@code 1000 s}, with the network predicting the clean
+ * sample {@code x0} (the flow {@code e - x0 = (x_t - x0) / s} follows from it). Each step's batch
+ * comes from its own seed, so a resumed run sees the same data as an uninterrupted one.
  */
 public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
             int checkpointEvery) {
         public static Settings defaults() {
-            return new Settings(2500, 12, 1e-3f, 100, 0, 0.1f, 250);
+            return new Settings(3500, 12, 1e-3f, 100, 0, 0.1f, 250);
         }
     }
 
@@ -94,7 +95,8 @@ public final class ToyTrainer {
                         NDArray sigma = b.sigma.reshape(-1, 1, 1, 1, 1);
                         NDArray xt = b.x0.mul(sigma.neg().add(1f)).add(b.noise.mul(sigma));
                         NDArray pred = model.transformer().forward(xt, b.sigma.mul(1000f), text);
-                        NDArray lossArr = pred.sub(b.noise.sub(b.x0)).square().mean();
+                        // The toy transformer predicts the clean sample (see ToyPipeline for why).
+                        NDArray lossArr = pred.sub(b.x0).square().mean();
                         gc.zeroGradients();
                         gc.backward(lossArr);
                         loss = lossArr.getFloat();

@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 
 /**
  * Text-to-video sampling for the toy model, as Wan's pipeline does it: classifier-free guidance
- * against the empty prompt and the flow-matching Euler sampler. The initial noise of each video is
+ * against the empty prompt and the flow-matching Euler sampler (guidance is applied to the
+ * predicted sample, which is the same as applying it to the flow at a fixed x_t). The initial noise of each video is
  * drawn from its own seed in Java, so a video does not depend on what else is in its batch.
  */
 public final class ToyPipeline {
@@ -83,7 +84,7 @@ public final class ToyPipeline {
                 NDArray v = model.transformer().forward(in, t, text);
                 NDList parts = v.split(2, 0);
                 NDArray guided = parts.get(1).add(parts.get(0).sub(parts.get(1)).mul(s.guidanceScale()));
-                NDArray next = sched.step(guided, i, x);
+                NDArray next = sched.step(flowFromSample(x, guided, timesteps[i] / 1000f), i, x);
                 NDScope.unregister(next);
                 x.close();
                 x = next;
@@ -93,6 +94,15 @@ public final class ToyPipeline {
         x.close();
         text.close();
         return toFrames(out, b);
+    }
+
+    /**
+     * The toy transformer predicts the clean sample x0 rather than the flow: its width (64) is
+     * below a patch's 96 pixel values, so it cannot carry per-pixel noise through, but the noise
+     * is in x_t already. On the path x_t = (1 - s) x0 + s e the flow is (x_t - x0) / s.
+     */
+    static NDArray flowFromSample(NDArray xt, NDArray x0, float sigma) {
+        return xt.sub(x0).div(sigma);
     }
 
     private float[][][][][] toFrames(float[] v, int b) {
