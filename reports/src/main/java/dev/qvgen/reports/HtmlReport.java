@@ -1,108 +1,109 @@
 package dev.qvgen.reports;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.Optional;
 
-/** {@code report.html}: tables, inline SVG plots and a grid of playable videos (prompt × method). */
+/**
+ * {@code report.html}: the tables of {@link MarkdownReport}, the plots inline and a grid of the
+ * playable videos. One file that needs nothing else: no script, no fonts or styles from a CDN.
+ * The markup is also well-formed XML (closed elements, quoted attribute values), so it can be
+ * checked with an XML parser.
+ */
 public final class HtmlReport {
+    private static final String STYLE = String.join("\n",
+            "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;line-height:1.4}",
+            "table{border-collapse:collapse;margin:.5em 0 1.5em}",
+            "th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}",
+            "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}",
+            "th[title]{text-decoration:underline dotted;cursor:help}",
+            "figure.plot{margin:1em 0}",
+            "figure.plot svg{max-width:100%;height:auto}",
+            VideoGrid.STYLE);
+
     private HtmlReport() {}
 
-    public static String render(ReportInput in, Map<String, String> svgByFile) {
-        List<String> metrics = List.copyOf(in.metrics().keySet());
-        List<Summary> summary = in.summary();
+    public static void write(Path file, ReportInput in, List<Plot> plots) throws IOException {
+        AtomicFiles.writeString(file, render(in, plots));
+    }
+
+    public static String render(ReportInput in, List<Plot> plots) {
         StringBuilder sb = new StringBuilder();
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
-                .append(Html.escape(in.title())).append("</title>\n<style>\n")
-                .append("body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:1em 0}")
-                .append("td,th{border:1px solid #ccc;padding:3px 7px;font-size:13px;text-align:right}")
-                .append("th.l,td.l{text-align:left}video{width:96px;height:96px;image-rendering:pixelated;")
-                .append("background:#000}.cell{display:inline-block;text-align:center;font-size:10px}")
-                .append(".grid td{vertical-align:top}\n</style>\n</head>\n<body>\n<h1>")
-                .append(Html.escape(in.title())).append("</h1>\n<p>Run <code>").append(Html.escape(in.runId()))
-                .append("</code></p>\n<h2>Scores (mean ± standard error)</h2>\n<table>\n<tr><th class=\"l\">method</th>")
-                .append("<th class=\"l\">bits</th><th>n</th><th>errors</th>");
-        metrics.forEach(m -> sb.append("<th title=\"").append(Html.escape(in.metrics().get(m))).append("\">")
-                .append(Html.escape(m)).append("</th>"));
-        sb.append("</tr>\n");
-        Summary ref = MarkdownReport.reference(summary);
-        for (Summary s : summary) {
-            sb.append("<tr><td class=\"l\">").append(Html.escape(s.method())).append("</td><td class=\"l\">")
-                    .append(Html.escape(s.bits())).append("</td><td>").append(s.videos()).append("</td><td>")
-                    .append(s.errors()).append("</td>");
-            Map<String, Double> delta = ref == null ? Map.of() : s.deltaVs(ref);
-            for (String m : metrics) {
-                Summary.Stat st = s.stats().get(m);
-                sb.append("<td>").append(st.n() == 0 ? "–" : String.format(Locale.ROOT, "%.3f ± %.3f", st.mean(),
-                        st.stdErr()));
-                Double d = delta.get(m);
-                if (ref != null && s != ref && d != null && !d.isNaN()) {
-                    sb.append(String.format(Locale.ROOT, " <small>(%+.3f)</small>", d));
-                }
-                sb.append("</td>");
-            }
-            sb.append("</tr>\n");
-        }
-        sb.append("</table>\n");
-        if (ref != null) {
-            sb.append("<p>In brackets: difference from ").append(Html.escape(ref.group())).append(".</p>\n");
-        }
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+                .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>")
+                .append(esc(in.title())).append("</title>\n<style>\n").append(STYLE).append("\n</style>\n</head>\n")
+                .append("<body>\n<h1>").append(esc(in.title())).append("</h1>\n<p>Run <code>").append(esc(in.runId()))
+                .append("</code>: ").append(in.rows().size()).append(" videos. Data: ")
+                .append("<a href=\"results.csv\">results.csv</a>, <a href=\"results.json\">results.json</a>; ")
+                .append("<a href=\"report.md\">report.md</a>.</p>\n");
+        scores(sb, in);
+        deltas(sb, in);
         if (!in.notes().isEmpty()) {
             sb.append("<h2>Findings</h2>\n");
-            in.notes().forEach(n -> sb.append("<p>").append(Html.escape(n)).append("</p>\n"));
+            in.notes().forEach(n -> sb.append("<p>").append(esc(n.strip())).append("</p>\n"));
         }
-        sb.append("<h2>Plots</h2>\n");
-        svgByFile.values().forEach(svg -> sb.append("<div>").append(svg).append("</div>\n"));
         sb.append("<h2>Metrics</h2>\n<ul>\n");
-        in.metrics().forEach((m, d) -> sb.append("<li><code>").append(Html.escape(m)).append("</code>: ")
-                .append(Html.escape(d)).append("</li>\n"));
-        sb.append("</ul>\n<h2>Videos</h2>\n");
-        videoGrid(sb, in.rows(), metrics);
+        in.metrics().forEach((m, d) -> sb.append("<li><code>").append(esc(m)).append("</code>: ").append(esc(d))
+                .append("</li>\n"));
+        sb.append("</ul>\n");
+        if (!plots.isEmpty()) {
+            sb.append("<h2>Plots</h2>\n");
+            // Our own SVG, its text already escaped: inserted as markup, not as text.
+            plots.forEach(p -> sb.append("<figure class=\"plot\">\n").append(p.svg())
+                    .append("<figcaption><a href=\"").append(esc(VideoGrid.uri(p.path()))).append("\">")
+                    .append(esc(p.title())).append("</a></figcaption>\n</figure>\n"));
+        }
+        sb.append("<h2>Videos</h2>\n<p>Rows: prompts; columns: method and bit width; one clip per seed. ")
+                .append("Hover over a clip, or open its caption, for its scores.</p>\n");
+        VideoGrid.render(sb, in.rows(), in.metricNames());
         sb.append("</body>\n</html>\n");
         return sb.toString();
     }
 
-    /** Rows = prompts, columns = method/bits groups; each cell holds that prompt's videos (one per seed). */
-    private static void videoGrid(StringBuilder sb, List<ResultRow> rows, List<String> metrics) {
-        List<String> groups = rows.stream().map(ResultRow::group).distinct().toList();
-        Map<String, List<ResultRow>> byPrompt = new LinkedHashMap<>();
-        rows.forEach(r -> byPrompt.computeIfAbsent(r.promptIndex() + "\u0000" + r.prompt(), k -> new ArrayList<>()).add(r));
-        sb.append("<table class=\"grid\">\n<tr><th class=\"l\">prompt</th>");
-        groups.forEach(g -> sb.append("<th>").append(Html.escape(g)).append("</th>"));
+    private static void scores(StringBuilder sb, ReportInput in) {
+        sb.append("<h2>Scores (mean ± standard error over videos)</h2>\n<table>\n<tr><th>method</th><th>bits</th>")
+                .append("<th>n</th><th>errors</th>");
+        in.metrics().forEach((m, d) -> sb.append("<th title=\"").append(esc(d)).append("\">").append(esc(m))
+                .append("</th>"));
         sb.append("</tr>\n");
-        for (List<ResultRow> pr : byPrompt.values()) {
-            sb.append("<tr><td class=\"l\">").append(Html.escape(pr.get(0).prompt())).append("</td>");
-            for (String g : groups) {
-                sb.append("<td>");
-                for (ResultRow r : pr.stream().filter(x -> x.group().equals(g)).toList()) {
-                    String tip = r.error() != null ? r.error() : metrics.stream().filter(r.scores()::containsKey)
-                            .map(m -> String.format(Locale.ROOT, "%s=%.3f", m, r.scores().get(m)))
-                            .collect(Collectors.joining(" "));
-                    sb.append("<div class=\"cell\" title=\"").append(Html.escape(tip)).append("\"><video src=\"")
-                            .append(Html.escape(uri(r.video()))).append("\" controls loop muted playsinline></video>")
-                            .append("<br>seed ").append(r.seed()).append("</div>");
-                }
-                sb.append("</td>");
-            }
+        for (Summary s : in.summary()) {
+            sb.append("<tr><td>").append(esc(s.method())).append("</td><td>").append(esc(s.bits()))
+                    .append("</td><td class=\"num\">").append(s.videos()).append("</td><td class=\"num\">")
+                    .append(s.errors()).append("</td>");
+            in.metricNames().forEach(m -> sb.append("<td class=\"num\">")
+                    .append(esc(ScoreFormat.meanSe(s.stats().get(m)))).append("</td>"));
             sb.append("</tr>\n");
         }
         sb.append("</table>\n");
     }
 
-    /** Percent-encodes what a relative URL cannot hold literally (spaces in VBench-style names). */
-    static String uri(String path) {
-        StringBuilder sb = new StringBuilder();
-        for (byte b : path.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (Character.isLetterOrDigit(c) && c < 128 || "/-_.~".indexOf(c) >= 0) {
-                sb.append((char) c);
-            } else {
-                sb.append(String.format(Locale.ROOT, "%%%02X", c));
-            }
+    private static void deltas(StringBuilder sb, ReportInput in) {
+        Optional<Summary> ref = Summary.reference(in.summary(), Summary.DEFAULT_REFERENCE_METHOD);
+        if (ref.isEmpty()) {
+            sb.append("<p>No <code>").append(esc(Summary.DEFAULT_REFERENCE_METHOD))
+                    .append("</code> group in this run, so no differences from full precision.</p>\n");
+            return;
         }
-        return sb.toString();
+        sb.append("<h2>Difference from ").append(esc(ref.get().group()))
+                .append(" (group mean minus its mean)</h2>\n<table>\n<tr><th>method</th><th>bits</th>");
+        in.metricNames().forEach(m -> sb.append("<th>").append(esc(m)).append("</th>"));
+        sb.append("</tr>\n");
+        for (Summary s : in.summary()) {
+            if (s == ref.get()) {
+                continue;
+            }
+            Map<String, Double> d = s.deltaVs(ref.get());
+            sb.append("<tr><td>").append(esc(s.method())).append("</td><td>").append(esc(s.bits())).append("</td>");
+            in.metricNames().forEach(m -> sb.append("<td class=\"num\">").append(esc(ScoreFormat.delta(d.get(m))))
+                    .append("</td>"));
+            sb.append("</tr>\n");
+        }
+        sb.append("</table>\n");
+    }
+
+    private static String esc(String s) {
+        return Html.escape(s);
     }
 }

@@ -2,29 +2,42 @@ package dev.qvgen.reports;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-/** Writes a run's results and reports: results.csv/json, plots/*.svg, report.md, report.html. */
+/** Writes a run's results and reports into its directory. */
 public final class ReportWriter {
     private ReportWriter() {}
 
-    public static void writeAll(Path runDir, ReportInput in) throws IOException {
-        List<Summary> summary = in.summary();
-        ResultsCsv.write(runDir.resolve("results.csv"), in.rows());
-        ResultsJson.write(runDir.resolve("results.json"), in.runId(), in.rows(), summary);
-        Map<String, String> svgs = new LinkedHashMap<>();
-        svgs.put("plots/scores.svg", SvgPlots.groupedBars("Scores by method and bit width", summary,
-                List.copyOf(in.metrics().keySet())));
-        for (ReportInput.Chart c : in.charts()) {
-            svgs.put("plots/" + c.file(), SvgPlots.lines(c.title(), c.xLabel(), c.series(), c.logY()));
+    /**
+     * Writes results.csv, results.json, plots/*.svg, report.md and report.html, each atomically;
+     * the plots come before the reports that link to them.
+     *
+     * @return the files written, in that order
+     */
+    public static List<Path> writeAll(Path runDir, ReportInput in) throws IOException {
+        List<Path> written = new ArrayList<>();
+        Path csv = runDir.resolve("results.csv");
+        ResultsCsv.write(csv, in.rows());
+        written.add(csv);
+        Path json = runDir.resolve("results.json");
+        ResultsJson.write(json, new ResultsJson.Contents(in.runId(), Instant.now().truncatedTo(ChronoUnit.SECONDS),
+                in.rows(), in.summary()));
+        written.add(json);
+        List<Plot> plots = Plot.forReport(in);
+        for (Plot p : plots) {
+            Path svg = runDir.resolve(p.path());
+            AtomicFiles.writeString(svg, p.svg());
+            written.add(svg);
         }
-        for (var e : svgs.entrySet()) {
-            AtomicFiles.writeString(runDir.resolve(e.getKey()), e.getValue());
-        }
-        AtomicFiles.writeString(runDir.resolve("report.md"), MarkdownReport.render(in, new ArrayList<>(svgs.keySet())));
-        AtomicFiles.writeString(runDir.resolve("report.html"), HtmlReport.render(in, svgs));
+        Path md = runDir.resolve("report.md");
+        MarkdownReport.write(md, in, plots);
+        written.add(md);
+        Path html = runDir.resolve("report.html");
+        HtmlReport.write(html, in, plots);
+        written.add(html);
+        return List.copyOf(written);
     }
 }

@@ -42,15 +42,24 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--seed", description = "Seed for initialisation and data (default: ${DEFAULT-VALUE}).")
         long seed = ToyTrainer.Settings.defaults().seed();
 
+        @Option(names = "--heads", description = "Attention heads of 16 channels (width = 16 x heads; default: ${DEFAULT-VALUE}).")
+        int heads = ToyTrainer.Settings.defaults().heads();
+
+        @Option(names = "--layers", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
+        int layers = ToyTrainer.Settings.defaults().layers();
+
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
         @Override
         public Integer call() throws Exception {
+            if (steps < 1 || batch < 1 || heads < 1 || layers < 1) {
+                throw new dev.qvgen.harness.BadInputException("--steps, --batch, --heads and --layers must be positive");
+            }
             Djl.configure(threads);
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
             ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, d.lr(), d.warmup(), seed,
-                    d.captionDropout(), d.checkpointEvery());
+                    d.captionDropout(), d.checkpointEvery(), heads, layers);
             new ToyTrainer(ToyWorld.defaults(), s, System.out).train(work, out);
             System.out.println("wrote " + out);
             return 0;

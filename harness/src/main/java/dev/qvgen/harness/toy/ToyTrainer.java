@@ -36,9 +36,9 @@ import java.util.Random;
  */
 public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
-            int checkpointEvery) {
+            int checkpointEvery, int heads, int layers) {
         public static Settings defaults() {
-            return new Settings(3500, 12, 1e-3f, 100, 0, 0.1f, 250);
+            return new Settings(3500, 12, 1e-3f, 100, 0, 0.1f, 250, 4, 4);
         }
     }
 
@@ -67,7 +67,7 @@ public final class ToyTrainer {
                 log.printf("resuming from step %d (%s)%n", start, ckpt);
             } else {
                 ToyTextEncoderConfig tc = new ToyTextEncoderConfig(vocab.size(), ToyVocabulary.DEFAULT_MAX_LENGTH, 32);
-                WanConfig wc = ToyVideoModel.defaultTransformerConfig(tc.dim());
+                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.layers());
                 model = ToyVideoModel.random(tc, wc, manager, s.seed());
                 start = 0;
                 Files.writeString(logCsv, "step,loss,grad_norm,lr,seconds\n");
@@ -79,7 +79,8 @@ public final class ToyTrainer {
                 p.getArray().setRequiresGradient(true);
             }
             // Moments restart on resume; the per-step data seeds keep the data identical.
-            AdamW opt = new AdamW(params, 0.9f, 0.99f, 1e-8f, 0.0f);
+            AdamW opt = new AdamW(List.of(new AdamW.Group("all", params.stream().map(Parameter::getArray).toList(),
+                    s.lr(), 0f)), 0.9f, 0.99f, 1e-8f);
             Progress progress = new Progress("toy train", s.steps(), log);
             progress.skip(start);
             long t0 = System.nanoTime();
@@ -102,7 +103,7 @@ public final class ToyTrainer {
                         loss = lossArr.getFloat();
                     }
                     // The update runs with autograd off (the collector is closed).
-                    gradNorm = opt.step(lr, 1.0);
+                    gradNorm = opt.step(lr / s.lr(), 1.0);
                 }
                 emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
                 double secs = (System.nanoTime() - t0) / 1e9;

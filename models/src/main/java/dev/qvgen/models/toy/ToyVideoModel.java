@@ -45,7 +45,12 @@ public final class ToyVideoModel {
 
     /** The published toy configuration: 4 blocks of width 64 on (2,4,4) pixel patches. */
     public static WanConfig defaultTransformerConfig(int textDim) {
-        return new WanConfig(new int[] {2, 4, 4}, 4, 16, 3, 3, textDim, 64, 192, 4, true,
+        return transformerConfig(textDim, 4, 4);
+    }
+
+    /** A toy transformer of {@code heads} heads of 16 channels and {@code layers} blocks, FFN 3x width. */
+    public static WanConfig transformerConfig(int textDim, int heads, int layers) {
+        return new WanConfig(new int[] {2, 4, 4}, heads, 16, 3, 3, textDim, 64, 3 * heads * 16, layers, true,
                 "rms_norm_across_heads", 1e-6, 32);
     }
 

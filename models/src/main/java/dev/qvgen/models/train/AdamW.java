@@ -1,54 +1,64 @@
 package dev.qvgen.models.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW (decoupled weight decay, bias-corrected moments) over a list of parameters, with
- * global gradient-norm clipping; a step whose gradient is not finite is skipped. Moments live beside the parameters, on their device.
+ * AdamW (decoupled weight decay, bias-corrected moments) over groups of arrays, each with its
+ * own learning rate and weight decay, with global gradient-norm clipping; a step whose gradient is
+ * not finite is skipped. Moments live beside the parameters, on their device.
  */
 public final class AdamW {
-    private final List<Parameter> params;
-    private final List<NDArray> m = new ArrayList<>();
-    private final List<NDArray> v = new ArrayList<>();
+    /** Arrays trained with one learning rate and weight decay. */
+    public record Group(String name, List<NDArray> arrays, float lr, float weightDecay) {}
+
+    private final List<Group> groups;
+    private final List<List<NDArray>> m = new ArrayList<>();
+    private final List<List<NDArray>> v = new ArrayList<>();
     private final float beta1;
     private final float beta2;
     private final float eps;
-    private final float weightDecay;
     private int step;
     private int skipped;
 
-    public AdamW(List<Parameter> params, float beta1, float beta2, float eps, float weightDecay) {
-        this.params = params;
+    public AdamW(List<Group> groups, float beta1, float beta2, float eps) {
+        this.groups = groups;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        this.weightDecay = weightDecay;
-        for (Parameter p : params) {
-            m.add(p.getArray().zerosLike());
-            v.add(p.getArray().zerosLike());
+        for (Group g : groups) {
+            List<NDArray> gm = new ArrayList<>();
+            List<NDArray> gv = new ArrayList<>();
+            for (NDArray a : g.arrays()) {
+                gm.add(a.zerosLike());
+                gv.add(a.zerosLike());
+            }
+            m.add(gm);
+            v.add(gv);
         }
     }
 
     /** Global L2 norm of all gradients (before clipping). */
     public double gradientNorm() {
         double sq = 0;
-        for (Parameter p : params) {
-            NDArray g = p.getArray().getGradient();
-            sq += g.square().sum().getFloat();
-            g.close();
+        for (Group g : groups) {
+            for (NDArray a : g.arrays()) {
+                try (NDArray grad = a.getGradient()) {
+                    sq += grad.square().sum().getFloat();
+                }
+            }
         }
         return Math.sqrt(sq);
     }
 
     /**
-     * Applies one update with learning rate {@code lr}, clipping the global gradient norm to
-     * {@code maxNorm} (no clipping if maxNorm <= 0). Returns the norm before clipping.
+     * Applies one update with every group's learning rate times {@code lrFactor} (the schedule),
+     * clipping the global gradient norm to {@code maxNorm} (none if maxNorm <= 0). Returns the
+     * norm before clipping.
      */
-    public double step(float lr, double maxNorm) {
+    public double step(float lrFactor, double maxNorm) {
         double norm = gradientNorm();
         if (!Double.isFinite(norm)) {
             // As AMP's gradient scaler does: a non-finite gradient skips the update instead of
@@ -60,22 +70,24 @@ public final class AdamW {
         step++;
         float bc1 = 1f - (float) Math.pow(beta1, step);
         float bc2 = 1f - (float) Math.pow(beta2, step);
-        for (int i = 0; i < params.size(); i++) {
-            NDArray w = params.get(i).getArray();
-            NDArray g = w.getGradient();
-            NDArray gc = clip == 1f ? g : g.mul(clip);
-            m.get(i).muli(beta1).addi(gc.mul(1f - beta1));
-            v.get(i).muli(beta2).addi(gc.square().muli(1f - beta2));
-            NDArray update = m.get(i).div(bc1).divi(v.get(i).div(bc2).sqrt().addi(eps));
-            if (weightDecay > 0) {
-                w.muli(1f - lr * weightDecay);
+        for (int gi = 0; gi < groups.size(); gi++) {
+            Group g = groups.get(gi);
+            float lr = g.lr() * lrFactor;
+            for (int i = 0; i < g.arrays().size(); i++) {
+                NDArray w = g.arrays().get(i);
+                try (NDArray grad = w.getGradient();
+                        NDArray gc = grad.mul(clip);
+                        NDArray gcSq = gc.square();
+                        NDArray mHat = m.get(gi).get(i).muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
+                        NDArray vHat = v.get(gi).get(i).muli(beta2).addi(gcSq.muli(1f - beta2)).div(bc2);
+                        NDArray denom = vHat.sqrt().addi(eps);
+                        NDArray update = mHat.divi(denom).muli(lr)) {
+                    if (g.weightDecay() > 0) {
+                        w.muli(1f - lr * g.weightDecay());
+                    }
+                    w.subi(update);
+                }
             }
-            w.subi(update.muli(lr));
-            update.close();
-            if (gc != g) {
-                gc.close();
-            }
-            g.close();
         }
         return norm;
     }

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightSources;
+import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
@@ -85,6 +86,12 @@ public final class WanTransformer3DModel extends Module {
      * @return the flow prediction (B, outChannels, F, H, W)
      */
     public NDArray forward(NDArray latents, NDArray timestep, NDArray text) {
+        try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+            return forwardInContext(latents, timestep, text);
+        }
+    }
+
+    private NDArray forwardInContext(NDArray latents, NDArray timestep, NDArray text) {
         Shape s = latents.getShape();
         int[] p = config.patchSize();
         long b = s.get(0);

@@ -1,0 +1,128 @@
+package dev.qvgen.quantizer.qat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * QVGen's auxiliary module Φ: a low-rank matrix {@code (L diag(alpha)) R} added to the
+ * fake-quantized weight, so it sees the quantized activation like the weight does. L is
+ * (out, r0), R is (r0, in); components at index {@code >= rank} are zero and masked out, so the
+ * shapes (and the optimizer's moments) never change while the rank decays.
+ */
+public final class LowRankBranch {
+    public static final int DEFAULT_RANK = 32;
+
+    private final NDArray left;
+    private final NDArray right;
+    private final int maxRank;
+    private int rank;
+    private float[] alpha;
+    private NDArray alphaArray;
+
+    LowRankBranch(NDArray left, NDArray right, int rank) {
+        this.left = left;
+        this.right = right;
+        this.maxRank = (int) left.getShape().get(1);
+        this.rank = rank;
+        setAlpha(ones(maxRank, rank));
+    }
+
+    /** Rank {@code min(rank, min(out, in) / 2)}: small layers get a smaller Φ. */
+    public static int cappedRank(int rank, int out, int in) {
+        return Math.max(1, Math.min(rank, Math.min(out, in) / 2));
+    }
+
+    /** Initialised from the truncated SVD of the quantization error {@code W - Q(W)}. */
+    public static LowRankBranch fromResidual(NDArray w, NDArray wq, int rank, NDManager manager) {
+        int out = (int) w.getShape().get(0);
+        int in = (int) w.getShape().get(1);
+        int r = cappedRank(rank, out, in);
+        Svd.Factors f = Svd.truncated(w.sub(wq).toFloatArray(), out, in, r);
+        return new LowRankBranch(manager.create(f.left(), new Shape(out, r)), manager.create(f.right(), new Shape(r, in)),
+                f.rank());
+    }
+
+    /** {@code (L diag(alpha)) R}, differentiable in L and R. */
+    public NDArray delta() {
+        return left.mul(alphaArray).matMul(right);
+    }
+
+    public int rank() {
+        return rank;
+    }
+
+    public int maxRank() {
+        return maxRank;
+    }
+
+    public float[] alpha() {
+        return alpha.clone();
+    }
+
+    public NDArray left() {
+        return left;
+    }
+
+    public NDArray right() {
+        return right;
+    }
+
+    public void setAlpha(float[] a) {
+        if (a.length != maxRank) {
+            throw new IllegalArgumentException("alpha has " + a.length + " entries, Φ has " + maxRank);
+        }
+        alpha = a.clone();
+        NDArray old = alphaArray;
+        alphaArray = left.getManager().create(alpha, new Shape(1, maxRank)).toDevice(left.getDevice(), false);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /**
+     * Re-factors the kept components {@code L[:, :newRank] R[:newRank]} by SVD into the first
+     * {@code newRank} columns/rows and zeroes the rest (the decayed components are dropped).
+     * Runs outside autograd, in place.
+     */
+    public void refactor(int newRank) {
+        int out = (int) left.getShape().get(0);
+        int in = (int) right.getShape().get(1);
+        float[] l = left.toFloatArray();
+        float[] r = right.toFloatArray();
+        float[] m = new float[out * in];
+        for (int i = 0; i < out; i++) {
+            for (int k = 0; k < newRank; k++) {
+                float lik = l[i * maxRank + k];
+                if (lik == 0f) {
+                    continue;
+                }
+                for (int j = 0; j < in; j++) {
+                    m[i * in + j] += lik * r[k * in + j];
+                }
+            }
+        }
+        Svd.Factors f = Svd.truncated(m, out, in, maxRank);
+        float[] nl = new float[out * maxRank];
+        float[] nr = new float[maxRank * in];
+        for (int i = 0; i < out; i++) {
+            System.arraycopy(f.left(), i * maxRank, nl, i * maxRank, newRank);
+        }
+        System.arraycopy(f.right(), 0, nr, 0, newRank * in);
+        overwrite(left, nl);
+        overwrite(right, nr);
+        rank = newRank;
+    }
+
+    private static void overwrite(NDArray target, float[] values) {
+        try (NDArray v = target.getManager().create(values, target.getShape()).toDevice(target.getDevice(), false)) {
+            target.subi(target).addi(v);
+        }
+    }
+
+    static float[] ones(int n, int upTo) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 0, upTo, 1f);
+        return a;
+    }
+}
