@@ -1,0 +1,125 @@
+package dev.qvgen.quantizer.qat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.train.AdamW;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.QuantSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The quantization-aware training state of a model: one {@link QatLinearKernel} per selected
+ * linear layer, with or without Φ (QVGen or LSQ), and the parameter groups the trainer updates.
+ */
+public final class QatLayers {
+    /** Learning rates of the official recipe: weights, quantizer step sizes and Φ 3e-5, clipping 1e-2. */
+    public record LearningRates(float weights, float quantizer, float phi, float clipping, float weightDecay) {
+        public static LearningRates official() {
+            return new LearningRates(3e-5f, 3e-5f, 3e-5f, 1e-2f, 1e-4f);
+        }
+
+        public LearningRates scaled(float f) {
+            return new LearningRates(weights * f, quantizer * f, phi * f, clipping, weightDecay);
+        }
+    }
+
+    private final Map<String, Linear> layers;
+    private final Map<String, QatLinearKernel> kernels;
+
+    private QatLayers(Map<String, Linear> layers, Map<String, QatLinearKernel> kernels) {
+        this.layers = layers;
+        this.kernels = kernels;
+    }
+
+    /**
+     * Installs QAT kernels on the selected layers of {@code root}.
+     *
+     * @param phiRank 0 for LSQ (no Φ), else Φ's initial rank (capped for small layers)
+     */
+    public static QatLayers install(Module root, QuantSpec spec, Predicate<String> select, int phiRank,
+            int clipGroups, NDManager manager) {
+        Map<String, Linear> layers = LayerSelection.linears(root, select);
+        Map<String, QatLinearKernel> kernels = new LinkedHashMap<>();
+        for (var e : layers.entrySet()) {
+            Linear l = e.getValue();
+            LsqPlusWeightQuantizer wq = LsqPlusWeightQuantizer.initialise(l.weight(), spec.weightBits(), manager);
+            ClippedDynamicActQuantizer aq = ClippedDynamicActQuantizer.initialise(spec.activationBits(), clipGroups,
+                    manager);
+            LowRankBranch phi = null;
+            if (phiRank > 0) {
+                try (NDScope scope = new NDScope()) {
+                    phi = LowRankBranch.fromResidual(l.weight(), wq.forward(l.weight()), phiRank, manager);
+                    NDScope.unregister(phi.left(), phi.right());
+                }
+            }
+            QatLinearKernel k = new QatLinearKernel(wq, aq, phi);
+            l.setKernel(k);
+            kernels.put(e.getKey(), k);
+        }
+        return new QatLayers(layers, kernels);
+    }
+
+    public Map<String, QatLinearKernel> kernels() {
+        return kernels;
+    }
+
+    /**
+     * Parameter groups: every parameter of {@code root} (latent weights, biases, norms...), the
+     * quantizers' step sizes and zero points, the clip logits, and Φ.
+     */
+    public List<AdamW.Group> groups(Module root, LearningRates lr) {
+        List<NDArray> weights = new ArrayList<>();
+        root.namedParameters().values().forEach(p -> weights.add(p.getArray()));
+        List<NDArray> quant = new ArrayList<>();
+        List<NDArray> clip = new ArrayList<>();
+        List<NDArray> phi = new ArrayList<>();
+        for (QatLinearKernel k : kernels.values()) {
+            quant.add(k.weightQuantizer().scale());
+            quant.add(k.weightQuantizer().zero());
+            clip.add(k.activationQuantizer().lowerLogits());
+            clip.add(k.activationQuantizer().upperLogits());
+            if (k.phi() != null) {
+                phi.add(k.phi().left());
+                phi.add(k.phi().right());
+            }
+        }
+        List<AdamW.Group> g = new ArrayList<>();
+        g.add(new AdamW.Group("weights", weights, lr.weights(), lr.weightDecay()));
+        g.add(new AdamW.Group("quantizer", quant, lr.quantizer(), lr.weightDecay()));
+        g.add(new AdamW.Group("clipping", clip, lr.clipping(), lr.weightDecay()));
+        if (!phi.isEmpty()) {
+            g.add(new AdamW.Group("phi", phi, lr.phi(), lr.weightDecay()));
+        }
+        return g;
+    }
+
+    /** Brings every Φ to {@code step}; returns the current rank of every layer (0 once removed). */
+    public Map<String, Integer> decayTo(RankDecay decay, int step) {
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        for (var e : kernels.entrySet()) {
+            QatLinearKernel k = e.getValue();
+            if (k.phi() != null && decay.apply(k.phi(), step) == RankDecay.Event.REMOVED) {
+                k.removePhi();
+            }
+            ranks.put(e.getKey(), k.phi() == null ? 0 : k.phi().rank());
+        }
+        return ranks;
+    }
+
+    public void setRequiresGradient(List<AdamW.Group> groups, boolean on) {
+        groups.forEach(g -> g.arrays().forEach(a -> a.setRequiresGradient(on)));
+    }
+
+    public Map<String, Linear> layers() {
+        return layers;
+    }
+}
