@@ -1,10 +1,13 @@
 package dev.qvgen.quantizer;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.LinearKernel;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.quantizer.deploy.PackedLinear;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +33,29 @@ public final class Rtn implements QuantizationMethod {
             done.add(path);
         });
         return done;
+    }
+
+    /**
+     * The deployable form of RTN for one layer: signed codes shifted by {@code 2^(b-1)} into
+     * unsigned ones with that zero point, so {@code s (q - z)} equals the fake-quantized weight.
+     */
+    public static PackedLinear pack(Linear layer, QuantSpec spec) {
+        int bits = spec.weightBits();
+        try (NDManager m = layer.weight().getManager().newSubManager()) {
+            NDArray w = layer.weight().duplicate();
+            w.attach(m);
+            NDArray scale = UniformQuantizer.weightScale(w, bits);
+            float[] codes = UniformQuantizer.weightCodes(w, scale, bits).toFloatArray();
+            int offset = 1 << (bits - 1);
+            int[] q = new int[codes.length];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (int) codes[i] + offset;
+            }
+            float[] zero = new float[layer.outFeatures()];
+            java.util.Arrays.fill(zero, offset);
+            return PackedLinear.of(layer.outFeatures(), layer.inFeatures(), bits, q, scale.toFloatArray(), zero,
+                    PackedLinear.ActivationSpec.dynamic(spec.activationBits()));
+        }
     }
 
     /** Puts every selected layer back to full precision. */

@@ -18,10 +18,21 @@ public final class UniformQuantizer {
      * @param w (out, in)
      */
     public static NDArray weightPerChannel(NDArray w, int bits) {
+        NDArray scale = weightScale(w, bits);
+        return weightCodes(w, scale, bits).mul(scale);
+    }
+
+    /** The per-output-channel step size {@code max|w_row| / (2^(b-1) - 1)}, shape (out, 1). */
+    public static NDArray weightScale(NDArray w, int bits) {
+        float qmax = (1 << (bits - 1)) - 1;
+        return w.abs().max(new int[] {1}, true).div(qmax).maximum(MIN_SCALE);
+    }
+
+    /** Signed codes in {@code [-2^(b-1), 2^(b-1) - 1]} (as floats) for a given step size. */
+    public static NDArray weightCodes(NDArray w, NDArray scale, int bits) {
         float qmax = (1 << (bits - 1)) - 1;
         float qmin = -(1 << (bits - 1));
-        NDArray scale = w.abs().max(new int[] {1}, true).div(qmax).maximum(MIN_SCALE);
-        return w.div(scale).round().clip(qmin, qmax).mul(scale);
+        return w.div(scale).round().clip(qmin, qmax);
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.qvgen.models.train;
 import ai.djl.ndarray.NDArray;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -99,5 +101,33 @@ public final class AdamW {
 
     public int stepCount() {
         return step;
+    }
+
+    /**
+     * The optimizer's state for a checkpoint: {@code <group>.<i>.m} and {@code .v} moments by
+     * array index within each group (the arrays are not copied).
+     */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (int gi = 0; gi < groups.size(); gi++) {
+            for (int i = 0; i < m.get(gi).size(); i++) {
+                out.put("adamw." + groups.get(gi).name() + "." + i + ".m", m.get(gi).get(i));
+                out.put("adamw." + groups.get(gi).name() + "." + i + ".v", v.get(gi).get(i));
+            }
+        }
+        return out;
+    }
+
+    /** Restores moments saved by {@link #state()} and the step count (for bias correction). */
+    public void loadState(Map<String, NDArray> saved, int steps, int skippedSteps) {
+        state().forEach((k, target) -> {
+            NDArray src = saved.get(k);
+            if (src == null || !src.getShape().equals(target.getShape())) {
+                throw new IllegalArgumentException("optimizer state " + k + " is missing or mis-shaped");
+            }
+            target.set(src.toByteBuffer());
+        });
+        step = steps;
+        skipped = skippedSteps;
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
 import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.quantizer.ActivationQuantizer;
 
 /**
  * Per-token dynamic asymmetric activation quantizer with learnable clipping (the official
@@ -19,16 +20,19 @@ import dev.qvgen.models.nn.Scalars;
  * sampling alike. (The official code indexes groups by {@code t mod G} in training and by call count
  * at inference; we keep one mapping on purpose so a group means the same noise level in both.)
  */
-public final class ClippedDynamicActQuantizer {
+public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
     public static final float INITIAL_CLIP = 0.95f;
     public static final int DEFAULT_GROUPS = 50;
 
+    private final int bits;
     private final float levels;
     private final int groups;
     private final NDArray lower;
     private final NDArray upper;
 
-    ClippedDynamicActQuantizer(int bits, NDArray lower, NDArray upper) {
+    /** A quantizer with the given clip logits, one per timestep group (G). */
+    public ClippedDynamicActQuantizer(int bits, NDArray lower, NDArray upper) {
+        this.bits = bits;
         this.levels = (1 << bits) - 1;
         this.groups = (int) lower.getShape().get(0);
         this.lower = lower;
@@ -49,15 +53,36 @@ public final class ClippedDynamicActQuantizer {
         long b = x.getShape().get(0);
         NDArray oneHot = groupOneHot(timesteps, b, x.getManager());
         Shape perSample = new Shape(perSampleShape(x.getShape()));
-        NDArray lo = Activation.sigmoid(oneHot.matMul(lower)).reshape(perSample);
-        NDArray hi = Activation.sigmoid(oneHot.matMul(upper)).reshape(perSample);
+        // The clip ratio is formed first, so a deployed copy with the same logits computes the
+        // same bits (see deploy.DeployedLinearKernel).
+        NDArray lo = Scalars.mul(Activation.sigmoid(oneHot.matMul(lower)), INITIAL_CLIP).reshape(perSample);
+        NDArray hi = Scalars.mul(Activation.sigmoid(oneHot.matMul(upper)), INITIAL_CLIP).reshape(perSample);
         int[] last = {-1};
-        NDArray min = Scalars.mul(x.min(last, true), INITIAL_CLIP).mul(lo);
-        NDArray max = Scalars.mul(x.max(last, true), INITIAL_CLIP).mul(hi);
+        NDArray min = x.min(last, true).mul(lo);
+        NDArray max = x.max(last, true).mul(hi);
         NDArray s = Scalars.div(max.sub(min), levels).clip(1e-8f, Float.MAX_VALUE);
         NDArray z = Ste.round(min.div(s)).neg().clip(0f, levels);
         NDArray q = Ste.round(x.div(s)).add(z).clip(0f, levels);
         return q.sub(z).mul(s);
+    }
+
+    @Override
+    public NDArray quantize(NDArray x, NDArray timesteps) {
+        return forward(x, timesteps);
+    }
+
+    @Override
+    public int bits() {
+        return bits;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    /** The timestep group of {@code t} in [0, 1000]: {@code floor(t / 1000 * G)}, clamped to [0, G). */
+    public static int group(float t, int groups) {
+        return Math.min(groups - 1, Math.max(0, (int) Math.floor(t / 1000f * groups)));
     }
 
     private NDArray groupOneHot(NDArray timesteps, long batch, NDManager manager) {
@@ -68,7 +93,7 @@ public final class ClippedDynamicActQuantizer {
             float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
             for (int i = 0; i < batch; i++) {
                 float ti = t.length == 1 ? t[0] : t[i];
-                idx[i] = Math.min(groups - 1, Math.max(0, (long) Math.floor(ti / 1000f * groups)));
+                idx[i] = group(ti, groups);
             }
         }
         return manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(), false);

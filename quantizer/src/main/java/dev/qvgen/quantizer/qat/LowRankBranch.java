@@ -52,6 +52,15 @@ public final class LowRankBranch {
         return rank;
     }
 
+    /** For checkpoints: the rank the saved L and R hold (components beyond it are zero). */
+    void restoreRank(int r) {
+        if (r < 1 || r > maxRank) {
+            throw new IllegalArgumentException("rank " + r + " outside 1.." + maxRank);
+        }
+        rank = r;
+        setAlpha(ones(maxRank, r));
+    }
+
     public int maxRank() {
         return maxRank;
     }

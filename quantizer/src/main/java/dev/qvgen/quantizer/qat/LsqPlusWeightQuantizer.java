@@ -70,15 +70,27 @@ public final class LsqPlusWeightQuantizer {
 
     /** Fake-quantized weight, differentiable in W (straight-through), s and z. */
     public NDArray forward(NDArray w) {
-        NDArray s = Ste.scaleGradient(scale, gradScale);
-        NDArray z = Ste.scaleGradient(zero, gradScale);
+        NDArray s = effectiveScale();
+        NDArray z = effectiveZero();
         NDArray q = Ste.round(w.div(s).add(z)).clip(0f, levels);
         return q.sub(z).mul(s);
     }
 
-    /** Integer codes in [0, 2^b - 1] (for export). */
+    /**
+     * The step size as the forward pass sees it (the gradient-scaling trick may move its last
+     * bit); exports use this value so they reproduce the fake-quantized weight exactly.
+     */
+    public NDArray effectiveScale() {
+        return Ste.scaleGradient(scale, gradScale);
+    }
+
+    public NDArray effectiveZero() {
+        return Ste.scaleGradient(zero, gradScale);
+    }
+
+    /** Integer codes in [0, 2^b - 1] of {@code w}, as the forward pass rounds them (for export). */
     public NDArray codes(NDArray w) {
-        return w.div(scale).add(zero).round().clip(0f, levels);
+        return w.div(effectiveScale()).add(effectiveZero()).round().clip(0f, levels);
     }
 
     public NDArray scale() {

@@ -14,15 +14,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A trained QAT model as one safetensors file: the model's own parameters by their names plus,
- * per quantized layer, {@code <layer>.weight_quantizer.scale|zero} and
- * {@code <layer>.act_quantizer.lower|upper}; Φ is saved only while it exists
- * ({@code <layer>.phi.left|right}, rank in the metadata).
+ * The state of a QAT run as one safetensors file (written atomically): the model's own
+ * parameters by their names plus, per quantized layer, {@code <layer>.weight_quantizer.scale|zero}
+ * and {@code <layer>.act_quantizer.lower|upper}; Φ only while it exists ({@code <layer>.phi.left|right},
+ * its rank in the metadata key {@code rank:<layer>}); and any extra tensors (optimizer moments).
  */
 public final class QatCheckpoint {
     private QatCheckpoint() {}
 
-    public static void save(Path file, Module model, QatLayers layers, Map<String, String> metadata) throws IOException {
+    public static void save(Path file, Module model, QatLayers layers, Map<String, NDArray> extra,
+            Map<String, String> metadata) throws IOException {
         Map<String, NDArray> t = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> t.put(k, p.getArray()));
         Map<String, String> meta = new LinkedHashMap<>(metadata);
@@ -37,14 +38,18 @@ public final class QatCheckpoint {
                 meta.put("rank:" + name, String.valueOf(k.phi().rank()));
             }
         });
+        t.putAll(extra);
         SafeTensorsWriter.write(file, t, meta);
     }
 
     /**
-     * Overwrites the arrays of {@code model} and of already installed {@code layers} (same spec)
-     * with the checkpoint's; layers whose Φ the checkpoint lacks lose theirs.
+     * Overwrites the arrays of {@code model} and of already installed {@code layers} (same spec,
+     * same initial Φ shapes) with the checkpoint's; layers whose Φ the checkpoint lacks lose theirs.
+     * Tensors whose names start with {@code extraPrefix} are returned (loaded into {@code manager});
+     * the checkpoint's metadata goes into {@code metadataOut}.
      */
-    public static void load(Path file, Module model, QatLayers layers, NDManager manager) {
+    public static Map<String, NDArray> load(Path file, Module model, QatLayers layers, NDManager manager,
+            String extraPrefix, Map<String, String> metadataOut) {
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
             model.namedParameters().forEach((k, p) -> copy(f, k, p.getArray(), manager));
             layers.kernels().forEach((name, k) -> {
@@ -52,10 +57,28 @@ public final class QatCheckpoint {
                 copy(f, name + ".weight_quantizer.zero", k.weightQuantizer().zero(), manager);
                 copy(f, name + ".act_quantizer.lower", k.activationQuantizer().lowerLogits(), manager);
                 copy(f, name + ".act_quantizer.upper", k.activationQuantizer().upperLogits(), manager);
-                if (k.phi() != null && !f.names().contains(name + ".phi.left")) {
-                    k.removePhi();
+                if (k.phi() != null) {
+                    if (!f.names().contains(name + ".phi.left")) {
+                        k.removePhi();
+                    } else {
+                        copy(f, name + ".phi.left", k.phi().left(), manager);
+                        copy(f, name + ".phi.right", k.phi().right(), manager);
+                        String r = f.metadata().get("rank:" + name);
+                        if (r == null) {
+                            throw new CheckpointException(f.describe() + ": no rank recorded for Φ of " + name);
+                        }
+                        k.phi().restoreRank(Integer.parseInt(r));
+                    }
                 }
             });
+            metadataOut.putAll(f.metadata());
+            Map<String, NDArray> extra = new LinkedHashMap<>();
+            for (String n : f.names()) {
+                if (n.startsWith(extraPrefix)) {
+                    extra.put(n, f.load(n, manager));
+                }
+            }
+            return extra;
         }
     }
 
@@ -68,7 +91,7 @@ public final class QatCheckpoint {
                 throw new CheckpointException(f.describe() + ": tensor " + name + " has shape " + v.getShape()
                         + ", expected " + target.getShape());
             }
-            target.subi(target).addi(v.toDevice(target.getDevice(), false));
+            target.set(v.toByteBuffer());
         }
     }
 }

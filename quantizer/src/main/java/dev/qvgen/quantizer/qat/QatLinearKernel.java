@@ -1,10 +1,12 @@
 package dev.qvgen.quantizer.qat;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 
 import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.LinearKernel;
+import dev.qvgen.quantizer.deploy.PackedLinear;
 
 /**
  * A linear layer under quantization-aware training: {@code y = A_q(x) (W_q(W) + Φ)^T + b} with
@@ -46,5 +48,26 @@ public final class QatLinearKernel implements LinearKernel {
 
     public void removePhi() {
         phi = null;
+    }
+
+    /** The deployable form of this layer; only once Φ is gone, since the deployed model has none. */
+    public PackedLinear pack(Linear layer) {
+        if (phi != null) {
+            throw new IllegalStateException("cannot export a layer that still has Φ (rank " + phi.rank() + ")");
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray codes = weightQuantizer.codes(layer.weight());
+            NDArray scale = weightQuantizer.effectiveScale();
+            NDArray zero = weightQuantizer.effectiveZero();
+            float[] c = codes.toFloatArray();
+            int[] q = new int[c.length];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (int) c[i];
+            }
+            return PackedLinear.of(layer.outFeatures(), layer.inFeatures(), weightQuantizer.bits(), q,
+                    scale.toFloatArray(), zero.toFloatArray(), PackedLinear.ActivationSpec.clipped(
+                            activationQuantizer.bits(), activationQuantizer.lowerLogits().toFloatArray(),
+                            activationQuantizer.upperLogits().toFloatArray()));
+        }
     }
 }

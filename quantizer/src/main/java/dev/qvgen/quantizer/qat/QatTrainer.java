@@ -10,24 +10,33 @@ import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.train.AdamW;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.IntConsumer;
 
 /**
- * Quantization-aware training by distillation from the full-precision teacher (the official
- * QVGen default): loss {@code mean((student(x_t) - teacher(x_t))^2)}, AdamW (betas 0.9/0.95),
- * linear warm-up then cosine decay, global gradient-norm clip 1.0, and Φ's rank decay applied
- * before every step. Each step is logged (loss, total gradient norm, every layer's rank).
+ * Quantization-aware training. The loss is distillation from the full-precision teacher (the
+ * official QVGen default, {@code mean((student - teacher)^2)}) or, as an option, the plain
+ * diffusion loss against the batch's target. AdamW (betas 0.9/0.95, eps 1e-8), linear warm-up
+ * then cosine with hard restarts, global gradient-norm clip, Φ's rank decay applied before every
+ * step. Each step appends a row to {@code log.csv} (loss, total gradient norm, every layer's
+ * rank); every {@code checkpointEvery} steps the whole state (weights, quantizers, Φ, optimizer
+ * moments) goes to {@code state.safetensors}, and a new run in the same directory resumes from it
+ * bit-identically (batches are a function of the step).
  */
 public final class QatTrainer {
-    /** The model-specific part: batches, and the two forward passes on them. */
+    public static final String LOG = "log.csv";
+    public static final String STATE = "state.safetensors";
+
+    /** The model-specific part: batches, and the forward passes on them. */
     public interface Task {
+        /** The batch of one step; must depend only on the step (resume relies on it). */
         Batch batch(int step, NDManager manager);
 
         NDArray student(Batch b);
@@ -35,52 +44,76 @@ public final class QatTrainer {
         NDArray teacher(Batch b);
     }
 
-    /** Noisy input, timesteps in [0, 1000], conditioning. */
-    public record Batch(NDArray input, NDArray timesteps, NDArray context) {}
+    /**
+     * Noisy input, timesteps in [0, 1000], conditioning, and the diffusion target (used by
+     * {@link Loss#DIFFUSION}; may be null for distillation).
+     */
+    public record Batch(NDArray input, NDArray timesteps, NDArray context, NDArray target) {}
 
-    /** @param decay null for plain LSQ (no Φ) */
-    public record Settings(int steps, int warmup, QatLayers.LearningRates lr, double maxGradNorm, RankDecay decay) {}
+    public enum Loss { DISTILLATION, DIFFUSION }
 
-    private final Settings s;
-    private final PrintStream log;
+    /**
+     * @param decay null for plain LSQ (no Φ)
+     * @param cycles cosine cycles (1 = plain cosine to 0)
+     */
+    public record Settings(int steps, int warmup, int cycles, QatLayers.LearningRates lr, double maxGradNorm,
+            RankDecay decay, Loss loss, int checkpointEvery) {}
 
-    public QatTrainer(Settings settings, PrintStream log) {
-        this.s = settings;
-        this.log = log;
+    /** Sees every finished step: its number, loss and gradient norm. */
+    public interface StepListener {
+        void onStep(int step, double loss, double gradNorm);
     }
 
-    /** Linear warm-up to 1, then cosine to 0 (diffusers' cosine_with_restarts with one cycle). */
-    public static float lrFactor(int step, int warmup, int steps) {
+    private final Settings s;
+
+    public QatTrainer(Settings settings) {
+        this.s = settings;
+    }
+
+    /** Linear warm-up to 1, then cosine with hard restarts down to 0 (diffusers' schedule of that name). */
+    public static float lrFactor(int step, int warmup, int steps, int cycles) {
         if (step < warmup) {
             return (step + 1) / (float) warmup;
         }
         double p = (step - warmup) / (double) Math.max(1, steps - warmup);
-        return (float) (0.5 * (1 + Math.cos(Math.PI * p)));
+        if (p >= 1) {
+            return 0f;
+        }
+        return (float) Math.max(0, 0.5 * (1 + Math.cos(Math.PI * ((cycles * p) % 1.0))));
     }
 
     /**
-     * Trains {@code student} (with {@code layers} installed) for the configured steps, appending
-     * one CSV row per step to {@code logCsv}; {@code onStep} sees every finished step (progress).
+     * Trains {@code student} (with {@code layers} installed) in {@code workDir}, resuming from its
+     * checkpoint if there is one. At the end Φ is removed (the deployed model has none).
+     *
+     * @return the number of the first step this call ran (0 for a fresh run)
      */
-    public void train(Module student, QatLayers layers, Task task, NDManager manager, Path logCsv, IntConsumer onStep)
-            throws IOException {
+    public int train(Module student, QatLayers layers, Task task, NDManager manager, Path workDir,
+            StepListener listener) throws IOException {
+        Files.createDirectories(workDir);
+        Path logCsv = workDir.resolve(LOG);
+        Path state = workDir.resolve(STATE);
         List<AdamW.Group> groups = layers.groups(student, s.lr());
-        layers.setRequiresGradient(groups, true);
         AdamW opt = new AdamW(groups, 0.9f, 0.95f, 1e-8f);
         List<String> names = List.copyOf(layers.kernels().keySet());
-        if (!Files.exists(logCsv)) {
-            Files.writeString(logCsv, "step,loss,grad_norm,lr_factor," + String.join(",",
-                    names.stream().map(n -> "rank:" + n).toList()) + "\n");
+        int start = 0;
+        if (Files.exists(state)) {
+            start = resume(state, student, layers, opt, manager, logCsv);
+        } else {
+            write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
+                    names.stream().map(n -> "rank:" + n).toList()) + "\n", false);
         }
+        layers.setRequiresGradient(groups, true);
         try {
-            for (int step = 0; step < s.steps(); step++) {
+            for (int step = start; step < s.steps(); step++) {
+                long t0 = System.nanoTime();
                 Map<String, Integer> ranks = s.decay() == null ? zeroRanks(names) : layers.decayTo(s.decay(), step);
-                float f = lrFactor(step, s.warmup(), s.steps());
+                float f = lrFactor(step, s.warmup(), s.steps(), s.cycles());
                 double loss;
                 double norm;
                 try (NDScope scope = new NDScope()) {
                     Batch b = task.batch(step, manager);
-                    NDArray target = task.teacher(b).stopGradient();
+                    NDArray target = s.loss() == Loss.DISTILLATION ? task.teacher(b).stopGradient() : b.target();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray l = task.student(b).sub(target).square().mean();
                         gc.zeroGradients();
@@ -89,23 +122,65 @@ public final class QatTrainer {
                     }
                     norm = opt.step(f, s.maxGradNorm());
                 }
-                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4g", step + 1, loss,
-                        norm, f));
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4g,%.3f", step + 1,
+                        loss, norm, f, (System.nanoTime() - t0) / 1e9));
                 names.forEach(n -> row.append(',').append(ranks.get(n)));
-                Files.writeString(logCsv, row.append('\n').toString(), StandardOpenOption.APPEND);
-                onStep.accept(step + 1);
+                write(logCsv, row.append('\n').toString(), true);
+                if ((step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
+                    layers.setRequiresGradient(groups, false);
+                    checkpoint(state, student, layers, opt, step + 1);
+                    layers.setRequiresGradient(groups, true);
+                }
+                listener.onStep(step + 1, loss, norm);
             }
             // The deployed model has no Φ: whatever is left after the schedule is removed here.
-            if (s.decay() != null) {
-                layers.kernels().values().forEach(QatLinearKernel::removePhi);
-            }
+            layers.kernels().values().forEach(QatLinearKernel::removePhi);
         } finally {
             layers.setRequiresGradient(groups, false);
         }
+        return start;
+    }
+
+    private static void checkpoint(Path state, Module student, QatLayers layers, AdamW opt, int step)
+            throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("step", String.valueOf(step));
+        meta.put("adamw.steps", String.valueOf(opt.stepCount()));
+        meta.put("adamw.skipped", String.valueOf(opt.skippedSteps()));
+        QatCheckpoint.save(state, student, layers, opt.state(), meta);
+    }
+
+    private static int resume(Path state, Module student, QatLayers layers, AdamW opt, NDManager manager,
+            Path logCsv) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        try (NDManager tmp = manager.newSubManager()) {
+            Map<String, NDArray> moments = QatCheckpoint.load(state, student, layers, tmp, "adamw.", meta);
+            opt.loadState(moments, Integer.parseInt(meta.get("adamw.steps")), Integer.parseInt(meta.get("adamw.skipped")));
+        }
+        int step = Integer.parseInt(meta.get("step"));
+        // The log may run past the checkpoint (steps done after it were lost): cut it back.
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(logCsv)) {
+            if (keep.isEmpty() || Integer.parseInt(line.substring(0, line.indexOf(','))) <= step) {
+                keep.add(line);
+            }
+        }
+        write(logCsv, String.join("\n", keep) + "\n", false);
+        return step;
+    }
+
+    private static void write(Path file, String text, boolean append) throws IOException {
+        if (append) {
+            Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            return;
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static Map<String, Integer> zeroRanks(List<String> names) {
-        Map<String, Integer> m = new java.util.LinkedHashMap<>();
+        Map<String, Integer> m = new LinkedHashMap<>();
         names.forEach(n -> m.put(n, 0));
         return m;
     }

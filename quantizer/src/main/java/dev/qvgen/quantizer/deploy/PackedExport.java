@@ -1,0 +1,195 @@
+package dev.qvgen.quantizer.deploy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.models.io.SafeTensorsFile;
+import dev.qvgen.models.io.SafeTensorsWriter;
+import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.quantizer.LayerSelection;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A deployable quantized model as one safetensors file: every parameter of the model by its own
+ * name except the weights of quantized layers, which are replaced by
+ * {@code <layer>.qweight} (U8, codes packed by {@link BitPacking}), {@code <layer>.wscale},
+ * {@code <layer>.wzero}, the activation clip logits {@code <layer>.act_lower|act_upper} where
+ * learnt, and optionally {@code <layer>.smooth}, {@code <layer>.lowrank_down|lowrank_up}. The
+ * metadata key {@code qlayer:<layer>} holds {@code bits,act kind,act bits,rank}.
+ */
+public final class PackedExport {
+    public static final String FORMAT = "qvgen-packed-v1";
+
+    private PackedExport() {}
+
+    public static void write(Path file, Module root, Map<String, PackedLinear> layers, Map<String, String> metadata)
+            throws IOException {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> t = new LinkedHashMap<>();
+            root.namedParameters().forEach((name, p) -> {
+                String layer = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+                if (layer == null || !layers.containsKey(layer)) {
+                    t.put(name, p.getArray());
+                }
+            });
+            Map<String, String> meta = new LinkedHashMap<>(metadata);
+            meta.put("qvgen.format", FORMAT);
+            layers.forEach((name, q) -> {
+                t.put(name + ".qweight", m.create(ByteBuffer.wrap(q.packed()),
+                        new Shape(q.out(), BitPacking.bytesPerRow(q.in(), q.bits())), DataType.UINT8));
+                t.put(name + ".wscale", m.create(q.scale()));
+                t.put(name + ".wzero", m.create(q.zero()));
+                PackedLinear.ActivationSpec a = q.activation();
+                if (a.lowerLogits() != null) {
+                    t.put(name + ".act_lower", m.create(a.lowerLogits()));
+                    t.put(name + ".act_upper", m.create(a.upperLogits()));
+                }
+                if (q.smooth() != null) {
+                    t.put(name + ".smooth", m.create(q.smooth()));
+                }
+                if (q.lowRankDown() != null) {
+                    t.put(name + ".lowrank_down", m.create(q.lowRankDown(), new Shape(q.rank(), q.in())));
+                    t.put(name + ".lowrank_up", m.create(q.lowRankUp(), new Shape(q.out(), q.rank())));
+                }
+                meta.put("qlayer:" + name, q.bits() + "," + a.kind() + "," + a.bits() + "," + q.rank());
+            });
+            SafeTensorsWriter.write(file, t, meta);
+        }
+    }
+
+    /**
+     * Loads an export into {@code root} (a model of the same architecture): its plain parameters
+     * are overwritten, and each quantized layer gets a {@link DeployedLinearKernel}.
+     */
+    public static Map<String, DeployedLinearKernel> load(Path file, Module root, NDManager manager) {
+        Map<String, DeployedLinearKernel> kernels = new LinkedHashMap<>();
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
+            if (!FORMAT.equals(f.metadata().get("qvgen.format"))) {
+                throw new CheckpointException(file + ": not a packed quantized model (metadata qvgen.format is "
+                        + f.metadata().get("qvgen.format") + ", expected " + FORMAT + ")");
+            }
+            Map<String, Linear> linears = LayerSelection.linears(root, p -> true);
+            Map<String, PackedLinear> packed = new LinkedHashMap<>();
+            f.metadata().forEach((k, v) -> {
+                if (k.startsWith("qlayer:")) {
+                    String name = k.substring("qlayer:".length());
+                    Linear l = linears.get(name);
+                    if (l == null) {
+                        throw new CheckpointException(file + ": quantized layer " + name + " is not in the model");
+                    }
+                    packed.put(name, read(f, name, v, l));
+                }
+            });
+            for (var e : root.namedParameters().entrySet()) {
+                String name = e.getKey();
+                String layer = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+                if (layer != null && packed.containsKey(layer)) {
+                    continue;
+                }
+                copy(f, name, e.getValue(), manager);
+            }
+            packed.forEach((name, p) -> {
+                DeployedLinearKernel k = new DeployedLinearKernel(p, manager);
+                Linear l = linears.get(name);
+                if (l.kernel() instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception ex) {
+                        throw new IllegalStateException(ex);
+                    }
+                }
+                l.setKernel(k);
+                kernels.put(name, k);
+            });
+        }
+        return kernels;
+    }
+
+    /** Total bytes of the deployed weights of the quantized layers. */
+    public static long deployedBytes(Map<String, PackedLinear> layers) {
+        return layers.values().stream().mapToLong(PackedLinear::deployedBytes).sum();
+    }
+
+    private static PackedLinear read(SafeTensorsFile f, String name, String spec, Linear l) {
+        String[] parts = spec.split(",");
+        if (parts.length != 4) {
+            throw new CheckpointException(f.describe() + ": bad metadata for quantized layer " + name + ": " + spec);
+        }
+        int bits = Integer.parseInt(parts[0]);
+        int actBits = Integer.parseInt(parts[2]);
+        int rank = Integer.parseInt(parts[3]);
+        int out = l.outFeatures();
+        int in = l.inFeatures();
+        byte[] packed = bytes(f, name + ".qweight", (long) out * BitPacking.bytesPerRow(in, bits));
+        float[] scale = floats(f, name + ".wscale", out);
+        float[] zero = floats(f, name + ".wzero", out);
+        PackedLinear.ActivationSpec act = parts[1].equals("clipped")
+                ? PackedLinear.ActivationSpec.clipped(actBits, floats(f, name + ".act_lower", -1),
+                        floats(f, name + ".act_upper", -1))
+                : PackedLinear.ActivationSpec.dynamic(actBits);
+        PackedLinear p = new PackedLinear(out, in, bits, packed, scale, zero, act, null, null, null, 0);
+        if (f.names().contains(name + ".smooth")) {
+            p = p.withSmoothing(floats(f, name + ".smooth", in));
+        }
+        if (rank > 0) {
+            p = p.withLowRank(floats(f, name + ".lowrank_down", (long) rank * in),
+                    floats(f, name + ".lowrank_up", (long) out * rank), rank);
+        }
+        return p;
+    }
+
+    private static TensorInfo info(SafeTensorsFile f, String name, long numel) {
+        if (!f.names().contains(name)) {
+            throw new CheckpointException(f.describe() + ": missing tensor " + name);
+        }
+        TensorInfo t = f.info(name);
+        if (numel >= 0 && t.numel() != numel) {
+            throw new CheckpointException(f.describe() + ": tensor " + name + " has " + t.numel() + " elements, expected "
+                    + numel);
+        }
+        return t;
+    }
+
+    private static byte[] bytes(SafeTensorsFile f, String name, long numel) {
+        TensorInfo t = info(f, name, numel);
+        if (!t.dtype().equals("U8")) {
+            throw new CheckpointException(f.describe() + ": tensor " + name + " is " + t.dtype() + ", expected U8");
+        }
+        byte[] b = new byte[Math.toIntExact(t.numel())];
+        f.map(t).get(b);
+        return b;
+    }
+
+    private static float[] floats(SafeTensorsFile f, String name, long numel) {
+        TensorInfo t = info(f, name, numel);
+        if (!t.dtype().equals("F32")) {
+            throw new CheckpointException(f.describe() + ": tensor " + name + " is " + t.dtype() + ", expected F32");
+        }
+        float[] v = new float[Math.toIntExact(t.numel())];
+        f.map(t).asFloatBuffer().get(v);
+        return v;
+    }
+
+    private static void copy(SafeTensorsFile f, String name, Parameter p, NDManager manager) {
+        NDArray target = p.getArray();
+        info(f, name, target.getShape().size());
+        try (NDArray v = f.load(name, manager)) {
+            if (!v.getShape().equals(target.getShape())) {
+                throw new CheckpointException(f.describe() + ": tensor " + name + " has shape " + v.getShape()
+                        + ", expected " + target.getShape());
+            }
+            target.subi(target).addi(v);
+        }
+    }
+}
