@@ -3,6 +3,7 @@ package dev.qvgen.harness.cli;
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.toy.StudyArm;
+import dev.qvgen.harness.toy.ToyQat;
 import dev.qvgen.harness.toy.ToyReport;
 import dev.qvgen.harness.toy.ToyStudy;
 import dev.qvgen.models.toy.ToyPipeline;
@@ -33,8 +34,9 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Toy model checkpoint directory (default: ${DEFAULT-VALUE}).")
     Path model = Defaults.TOY_MODEL;
 
-    @Option(names = "--methods", split = ",", description = "Methods (default: ${DEFAULT-VALUE}; known: fp, rtn).")
-    List<String> methods = List.of("fp", "rtn");
+    @Option(names = "--methods", split = ",", description = "Methods (default: ${DEFAULT-VALUE}; known: "
+            + "fp, rtn, lsq, qvgen).")
+    List<String> methods = List.of("fp", "rtn", "lsq", "qvgen");
 
     @Option(names = "--bits", split = ",", description = "Bit widths for quantized methods (default: ${DEFAULT-VALUE}).")
     List<String> bits = List.of("w4a4", "w3a3");
@@ -54,13 +56,19 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Videos generated together (default: ${DEFAULT-VALUE}).")
     int batch = 16;
 
+    @Option(names = "--qat-steps", description = "QAT steps per quantization-aware arm (default: ${DEFAULT-VALUE}).")
+    int qatSteps = ToyQat.Settings.defaults().steps();
+
+    @Option(names = "--qat-batch", description = "QAT batch size (default: ${DEFAULT-VALUE}).")
+    int qatBatch = ToyQat.Settings.defaults().batch();
+
     @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Override
     public Integer call() throws Exception {
-        if (seeds < 1 || steps < 1 || batch < 1) {
-            throw new BadInputException("--seeds, --steps and --batch must be positive");
+        if (seeds < 1 || steps < 1 || batch < 1 || qatSteps < 1 || qatBatch < 1) {
+            throw new BadInputException("--seeds, --steps, --batch, --qat-steps and --qat-batch must be positive");
         }
         List<StudyArm> arms = arms();
         List<ToyPrompt> suite = prompts == null ? ToyPromptSuite.standard() : readPrompts(prompts);
@@ -68,13 +76,20 @@ public final class ReproduceCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ToyPipeline.Settings sampling = new ToyPipeline.Settings(steps, guidance, ToyPipeline.Settings.defaults().shift());
         ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
-                new ToyStudy.Settings(arms, seeds, sampling, batch), System.out);
+                new ToyStudy.Settings(arms, seeds, sampling, batch, qatSettings()), System.out);
         Files.createDirectories(out);
         List<ResultRow> rows = study.run(out, suite);
         ToyReport.write(out, rows, ToyStudy.METRICS, model);
         System.out.printf("wrote %s (results.csv, results.json, report.md, report.html) in %.1f s%n",
                 out, (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    private ToyQat.Settings qatSettings() {
+        ToyQat.Settings d = ToyQat.Settings.defaults();
+        int warmup = Math.max(1, qatSteps / 10);
+        return new ToyQat.Settings(qatSteps, qatBatch, d.lrScale(), warmup, d.captionDropout(), d.seed(), d.phiRank(),
+                d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(), qatSteps / 4)));
     }
 
     private List<StudyArm> arms() {
@@ -85,8 +100,9 @@ public final class ReproduceCommand implements Callable<Integer> {
                 arms.add(new StudyArm(StudyArm.FP, null));
                 continue;
             }
-            if (!method.equals("rtn")) {
-                throw new BadInputException("unknown method '" + m + "' (known: fp, rtn)");
+            if (!ToyStudy.METHODS.contains(method)) {
+                throw new BadInputException("unknown method '" + m + "' (known: " + String.join(", ", ToyStudy.METHODS)
+                        + ")");
             }
             for (String b : bits) {
                 try {

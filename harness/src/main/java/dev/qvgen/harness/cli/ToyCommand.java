@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /** The toy world: train its full-precision text-to-video model. */
 @Command(name = "toy", mixinStandardHelpOptions = true, description = "The toy video world.",
-        subcommands = {ToyCommand.Train.class, ToyCommand.Generate.class})
+        subcommands = {ToyCommand.Train.class, ToyCommand.Generate.class, ToyCommand.Qat.class})
 public final class ToyCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -113,6 +113,60 @@ public final class ToyCommand implements Runnable {
                 }
             }
             System.out.println("wrote " + out + (png == null ? "" : " and " + png));
+            return 0;
+        }
+    }
+
+    @Command(name = "qat", mixinStandardHelpOptions = true,
+            description = "Quantization-aware training of the toy model (QVGen or LSQ) by distillation from the "
+                    + "full-precision model; writes the training log and the packed export. Resumes in --out.")
+    public static final class Qat implements Callable<Integer> {
+        @Option(names = "--model", description = "Full-precision toy model (default: ${DEFAULT-VALUE}).")
+        Path model = Defaults.TOY_MODEL;
+
+        @Option(names = "--method", description = "qvgen or lsq (default: ${DEFAULT-VALUE}).")
+        String method = "qvgen";
+
+        @Option(names = "--bits", description = "Bit widths, e.g. w4a4 (default: ${DEFAULT-VALUE}).")
+        String bits = "w3a3";
+
+        @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+        int steps = dev.qvgen.harness.toy.ToyQat.Settings.defaults().steps();
+
+        @Option(names = "--batch", description = "Videos per step (default: ${DEFAULT-VALUE}).")
+        int batch = dev.qvgen.harness.toy.ToyQat.Settings.defaults().batch();
+
+        @Option(names = "--lr-scale", description = "Multiple of the official learning rates (default: ${DEFAULT-VALUE}).")
+        float lrScale = dev.qvgen.harness.toy.ToyQat.Settings.defaults().lrScale();
+
+        @Option(names = "--out", required = true, description = "Work directory (log.csv, state, quantized.safetensors).")
+        Path out;
+
+        @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Override
+        public Integer call() throws Exception {
+            if (!method.equals("qvgen") && !method.equals("lsq")) {
+                throw new dev.qvgen.harness.BadInputException("--method must be qvgen or lsq, got '" + method + "'");
+            }
+            if (steps < 1 || batch < 1) {
+                throw new dev.qvgen.harness.BadInputException("--steps and --batch must be positive");
+            }
+            dev.qvgen.quantizer.QuantSpec spec;
+            try {
+                spec = dev.qvgen.quantizer.QuantSpec.parse(bits);
+            } catch (IllegalArgumentException e) {
+                throw new dev.qvgen.harness.BadInputException(e.getMessage());
+            }
+            Djl.configure(threads);
+            var d = dev.qvgen.harness.toy.ToyQat.Settings.defaults();
+            var s = new dev.qvgen.harness.toy.ToyQat.Settings(steps, batch, lrScale, Math.max(1, steps / 10),
+                    d.captionDropout(), d.seed(), d.phiRank(), d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(),
+                            steps / 4)));
+            Path export = new dev.qvgen.harness.toy.ToyQat(dev.qvgen.suites.toy.ToyWorld.defaults(), s, System.out)
+                    .trainAndExport(method, spec, model, out);
+            System.out.println("wrote " + export);
             return 0;
         }
     }

@@ -11,6 +11,7 @@ import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.suites.toy.ToyPrompt;
 import dev.qvgen.suites.toy.ToyVocabulary;
@@ -32,7 +33,16 @@ public final class ToyStudy {
     public static final List<String> METRICS = List.of("toy_color", "toy_shape", "toy_motion", "toy_persistence",
             "temporal_flickering", "dynamic_degree");
 
-    public record Settings(List<StudyArm> arms, int seeds, ToyPipeline.Settings sampling, int batch) {}
+    public record Settings(List<StudyArm> arms, int seeds, ToyPipeline.Settings sampling, int batch,
+            ToyQat.Settings qat) {}
+
+    /** Methods the toy study knows: full precision, post-training and quantization-aware ones. */
+    public static final List<String> METHODS = List.of(StudyArm.FP, "rtn", "lsq", "qvgen");
+
+    /** QAT work directory of an arm: training log, checkpoint and the packed export. */
+    public static Path qatDir(Path runDir, StudyArm arm) {
+        return runDir.resolve("qat").resolve(arm.key());
+    }
 
     private final ToyWorld world;
     private final Path modelDir;
@@ -58,68 +68,85 @@ public final class ToyStudy {
     }
 
     public List<ResultRow> run(Path runDir, List<ToyPrompt> prompts) throws IOException {
-        try (NDManager manager = NDManager.newBaseManager()) {
-            ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
-            ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
-            for (StudyArm arm : s.arms()) {
-                generateArm(runDir, arm, model, pipe, manager, prompts);
-            }
+        for (StudyArm arm : s.arms()) {
+            generateArm(runDir, arm, prompts);
         }
         return score(runDir, prompts);
     }
 
-    private void generateArm(Path runDir, StudyArm arm, ToyVideoModel model, ToyPipeline pipe, NDManager manager,
-            List<ToyPrompt> prompts) throws IOException {
-        List<ToyPrompt> todoPrompts = new ArrayList<>();
-        List<Integer> todoSeeds = new ArrayList<>();
+    /**
+     * Generates the arm's missing videos. Videos are made in fixed batches of the whole
+     * (prompt x seed) list, and a batch with any missing video is made whole again: a float GEMM's
+     * rounding can depend on the batch size, and at 3 bits one flipped rounding is visible, so
+     * only the same batches give a resumed run the bits of an uninterrupted one.
+     */
+    private void generateArm(Path runDir, StudyArm arm, List<ToyPrompt> prompts) throws IOException {
+        List<ToyPrompt> itemPrompts = new ArrayList<>();
+        List<Integer> itemSeeds = new ArrayList<>();
+        int missing = 0;
         for (ToyPrompt p : prompts) {
             for (int k = 0; k < s.seeds(); k++) {
-                if (!Files.exists(videoPath(runDir, arm, p, k))) {
-                    todoPrompts.add(p);
-                    todoSeeds.add(k);
-                }
+                itemPrompts.add(p);
+                itemSeeds.add(k);
+                missing += Files.exists(videoPath(runDir, arm, p, k)) ? 0 : 1;
             }
         }
-        int total = prompts.size() * s.seeds();
+        int total = itemPrompts.size();
         Progress progress = new Progress("generate " + arm.key(), total, log);
-        progress.skip(total - todoPrompts.size());
-        if (todoPrompts.isEmpty()) {
+        progress.skip(total - missing);
+        if (missing == 0) {
             log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), total);
             return;
         }
         Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
-        applyArm(arm, model);
-        try {
-            for (int from = 0; from < todoPrompts.size(); from += s.batch()) {
-                int to = Math.min(from + s.batch(), todoPrompts.size());
+        // Each arm starts from the full-precision model as published; QAT arms replace its weights.
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
+            ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
+            applyArm(runDir, arm, model, manager);
+            for (int from = 0; from < total; from += s.batch()) {
+                int to = Math.min(from + s.batch(), total);
+                boolean needed = false;
+                for (int i = from; i < to; i++) {
+                    needed |= !Files.exists(videoPath(runDir, arm, itemPrompts.get(i), itemSeeds.get(i)));
+                }
+                if (!needed) {
+                    continue;
+                }
                 List<long[]> ids = new ArrayList<>();
                 List<Long> seeds = new ArrayList<>();
                 for (int i = from; i < to; i++) {
-                    int[] tok = vocab.encode(todoPrompts.get(i).caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
+                    int[] tok = vocab.encode(itemPrompts.get(i).caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
                     long[] l = new long[tok.length];
                     for (int k = 0; k < tok.length; k++) {
                         l[k] = tok[k];
                     }
                     ids.add(l);
-                    seeds.add(seed(todoPrompts.get(i), todoSeeds.get(i)));
+                    seeds.add(seed(itemPrompts.get(i), itemSeeds.get(i)));
                 }
                 float[][][][][] videos = pipe.generate(manager, ids, seeds, s.sampling());
                 for (int i = from; i < to; i++) {
-                    Mp4Writer.write(videoPath(runDir, arm, todoPrompts.get(i), todoSeeds.get(i)), videos[i - from],
-                            world.fps());
-                    progress.step(todoPrompts.get(i).caption());
+                    Path video = videoPath(runDir, arm, itemPrompts.get(i), itemSeeds.get(i));
+                    if (!Files.exists(video)) {
+                        Mp4Writer.write(video, videos[i - from], world.fps());
+                        progress.step(itemPrompts.get(i).caption());
+                    }
                 }
             }
-        } finally {
-            Rtn.restore(model.transformer());
         }
     }
 
-    private static void applyArm(StudyArm arm, ToyVideoModel model) {
+    private void applyArm(Path runDir, StudyArm arm, ToyVideoModel model, NDManager manager) throws IOException {
         switch (arm.method()) {
             case StudyArm.FP -> { }
             case "rtn" -> new Rtn().apply(model.transformer(), arm.spec(), LayerSelection.insideBlocks());
-            default -> throw new BadInputException("unknown method '" + arm.method() + "' (known: fp, rtn)");
+            case "lsq", "qvgen" -> {
+                Path export = new ToyQat(world, s.qat(), log).trainAndExport(arm.method(), arm.spec(), modelDir,
+                        qatDir(runDir, arm));
+                PackedExport.load(export, model.transformer(), manager);
+            }
+            default -> throw new BadInputException("unknown method '" + arm.method() + "' (known: "
+                    + String.join(", ", METHODS) + ")");
         }
     }
 

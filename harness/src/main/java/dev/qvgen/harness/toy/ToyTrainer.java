@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 
@@ -13,7 +12,6 @@ import dev.qvgen.models.toy.ToyTextEncoderConfig;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.models.train.AdamW;
 import dev.qvgen.models.wan.WanConfig;
-import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyVocabulary;
 import dev.qvgen.suites.toy.ToyWorld;
 
@@ -90,14 +88,12 @@ public final class ToyTrainer {
                 double loss;
                 double gradNorm;
                 try (NDScope scope = new NDScope()) {
-                    Batch b = batch(manager, step);
+                    ToyBatch b = batch(manager, step);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray text = model.textEncoder().forward(b.ids);
-                        NDArray sigma = b.sigma.reshape(-1, 1, 1, 1, 1);
-                        NDArray xt = b.x0.mul(sigma.neg().add(1f)).add(b.noise.mul(sigma));
-                        NDArray pred = model.transformer().forward(xt, b.sigma.mul(1000f), text);
+                        NDArray text = model.textEncoder().forward(b.ids());
+                        NDArray pred = model.transformer().forward(b.noisy(), b.timesteps(), text);
                         // The toy transformer predicts the clean sample (see ToyPipeline for why).
-                        NDArray lossArr = pred.sub(b.x0).square().mean();
+                        NDArray lossArr = pred.sub(b.x0()).square().mean();
                         gc.zeroGradients();
                         gc.backward(lossArr);
                         loss = lossArr.getFloat();
@@ -140,45 +136,8 @@ public final class ToyTrainer {
         return (float) (s.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p))));
     }
 
-    private record Batch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {}
-
-    private Batch batch(NDManager manager, int step) {
+    private ToyBatch batch(NDManager manager, int step) {
         Random rng = new Random(s.seed() * 1_000_003L + step);
-        int f = world.frames();
-        int h = world.height();
-        int w = world.width();
-        int plane = f * h * w;
-        float[] x0 = new float[s.batch() * 3 * plane];
-        float[] noise = new float[x0.length];
-        float[] sigma = new float[s.batch()];
-        long[] ids = new long[s.batch() * ToyVocabulary.DEFAULT_MAX_LENGTH];
-        for (int i = 0; i < s.batch(); i++) {
-            ToyScene scene = world.sampleScene(rng);
-            float[][][][] frames = world.render(scene);
-            for (int c = 0; c < 3; c++) {
-                for (int t = 0; t < f; t++) {
-                    for (int y = 0; y < h; y++) {
-                        for (int x = 0; x < w; x++) {
-                            x0[(i * 3 + c) * plane + (t * h + y) * w + x] = frames[t][y][x][c] * 2f - 1f;
-                        }
-                    }
-                }
-            }
-            if (rng.nextFloat() >= s.captionDropout()) {
-                int[] tok = vocab.encode(scene.caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
-                for (int k = 0; k < tok.length; k++) {
-                    ids[i * ToyVocabulary.DEFAULT_MAX_LENGTH + k] = tok[k];
-                }
-            }
-            // Logit-normal timesteps (as in SD3/Wan training) concentrate on the middle of the path.
-            double u = rng.nextGaussian();
-            sigma[i] = (float) (1 / (1 + Math.exp(-u)));
-        }
-        for (int i = 0; i < noise.length; i++) {
-            noise[i] = (float) rng.nextGaussian();
-        }
-        Shape vs = new Shape(s.batch(), 3, f, h, w);
-        return new Batch(manager.create(x0, vs), manager.create(noise, vs), manager.create(sigma),
-                manager.create(ids, new Shape(s.batch(), ToyVocabulary.DEFAULT_MAX_LENGTH)));
+        return ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), ToyBatch.Sigmas.LOGIT_NORMAL, manager);
     }
 }

@@ -26,14 +26,17 @@ import java.util.List;
 /** The main job on a small slice: files, determinism, resume, reports. */
 class ToyStudyTest {
     static final Path MODEL = Path.of("checkpoints/toy-wan");
+    /** A few QAT steps: enough to exercise training, export and reload, not to learn much. */
+    static final ToyQat.Settings QAT = new ToyQat.Settings(6, 2, 10f, 1, 0.1f, 0, 32, 50, 3);
 
     @TempDir
     Path tmp;
 
     private static List<ResultRow> run(Path dir, List<ToyPrompt> prompts) throws IOException {
         ToyStudy.Settings s = new ToyStudy.Settings(
-                List.of(new StudyArm(StudyArm.FP, null), new StudyArm("rtn", QuantSpec.W3A3)), 1,
-                new ToyPipeline.Settings(4, 4f, 3.0), 4);
+                List.of(new StudyArm(StudyArm.FP, null), new StudyArm("rtn", QuantSpec.W3A3),
+                        new StudyArm("qvgen", QuantSpec.W3A3)), 1,
+                new ToyPipeline.Settings(4, 4f, 3.0), 4, QAT);
         List<ResultRow> rows = new ToyStudy(ToyWorld.defaults(), MODEL, s, new PrintStream(
                 PrintStream.nullOutputStream())).run(dir, prompts);
         ToyReport.write(dir, rows, ToyStudy.METRICS, MODEL);
@@ -47,7 +50,7 @@ class ToyStudyTest {
         Path b = tmp.resolve("b");
         List<ResultRow> rowsA = run(a, prompts);
         List<ResultRow> rowsB = run(b, prompts);
-        assertEquals(6, rowsA.size());
+        assertEquals(9, rowsA.size());
         for (ResultRow r : rowsA) {
             assertNull(r.error(), r.video());
             assertEquals(ToyStudy.METRICS.size(), r.scores().size());
@@ -69,6 +72,17 @@ class ToyStudyTest {
         assertEquals(old, Files.getLastModifiedTime(v));
         assertTrue(Files.exists(a.resolve(rowsA.get(1).video())), "the missing video is made again");
         assertEquals(rowsA, again);
+
+        // The QAT arm trained once, logged every step with the ranks, and exported packed weights.
+        Path qat = ToyStudy.qatDir(a, new StudyArm("qvgen", QuantSpec.W3A3));
+        List<String> log = Files.readAllLines(qat.resolve("log.csv"));
+        assertEquals(7, log.size());
+        assertTrue(log.get(0).startsWith("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0."), log.get(0));
+        assertTrue(Files.exists(qat.resolve(ToyQat.EXPORT)));
+        FileTime exported = Files.getLastModifiedTime(qat.resolve(ToyQat.EXPORT));
+        Files.delete(a.resolve(rowsA.get(6).video()));
+        assertEquals(rowsA, run(a, prompts), "regenerated from the export, identically");
+        assertEquals(exported, Files.getLastModifiedTime(qat.resolve(ToyQat.EXPORT)), "not trained again");
 
         assertEquals(rowsA, ResultsCsv.read(a.resolve("results.csv")));
         for (String f : List.of("results.json", "report.md", "report.html", "plots/scores.svg")) {
