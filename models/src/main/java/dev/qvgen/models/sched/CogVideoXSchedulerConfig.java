@@ -83,7 +83,7 @@ public record CogVideoXSchedulerConfig(
         long[] t = new long[steps];
         switch (timestepSpacing) {
             case "linspace": {
-                double[] l = NoiseSchedules.linspace(0, n - 1, steps, false);
+                double[] l = NoiseSchedules.npLinspace(0, n - 1, steps);
                 for (int i = 0; i < steps; i++) {
                     t[i] = (long) Math.rint(l[steps - 1 - i]);
                 }

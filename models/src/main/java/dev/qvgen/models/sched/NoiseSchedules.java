@@ -32,6 +32,25 @@ final class NoiseSchedules {
     }
 
     /**
+     * numpy.linspace's values: {@code i * step + start}, the last set to {@code stop} exactly.
+     * (It differs from torch's in the last bits of the second half, which can move a rounded
+     * timestep: 499.5 rounds to 500 here.)
+     */
+    static double[] npLinspace(double start, double stop, int n) {
+        double[] out = new double[n];
+        if (n == 1) {
+            out[0] = start;
+            return out;
+        }
+        double step = (stop - start) / (n - 1);
+        for (int i = 0; i < n; i++) {
+            out[i] = i * step + start;
+        }
+        out[n - 1] = stop;
+        return out;
+    }
+
+    /**
      * The betas of {@code beta_schedule} "linear" or "scaled_linear". {@code scaledInFp64} follows
      * the CogVideoX schedulers, which build the scaled-linear schedule in float64; the generic
      * ones build it in float32.

@@ -184,7 +184,7 @@ public final class UniPCMultistepScheduler {
         switch (config.timestepSpacing) {
             case "linspace": {
                 // np.linspace(0, N - 1, steps + 1).round()[::-1][:-1]
-                double[] l = NoiseSchedules.linspace(0, n - 1, steps + 1, false);
+                double[] l = NoiseSchedules.npLinspace(0, n - 1, steps + 1);
                 for (int i = 0; i < steps; i++) {
                     t[i] = (long) Math.rint(l[steps - i]);
                 }

@@ -64,6 +64,13 @@ class CogVideoXDDIMSchedulerParityTest {
         assertArrayEquals(new long[] {999, 799, 599, 399, 199}, c.timesteps(5));
         assertEquals(50, c.timesteps(50).length);
         assertEquals(19, c.timesteps(50)[49]);
+        CogVideoXSchedulerConfig lin = new CogVideoXSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", true, 0,
+                "v_prediction", "linspace", true, 3.0);
+        // numpy's linspace(0, 999, 3) = 0, 499.5, 999; 499.5 rounds half to even.
+        assertArrayEquals(new long[] {999, 500, 0}, lin.timesteps(3));
+        CogVideoXSchedulerConfig lead = new CogVideoXSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", true, 1,
+                "v_prediction", "leading", true, 3.0);
+        assertArrayEquals(new long[] {667, 334, 1}, lead.timesteps(3));
     }
 
     @Test

@@ -84,6 +84,41 @@ class UniPCMultistepSchedulerParityTest {
     }
 
     @Test
+    void vpScheduleOfOrderOneIsDdim() {
+        // Without flow sigmas the schedule is the VP one of the betas, and first-order UniP with
+        // data prediction is DDIM: x' = alpha' x0 + sigma' eps.
+        UniPCMultistepScheduler.Config c = new UniPCMultistepScheduler.Config(1000, 1e-4, 0.02, "linear", 1,
+                "epsilon", true, "bh2", true, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, false, 1.0, "linspace", 0,
+                "zero");
+        UniPCMultistepScheduler s = new UniPCMultistepScheduler(c);
+        s.setTimesteps(10);
+        // np.linspace(0, 999, 11).round(): 499.50000000000006 rounds up.
+        assertArrayEquals(new long[] {999, 899, 799, 699, 599, 500, 400, 300, 200, 100}, s.timesteps());
+        float[] sig = s.sigmas();
+        assertEquals(0f, sig[10], 0f);
+        // sigma = sqrt((1 - a) / a) with a = prod(1 - beta) of the linear schedule
+        double a = 1;
+        for (int i = 0; i <= 999; i++) {
+            a *= 1 - (1e-4 + (0.02 - 1e-4) * i / 999.0);
+        }
+        assertEquals(Math.sqrt((1 - a) / a), sig[0], 1e-3 * sig[0]);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new ai.djl.ndarray.types.Shape(3, 5));
+            for (int i = 0; i < 10; i++) {
+                NDArray eps = m.randomNormal(x.getShape());
+                double al = 1 / Math.sqrt(sig[i] * (double) sig[i] + 1);
+                double sg = sig[i] * al;
+                double alN = 1 / Math.sqrt(sig[i + 1] * (double) sig[i + 1] + 1);
+                double sgN = sig[i + 1] * alN;
+                NDArray x0 = x.sub(eps.mul((float) sg)).div((float) al);
+                NDArray expected = x0.mul((float) alN).add(eps.mul((float) sgN));
+                x = s.step(eps, x);
+                assertTrue(Tensors.relativeL2(x, expected) < 1e-5, "step " + i);
+            }
+        }
+    }
+
+    @Test
     void rejectsUnsupportedAndUnknownConfigKeys(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("scheduler_config.json");
         Files.writeString(f, "{\"use_karras_sigmas\": true}");
