@@ -1,0 +1,82 @@
+package dev.qvgen.models.sched;
+
+import ai.djl.ndarray.NDArray;
+
+import dev.qvgen.models.nn.Scalars;
+
+import java.nio.file.Path;
+
+/**
+ * diffusers' {@code CogVideoXDDIMScheduler}: deterministic DDIM (eta 0) on the SNR-shifted,
+ * zero-terminal-SNR schedule of {@link CogVideoXSchedulerConfig}. As in the reference, the
+ * previous timestep is {@code t - N / steps} (integer division), not the next entry of the
+ * schedule, and the step past timestep 0 uses alpha 1 (or alphas_cumprod[0]).
+ */
+public final class CogVideoXDDIMScheduler {
+    private final CogVideoXSchedulerConfig config;
+    private final double[] alphasCumprod;
+    private final double finalAlphaCumprod;
+    private long[] timesteps = new long[0];
+
+    public CogVideoXDDIMScheduler(CogVideoXSchedulerConfig config) {
+        this.config = config;
+        this.alphasCumprod = config.alphasCumprod();
+        this.finalAlphaCumprod = config.setAlphaToOne() ? 1.0 : alphasCumprod[0];
+    }
+
+    public static CogVideoXDDIMScheduler fromConfig(Path file) {
+        return new CogVideoXDDIMScheduler(CogVideoXSchedulerConfig.read(file));
+    }
+
+    public CogVideoXSchedulerConfig config() {
+        return config;
+    }
+
+    public void setTimesteps(int steps) {
+        timesteps = config.timesteps(steps);
+    }
+
+    public long[] timesteps() {
+        return timesteps.clone();
+    }
+
+    public float[] timestepsAsFloat() {
+        float[] out = new float[timesteps.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = timesteps[i];
+        }
+        return out;
+    }
+
+    /** alphas_cumprod at a training timestep (a copy of the schedule, for tests and callers). */
+    public double alphaCumprod(int t) {
+        return alphasCumprod[t];
+    }
+
+    /** One DDIM step from training timestep {@code timestep}; returns the previous sample. */
+    public NDArray step(NDArray modelOutput, long timestep, NDArray sample) {
+        if (timesteps.length == 0) {
+            throw new IllegalStateException("call setTimesteps before step");
+        }
+        long prevT = timestep - config.numTrainTimesteps() / timesteps.length;
+        double a = alphasCumprod[(int) timestep];
+        double aPrev = prevT >= 0 ? alphasCumprod[(int) prevT] : finalAlphaCumprod;
+        NDArray x0 = predictOriginal(modelOutput, sample, a, config.predictionType());
+        double at = Math.sqrt((1 - aPrev) / (1 - a));
+        double bt = Math.sqrt(aPrev) - Math.sqrt(a) * at;
+        return Scalars.mul(sample, (float) at).add(Scalars.mul(x0, (float) bt));
+    }
+
+    /** The predicted clean sample for a model output of {@code predictionType} at alphas_cumprod {@code a}. */
+    static NDArray predictOriginal(NDArray modelOutput, NDArray sample, double a, String predictionType) {
+        double b = 1 - a;
+        switch (predictionType) {
+            case "epsilon":
+                return Scalars.div(sample.sub(Scalars.mul(modelOutput, (float) Math.sqrt(b))), (float) Math.sqrt(a));
+            case "sample":
+                return modelOutput;
+            default: // v_prediction
+                return Scalars.mul(sample, (float) Math.sqrt(a)).sub(Scalars.mul(modelOutput, (float) Math.sqrt(b)));
+        }
+    }
+}
