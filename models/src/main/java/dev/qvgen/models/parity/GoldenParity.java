@@ -48,6 +48,9 @@ public final class GoldenParity {
                 compareWanTransformer(pipelineDir, golden, m, done);
                 compareFlowEuler(pipelineDir, golden, m, done);
             }
+            if (pipelineClass.equals("CogVideoXPipeline")) {
+                done.putAll(CogVideoXParity.transformer(pipelineDir, golden, m));
+            }
             List<ParityResult> out = new ArrayList<>();
             for (String name : golden.names()) {
                 if (INPUT.matcher(name).matches()) {
