@@ -19,6 +19,8 @@ public final class CogVideoXPatchEmbed extends Module {
     private final ConvProj conv;
     private final Linear linearProj;
     private final Linear textProj;
+    private float[] cachedTable;
+    private long cachedKey;
 
     public CogVideoXPatchEmbed(CogVideoXConfig c) {
         this.config = c;
@@ -60,8 +62,7 @@ public final class CogVideoXPatchEmbed extends Module {
             NDArray bias = conv.bias == null ? null : conv.bias.getArray();
             v = patches.getNDArrayInternal().linear(patches, weight, bias).singletonOrThrow();
             if (!config.useRotaryPositionalEmbeddings()) {
-                float[] table = CogVideoXPositions.sinCos3d(config.innerDim(), (int) f, (int) hp, (int) wp,
-                        config.spatialInterpolationScale(), config.temporalInterpolationScale());
+                float[] table = sinCosTable((int) f, (int) hp, (int) wp);
                 NDArray pos = latents.getManager().create(table, new Shape(1, f * hp * wp, config.innerDim()))
                         .toDevice(latents.getDevice(), false);
                 v = v.add(pos);
@@ -78,6 +79,17 @@ public final class CogVideoXPatchEmbed extends Module {
             v = linearProj.forward(patches);
         }
         return new NDList(t, v);
+    }
+
+    /** The table for the last latent size, kept on the host: a sampling loop asks for the same one every step. */
+    private synchronized float[] sinCosTable(int frames, int gridH, int gridW) {
+        long key = ((long) frames << 40) | ((long) gridH << 20) | gridW;
+        if (cachedTable == null || cachedKey != key) {
+            cachedTable = CogVideoXPositions.sinCos3d(config.innerDim(), frames, gridH, gridW,
+                    config.spatialInterpolationScale(), config.temporalInterpolationScale());
+            cachedKey = key;
+        }
+        return cachedTable;
     }
 
     /** The Conv2d's parameters under their published names. */
