@@ -123,6 +123,11 @@ public record CogVideoXConfig(
             throw new CheckpointException(src + ": config key 'patch_size_t' needs use_rotary_positional_embeddings"
                     + " (sin-cos positions with temporal patches are not a published combination)");
         }
+        if (c.ofsEmbedDim > 0 && c.ofsEmbedDim != c.timeEmbedDim) {
+            // The ofs embedding is added to the time embedding, so the widths must agree.
+            throw new CheckpointException(src + ": ofs_embed_dim " + c.ofsEmbedDim + " must equal time_embed_dim "
+                    + c.timeEmbedDim);
+        }
         if (c.outChannels <= 0 || c.innerDim() <= 0 || c.patchSize <= 0) {
             throw new CheckpointException(src + ": out_channels, patch_size and the head sizes must be positive");
         }
