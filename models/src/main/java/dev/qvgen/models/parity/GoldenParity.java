@@ -50,6 +50,9 @@ public final class GoldenParity {
                 compareFlowEuler(pipelineDir, golden, m, done);
             }
             TextAndSchedulerParity.compare(pipelineDir, goldenFile, golden, m, done);
+            if (pipelineClass.equals("CogVideoXPipeline")) {
+                done.putAll(CogVideoXParity.transformer(pipelineDir, golden, m));
+            }
             List<ParityResult> out = new ArrayList<>();
             for (String name : golden.names()) {
                 if (INPUT.matcher(name).matches()) {

@@ -1,0 +1,205 @@
+package dev.qvgen.models.cogvideox;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.io.WeightSources;
+import dev.qvgen.models.nn.Activations;
+import dev.qvgen.models.nn.ForwardContext;
+import dev.qvgen.models.nn.LayerNorm;
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.models.nn.TimestepEmbedding;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * diffusers' {@code CogVideoXTransformer3DModel} (CogVideoX-2B, -5B, 1.5-5B text-to-video) in DJL,
+ * parameter names as published. Latents are (B, F, C, H, W) as the CogVideoX pipeline keeps them.
+ * The RoPE tables that the reference pipeline passes in are built here from the latent size by
+ * the pipeline's rule ({@link CogVideoXPositions#rotary3d}), so callers pass latents only.
+ */
+public final class CogVideoXTransformer3DModel extends Module {
+    private final CogVideoXConfig config;
+    private final CogVideoXPatchEmbed patchEmbed;
+    private final TimeMlp timeEmbedding;
+    private final TimeMlp ofsEmbedding;
+    private final ModuleList<CogVideoXBlock> blocks;
+    private final LayerNorm normFinal;
+    private final AdaNormOut normOut;
+    private final Linear projOut;
+    private BiConsumer<Integer, NDArray> blockObserver;
+
+    public CogVideoXTransformer3DModel(CogVideoXConfig c) {
+        this.config = c;
+        int dim = c.innerDim();
+        float eps = (float) c.normEps();
+        patchEmbed = child("patch_embed", new CogVideoXPatchEmbed(c));
+        timeEmbedding = child("time_embedding", new TimeMlp(dim, c.timeEmbedDim()));
+        ofsEmbedding = c.ofsEmbedDim() > 0
+                ? child("ofs_embedding", new TimeMlp(c.ofsEmbedDim(), c.ofsEmbedDim())) : null;
+        blocks = child("transformer_blocks", new ModuleList<>());
+        for (int i = 0; i < c.numLayers(); i++) {
+            blocks.add(new CogVideoXBlock(c));
+        }
+        normFinal = c.normElementwiseAffine() ? child("norm_final", new LayerNorm(dim, eps, true))
+                : new LayerNorm(dim, eps, false);
+        normOut = child("norm_out", new AdaNormOut(c.timeEmbedDim(), dim, c.normElementwiseAffine(), eps));
+        int pt = c.hasTemporalPatch() ? c.patchSizeT() : 1;
+        projOut = child("proj_out", new Linear(dim, c.patchSize() * c.patchSize() * pt * c.outChannels(), true));
+    }
+
+    /** Builds the model from a diffusers {@code transformer/} directory. */
+    public static CogVideoXTransformer3DModel fromPretrained(Path dir, NDManager manager) {
+        CogVideoXConfig c = CogVideoXConfig.read(dir.resolve("config.json"));
+        CogVideoXTransformer3DModel m = new CogVideoXTransformer3DModel(c);
+        try (WeightSource src = WeightSources.open(dir, "diffusion_pytorch_model")) {
+            // The sin-cos table is a non-persistent buffer (never saved); nothing else is extra.
+            WeightLoader.load(m, src, manager, Set.of("patch_embed.pos_embedding"));
+        }
+        return m;
+    }
+
+    public CogVideoXConfig config() {
+        return config;
+    }
+
+    public List<CogVideoXBlock> blocks() {
+        return blocks.items();
+    }
+
+    /** Sees each block's video tokens (index, (B, Lv, dim)), e.g. to compare block 0 with a golden tensor. */
+    public void setBlockObserver(BiConsumer<Integer, NDArray> observer) {
+        this.blockObserver = observer;
+    }
+
+    /**
+     * The rotary tables for latents of (frames, height, width), as the pipeline builds them.
+     *
+     * @return cos and sin, each (video tokens, headDim)
+     */
+    public NDList rotaryTables(NDManager manager, int frames, int height, int width) {
+        CogVideoXPositions.Rotary r = CogVideoXPositions.rotary3d(config, frames, height, width);
+        Shape shape = new Shape(r.tokens(), r.headDim());
+        return new NDList(manager.create(r.cos(), shape), manager.create(r.sin(), shape));
+    }
+
+    /** Text-to-video forward (no ofs condition). */
+    public NDArray forward(NDArray latents, NDArray timestep, NDArray text) {
+        return forward(latents, timestep, text, null);
+    }
+
+    /**
+     * @param latents (B, F, C, H, W)
+     * @param timestep (B) timesteps in [0, 1000)
+     * @param text T5 hidden states (B, Lt, textEmbedDim)
+     * @param ofs (B) the "ofs" condition; required exactly when the config has ofs_embed_dim
+     * @return the model prediction (B, F, outChannels, H, W)
+     */
+    public NDArray forward(NDArray latents, NDArray timestep, NDArray text, NDArray ofs) {
+        if ((ofs != null) != (ofsEmbedding != null)) {
+            throw new IllegalArgumentException(ofsEmbedding != null
+                    ? "this CogVideoX config has ofs_embed_dim; pass the ofs condition"
+                    : "this CogVideoX config has no ofs_embed_dim; ofs must be null");
+        }
+        try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+            return forwardInContext(latents, timestep, text, ofs);
+        }
+    }
+
+    private NDArray forwardInContext(NDArray latents, NDArray timestep, NDArray text, NDArray ofs) {
+        Shape s = latents.getShape();
+        long b = s.get(0);
+        int f = (int) s.get(1);
+        int h = (int) s.get(3);
+        int w = (int) s.get(4);
+        int p = config.patchSize();
+        if (h % p != 0 || w % p != 0) {
+            throw new IllegalArgumentException("latent size " + h + "x" + w + " must be a multiple of patch_size " + p);
+        }
+
+        NDArray emb = timeEmbedding.forward(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
+                config.flipSinToCos(), config.freqShift()));
+        if (ofsEmbedding != null) {
+            emb = emb.add(ofsEmbedding.forward(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
+                    config.flipSinToCos(), config.freqShift())));
+        }
+
+        NDList embedded = patchEmbed.forward(text, latents);
+        NDArray enc = embedded.get(0);
+        NDArray x = embedded.get(1);
+
+        NDArray cos = null;
+        NDArray sin = null;
+        if (config.useRotaryPositionalEmbeddings()) {
+            NDList tables = rotaryTables(latents.getManager(), f, h, w);
+            cos = tables.get(0).toDevice(latents.getDevice(), false);
+            sin = tables.get(1).toDevice(latents.getDevice(), false);
+        }
+
+        for (int i = 0; i < blocks.size(); i++) {
+            NDList out = blocks.get(i).forward(x, enc, emb, cos, sin);
+            x = out.get(0);
+            enc = out.get(1);
+            if (blockObserver != null) {
+                blockObserver.accept(i, x);
+            }
+        }
+
+        x = normOut.forward(normFinal.forward(x), emb);
+        x = projOut.forward(x);
+
+        long oc = config.outChannels();
+        long hp = h / p;
+        long wp = w / p;
+        if (!config.hasTemporalPatch()) {
+            return x.reshape(b, f, hp, wp, oc, p, p)
+                    .transpose(0, 1, 4, 2, 5, 3, 6)
+                    .reshape(b, f, oc, h, w);
+        }
+        int pt = config.patchSizeT();
+        long fp = (f + pt - 1) / pt;
+        return x.reshape(b, fp, hp, wp, oc, pt, p, p)
+                .transpose(0, 1, 5, 4, 2, 6, 3, 7)
+                .reshape(b, fp * pt, oc, h, w);
+    }
+
+    /** diffusers' TimestepEmbedding with SiLU: linear_1 -> silu -> linear_2. */
+    private static final class TimeMlp extends Module {
+        private final Linear linear1;
+        private final Linear linear2;
+
+        TimeMlp(int in, int out) {
+            linear1 = child("linear_1", new Linear(in, out, true));
+            linear2 = child("linear_2", new Linear(out, out, true));
+        }
+
+        NDArray forward(NDArray x) {
+            return linear2.forward(Activations.silu(linear1.forward(x)));
+        }
+    }
+
+    /** diffusers' AdaLayerNorm with chunk_dim=1 as CogVideoX uses it: [shift, scale] = linear(silu(temb)). */
+    private static final class AdaNormOut extends Module {
+        private final Linear linear;
+        private final LayerNorm norm;
+
+        AdaNormOut(int embDim, int dim, boolean affine, float eps) {
+            linear = child("linear", new Linear(embDim, 2 * dim, true));
+            norm = affine ? child("norm", new LayerNorm(dim, eps, true)) : new LayerNorm(dim, eps, false);
+        }
+
+        NDArray forward(NDArray x, NDArray temb) {
+            NDList shiftScale = linear.forward(Activations.silu(temb)).expandDims(1).split(2, 2);
+            return norm.forward(x).mul(shiftScale.get(1).add(1f)).add(shiftScale.get(0));
+        }
+    }
+}
