@@ -48,6 +48,7 @@ public final class GoldenParity {
                 compareWanTransformer(pipelineDir, golden, m, done);
                 compareFlowEuler(pipelineDir, golden, m, done);
             }
+            VaeParity.compare(pipelineDir, golden, m, done);
             List<ParityResult> out = new ArrayList<>();
             for (String name : golden.names()) {
                 if (INPUT.matcher(name).matches()) {

@@ -13,11 +13,13 @@ import dev.qvgen.models.io.WeightSources;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.Scalars;
 import dev.qvgen.models.vae.VaeOps;
+import dev.qvgen.models.vae.VideoVae;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * diffusers' {@code AutoencoderKLCogVideoX} in DJL, float32, inference only, parameter names as
@@ -30,7 +32,7 @@ import java.util.Set;
  * {@link #enableTiling} large frames are cut into overlapping tiles whose seams are blended
  * linearly, which bounds memory but is not bit-equal to the untiled result.
  */
-public final class AutoencoderKLCogVideoX extends Module {
+public final class AutoencoderKLCogVideoX extends Module implements VideoVae {
     /** diffusers' {@code num_sample_frames_batch_size}. */
     public static final int SAMPLE_FRAMES_BATCH = 8;
     /** diffusers' {@code num_latent_frames_batch_size}. */
@@ -116,6 +118,7 @@ public final class AutoencoderKLCogVideoX extends Module {
     }
 
     /** The latent mean (the posterior's mode), before the pipeline's scaling. */
+    @Override
     public NDArray encodeMean(NDArray x) {
         NDArray moments = encode(x);
         NDArray mean = VaeOps.slice(moments, 1, 0, config.latentChannels()).duplicate();
@@ -124,6 +127,7 @@ public final class AutoencoderKLCogVideoX extends Module {
     }
 
     /** Decodes (B, latent_channels, T', h, w) latents to a video (B, C, T, 8h, 8w), unclamped. */
+    @Override
     public NDArray decode(NDArray z) {
         checkRank(z, config.latentChannels(), "latent");
         Shape s = z.getShape();
@@ -212,28 +216,38 @@ public final class AutoencoderKLCogVideoX extends Module {
 
     /** diffusers' {@code tiled_encode}: tiles of tile_sample_min pixels, blended in latent space. */
     NDArray tiledEncode(NDArray x) {
+        return tiledEncode(x, this::encodeFrames);
+    }
+
+    /** {@link #tiledEncode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
+    NDArray tiledEncode(NDArray x, UnaryOperator<NDArray> encodeTile) {
         Shape s = x.getShape();
         int overlapHeight = (int) (tileSampleMinHeight * (1 - tileOverlapFactorHeight));
         int overlapWidth = (int) (tileSampleMinWidth * (1 - tileOverlapFactorWidth));
         int blendHeight = (int) (tileLatentMinHeight * tileOverlapFactorHeight);
         int blendWidth = (int) (tileLatentMinWidth * tileOverlapFactorWidth);
         return tiled(x, s.get(3), s.get(4), overlapHeight, overlapWidth, tileSampleMinHeight, tileSampleMinWidth,
-                blendHeight, blendWidth, tileLatentMinHeight - blendHeight, tileLatentMinWidth - blendWidth, true);
+                blendHeight, blendWidth, tileLatentMinHeight - blendHeight, tileLatentMinWidth - blendWidth, encodeTile);
     }
 
     /** diffusers' {@code tiled_decode}: tiles of tile_latent_min latents, blended in pixel space. */
     NDArray tiledDecode(NDArray z) {
+        return tiledDecode(z, this::decodeFrames);
+    }
+
+    /** {@link #tiledDecode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
+    NDArray tiledDecode(NDArray z, UnaryOperator<NDArray> decodeTile) {
         Shape s = z.getShape();
         int overlapHeight = (int) (tileLatentMinHeight * (1 - tileOverlapFactorHeight));
         int overlapWidth = (int) (tileLatentMinWidth * (1 - tileOverlapFactorWidth));
         int blendHeight = (int) (tileSampleMinHeight * tileOverlapFactorHeight);
         int blendWidth = (int) (tileSampleMinWidth * tileOverlapFactorWidth);
         return tiled(z, s.get(3), s.get(4), overlapHeight, overlapWidth, tileLatentMinHeight, tileLatentMinWidth,
-                blendHeight, blendWidth, tileSampleMinHeight - blendHeight, tileSampleMinWidth - blendWidth, false);
+                blendHeight, blendWidth, tileSampleMinHeight - blendHeight, tileSampleMinWidth - blendWidth, decodeTile);
     }
 
     private NDArray tiled(NDArray in, long height, long width, int strideH, int strideW, int tileH, int tileW,
-            int blendH, int blendW, int limitH, int limitW, boolean encode) {
+            int blendH, int blendW, int limitH, int limitW, UnaryOperator<NDArray> perTile) {
         List<List<NDArray>> rows = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
             for (long i = 0; i < height; i += strideH) {
@@ -241,7 +255,7 @@ public final class AutoencoderKLCogVideoX extends Module {
                 for (long j = 0; j < width; j += strideW) {
                     try (NDScope tileScope = new NDScope()) {
                         NDArray tile = VaeOps.slice(VaeOps.slice(in, 3, i, i + tileH), 4, j, j + tileW);
-                        NDArray out = encode ? encodeFrames(tile) : decodeFrames(tile);
+                        NDArray out = perTile.apply(tile);
                         NDScope.unregister(out);
                         row.add(out);
                     }

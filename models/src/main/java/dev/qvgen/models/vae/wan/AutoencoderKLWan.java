@@ -12,6 +12,7 @@ import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightSources;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.vae.VaeOps;
+import dev.qvgen.models.vae.VideoVae;
 
 import java.nio.file.Path;
 import java.util.Set;
@@ -25,7 +26,7 @@ import java.util.Set;
  * last frames from chunk to chunk in a feature cache; the result equals a whole-video pass but
  * only one chunk's activations are alive at a time (each chunk runs in its own {@link NDScope}).
  */
-public final class AutoencoderKLWan extends Module {
+public final class AutoencoderKLWan extends Module implements VideoVae {
     private final WanVaeConfig config;
     private final WanEncoder3d encoder;
     private final WanCausalConv3d quantConv;
@@ -82,6 +83,7 @@ public final class AutoencoderKLWan extends Module {
     }
 
     /** The latent mean (the posterior's mode), before the pipeline's normalization. */
+    @Override
     public NDArray encodeMean(NDArray x) {
         NDArray moments = encode(x);
         NDArray mean = VaeOps.slice(moments, 1, 0, config.zDim()).duplicate();
@@ -90,6 +92,7 @@ public final class AutoencoderKLWan extends Module {
     }
 
     /** Decodes (B, z_dim, T', h, w) latents to a video (B, C, 1 + 4(T'−1), 8h, 8w) clamped to [−1, 1]. */
+    @Override
     public NDArray decode(NDArray z) {
         checkRank(z, config.zDim(), "latent");
         long frames = z.getShape().get(2);
