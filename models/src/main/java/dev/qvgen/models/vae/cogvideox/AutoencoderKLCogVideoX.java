@@ -13,6 +13,7 @@ import dev.qvgen.models.io.WeightSources;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.Scalars;
 import dev.qvgen.models.vae.VaeOps;
+import dev.qvgen.models.vae.VaeTiling;
 import dev.qvgen.models.vae.VideoVae;
 
 import java.nio.file.Path;
@@ -221,12 +222,11 @@ public final class AutoencoderKLCogVideoX extends Module implements VideoVae {
 
     /** {@link #tiledEncode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
     NDArray tiledEncode(NDArray x, UnaryOperator<NDArray> encodeTile) {
-        Shape s = x.getShape();
         int overlapHeight = (int) (tileSampleMinHeight * (1 - tileOverlapFactorHeight));
         int overlapWidth = (int) (tileSampleMinWidth * (1 - tileOverlapFactorWidth));
         int blendHeight = (int) (tileLatentMinHeight * tileOverlapFactorHeight);
         int blendWidth = (int) (tileLatentMinWidth * tileOverlapFactorWidth);
-        return tiled(x, s.get(3), s.get(4), overlapHeight, overlapWidth, tileSampleMinHeight, tileSampleMinWidth,
+        return VaeTiling.run(x, overlapHeight, overlapWidth, tileSampleMinHeight, tileSampleMinWidth,
                 blendHeight, blendWidth, tileLatentMinHeight - blendHeight, tileLatentMinWidth - blendWidth, encodeTile);
     }
 
@@ -237,55 +237,12 @@ public final class AutoencoderKLCogVideoX extends Module implements VideoVae {
 
     /** {@link #tiledDecode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
     NDArray tiledDecode(NDArray z, UnaryOperator<NDArray> decodeTile) {
-        Shape s = z.getShape();
         int overlapHeight = (int) (tileLatentMinHeight * (1 - tileOverlapFactorHeight));
         int overlapWidth = (int) (tileLatentMinWidth * (1 - tileOverlapFactorWidth));
         int blendHeight = (int) (tileSampleMinHeight * tileOverlapFactorHeight);
         int blendWidth = (int) (tileSampleMinWidth * tileOverlapFactorWidth);
-        return tiled(z, s.get(3), s.get(4), overlapHeight, overlapWidth, tileLatentMinHeight, tileLatentMinWidth,
+        return VaeTiling.run(z, overlapHeight, overlapWidth, tileLatentMinHeight, tileLatentMinWidth,
                 blendHeight, blendWidth, tileSampleMinHeight - blendHeight, tileSampleMinWidth - blendWidth, decodeTile);
-    }
-
-    private NDArray tiled(NDArray in, long height, long width, int strideH, int strideW, int tileH, int tileW,
-            int blendH, int blendW, int limitH, int limitW, UnaryOperator<NDArray> perTile) {
-        List<List<NDArray>> rows = new ArrayList<>();
-        try (NDScope scope = new NDScope()) {
-            for (long i = 0; i < height; i += strideH) {
-                List<NDArray> row = new ArrayList<>();
-                for (long j = 0; j < width; j += strideW) {
-                    try (NDScope tileScope = new NDScope()) {
-                        NDArray tile = VaeOps.slice(VaeOps.slice(in, 3, i, i + tileH), 4, j, j + tileW);
-                        NDArray out = perTile.apply(tile);
-                        NDScope.unregister(out);
-                        row.add(out);
-                    }
-                    // Registered with the outer scope, freed once the result is assembled.
-                    NDScope.register(row.get(row.size() - 1));
-                }
-                rows.add(row);
-            }
-            NDList resultRows = new NDList();
-            for (int i = 0; i < rows.size(); i++) {
-                NDList resultRow = new NDList();
-                List<NDArray> row = rows.get(i);
-                for (int j = 0; j < row.size(); j++) {
-                    NDArray tile = row.get(j);
-                    if (i > 0) {
-                        tile = VaeOps.blend(rows.get(i - 1).get(j), tile, 3, blendH);
-                    }
-                    if (j > 0) {
-                        tile = VaeOps.blend(row.get(j - 1), tile, 4, blendW);
-                    }
-                    // Later tiles blend with the blended neighbour, as diffusers writes into b in place.
-                    row.set(j, tile);
-                    resultRow.add(VaeOps.slice(VaeOps.slice(tile, 3, 0, limitH), 4, 0, limitW));
-                }
-                resultRows.add(NDArrays.concat(resultRow, 4));
-            }
-            NDArray out = NDArrays.concat(resultRows, 3);
-            NDScope.unregister(out);
-            return out;
-        }
     }
 
     private static void checkRank(NDArray x, int channels, String what) {

@@ -12,10 +12,12 @@ import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightSources;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.vae.VaeOps;
+import dev.qvgen.models.vae.VaeTiling;
 import dev.qvgen.models.vae.VideoVae;
 
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * diffusers' {@code AutoencoderKLWan} (the Wan2.1 video VAE) in DJL, float32, inference only,
@@ -25,6 +27,8 @@ import java.util.Set;
  * of 4 frames, and decoding on one latent frame at a time, carrying each causal convolution's
  * last frames from chunk to chunk in a feature cache; the result equals a whole-video pass but
  * only one chunk's activations are alive at a time (each chunk runs in its own {@link NDScope}).
+ * With {@link #enableTiling} large frames are processed in overlapping spatial tiles whose seams
+ * are blended linearly (not bit-equal to the untiled result).
  */
 public final class AutoencoderKLWan extends Module implements VideoVae {
     private final WanVaeConfig config;
@@ -32,6 +36,12 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
     private final WanCausalConv3d quantConv;
     private final WanCausalConv3d postQuantConv;
     private final WanDecoder3d decoder;
+
+    private boolean useTiling;
+    private int tileSampleMinHeight = 256;
+    private int tileSampleMinWidth = 256;
+    private int tileSampleStrideHeight = 192;
+    private int tileSampleStrideWidth = 192;
 
     public AutoencoderKLWan(WanVaeConfig c) {
         this.config = c;
@@ -60,6 +70,15 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
      */
     public NDArray encode(NDArray x) {
         checkRank(x, config.inChannels(), "video");
+        Shape s = x.getShape();
+        if (useTiling && (s.get(4) > tileSampleMinWidth || s.get(3) > tileSampleMinHeight)) {
+            return tiledEncode(x);
+        }
+        return encodeChunks(x);
+    }
+
+    /** The chunked causal pass (first frame, then 4 frames at a time) and quant_conv. */
+    private NDArray encodeChunks(NDArray x) {
         long frames = x.getShape().get(2);
         long chunks = 1 + (frames - 1) / 4;
         NDList outs = new NDList();
@@ -95,6 +114,20 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
     @Override
     public NDArray decode(NDArray z) {
         checkRank(z, config.zDim(), "latent");
+        Shape s = z.getShape();
+        int ratio = config.scaleFactorSpatial();
+        if (useTiling && (s.get(4) > tileSampleMinWidth / ratio || s.get(3) > tileSampleMinHeight / ratio)) {
+            return tiledDecode(z);
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray video = decodeFrames(z).clip(-1f, 1f);
+            NDScope.unregister(video);
+            return video;
+        }
+    }
+
+    /** post_quant_conv, then the decoder one latent frame at a time; not clamped. */
+    private NDArray decodeFrames(NDArray z) {
         long frames = z.getShape().get(2);
         NDList outs = new NDList();
         try (NDScope outer = new NDScope(); WanFeatCache cache = new WanFeatCache()) {
@@ -107,10 +140,72 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
                     outs.add(out);
                 }
             }
-            NDArray video = NDArrays.concat(outs, 2).clip(-1f, 1f);
+            NDArray video = NDArrays.concat(outs, 2);
             NDScope.unregister(video);
             outs.close();
             return video;
+        }
+    }
+
+    /**
+     * diffusers' {@code enable_tiling} for this VAE: arguments that are null (or 0) keep their
+     * value (defaults: tiles of 256 × 256 pixels every 192 pixels).
+     */
+    public void enableTiling(Integer minHeight, Integer minWidth, Integer strideHeight, Integer strideWidth) {
+        useTiling = true;
+        tileSampleMinHeight = orKeep(minHeight, tileSampleMinHeight);
+        tileSampleMinWidth = orKeep(minWidth, tileSampleMinWidth);
+        tileSampleStrideHeight = orKeep(strideHeight, tileSampleStrideHeight);
+        tileSampleStrideWidth = orKeep(strideWidth, tileSampleStrideWidth);
+    }
+
+    private static int orKeep(Integer v, int current) {
+        return v == null || v == 0 ? current : v;
+    }
+
+    public void disableTiling() {
+        useTiling = false;
+    }
+
+    /** diffusers' {@code tiled_encode}: pixel tiles, blended and cropped in latent space. */
+    NDArray tiledEncode(NDArray x) {
+        return tiledEncode(x, this::encodeChunks);
+    }
+
+    /** {@link #tiledEncode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
+    NDArray tiledEncode(NDArray x, UnaryOperator<NDArray> encodeTile) {
+        int r = config.scaleFactorSpatial();
+        int minH = tileSampleMinHeight / r;
+        int minW = tileSampleMinWidth / r;
+        int strideH = tileSampleStrideHeight / r;
+        int strideW = tileSampleStrideWidth / r;
+        Shape s = x.getShape();
+        try (NDScope scope = new NDScope()) {
+            NDArray all = VaeTiling.run(x, tileSampleStrideHeight, tileSampleStrideWidth, tileSampleMinHeight,
+                    tileSampleMinWidth, minH - strideH, minW - strideW, strideH, strideW, encodeTile);
+            NDArray out = VaeOps.slice(VaeOps.slice(all, 3, 0, s.get(3) / r), 4, 0, s.get(4) / r).duplicate();
+            NDScope.unregister(out);
+            return out;
+        }
+    }
+
+    /** diffusers' {@code tiled_decode}: latent tiles, blended and cropped in pixel space, then clamped. */
+    NDArray tiledDecode(NDArray z) {
+        return tiledDecode(z, this::decodeFrames);
+    }
+
+    /** {@link #tiledDecode(NDArray)} with another per-tile function (tests check the tile geometry with it). */
+    NDArray tiledDecode(NDArray z, UnaryOperator<NDArray> decodeTile) {
+        int r = config.scaleFactorSpatial();
+        Shape s = z.getShape();
+        try (NDScope scope = new NDScope()) {
+            NDArray all = VaeTiling.run(z, tileSampleStrideHeight / r, tileSampleStrideWidth / r,
+                    tileSampleMinHeight / r, tileSampleMinWidth / r,
+                    tileSampleMinHeight - tileSampleStrideHeight, tileSampleMinWidth - tileSampleStrideWidth,
+                    tileSampleStrideHeight, tileSampleStrideWidth, decodeTile);
+            NDArray out = VaeOps.slice(VaeOps.slice(all, 3, 0, s.get(3) * r), 4, 0, s.get(4) * r).clip(-1f, 1f);
+            NDScope.unregister(out);
+            return out;
         }
     }
 

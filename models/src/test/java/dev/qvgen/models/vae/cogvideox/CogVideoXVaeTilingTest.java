@@ -20,7 +20,7 @@ import java.util.Random;
  * 2 × 3 tiles. Tiles see only their own neighbourhood (and GroupNorm statistics of their own
  * area), so the result is not equal to the untiled one; the blending keeps the two close and the
  * output the same size. Measured with the cogvideox-2b toy weights (random weights and white-noise
- * inputs, a harsher case than a trained VAE on real video): decode rel_l2 = 0.29, encode 0.67
+ * inputs, a harsher case than a trained VAE on real video): decode rel_l2 = 0.27, encode 0.67
  * (the encoder blends only one latent row/column per seam). The tile geometry itself (offsets,
  * crops, blend placement) is checked exactly with a pointwise stand-in for the decoder/encoder.
  */
@@ -40,7 +40,8 @@ class CogVideoXVaeTilingTest {
     void tiledDecodeMatchesUntiledWithinBlendingError() {
         try (NDManager m = NDManager.newBaseManager()) {
             AutoencoderKLCogVideoX vae = AutoencoderKLCogVideoX.fromPretrained(VAE, m);
-            NDArray z = gaussian(m, 7, 1, 4, 3, 8, 12); // 64 × 96 pixels
+            // Two latent frames (an even count: both batches of time doubling apply, 8 frames) of 64 × 96 px.
+            NDArray z = gaussian(m, 7, 1, 4, 2, 8, 12);
             long t0 = System.nanoTime();
             NDArray full = vae.decode(z);
             // Tiles of 48 px (6 latents), stride 5 latents = 40 px, 8 px blended on each seam.
@@ -48,7 +49,7 @@ class CogVideoXVaeTilingTest {
             long t1 = System.nanoTime();
             NDArray tiled = vae.decode(z);
             long t2 = System.nanoTime();
-            assertEquals(new Shape(1, 3, 9, 64, 96), full.getShape());
+            assertEquals(new Shape(1, 3, 8, 64, 96), full.getShape());
             assertEquals(full.getShape(), tiled.getShape());
             double err = Tensors.relativeL2(tiled, full);
             System.out.printf("cogvideox tiled decode vs untiled rel_l2=%.3e (untiled %.2f s, tiled %.2f s)%n",
