@@ -53,6 +53,7 @@ public final class GoldenParity {
             if (pipelineClass.equals("CogVideoXPipeline")) {
                 done.putAll(CogVideoXParity.transformer(pipelineDir, golden, m));
             }
+            VaeParity.compare(pipelineDir, golden, m, done);
             List<ParityResult> out = new ArrayList<>();
             for (String name : golden.names()) {
                 if (INPUT.matcher(name).matches()) {

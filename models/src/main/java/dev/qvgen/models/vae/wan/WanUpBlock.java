@@ -1,0 +1,35 @@
+package dev.qvgen.models.vae.wan;
+
+import ai.djl.ndarray.NDArray;
+
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.ModuleList;
+
+/** diffusers' {@code WanUpBlock}: {@code num_res_blocks + 1} residual blocks, then an optional upsampler. */
+final class WanUpBlock extends Module implements WanCachedLayer {
+    private final ModuleList<WanResidualBlock> resnets;
+    private final ModuleList<WanResample> upsamplers;
+
+    WanUpBlock(int in, int out, int numResBlocks, WanResample.Mode upsample) {
+        resnets = child("resnets", new ModuleList<>());
+        int d = in;
+        for (int i = 0; i < numResBlocks + 1; i++) {
+            resnets.add(new WanResidualBlock(d, out));
+            d = out;
+        }
+        if (upsample != null) {
+            upsamplers = child("upsamplers", new ModuleList<>());
+            upsamplers.add(new WanResample(out, upsample, out / 2));
+        } else {
+            upsamplers = null;
+        }
+    }
+
+    @Override
+    public NDArray forward(NDArray x, WanFeatCache cache) {
+        for (WanResidualBlock r : resnets.items()) {
+            x = r.forward(x, cache);
+        }
+        return upsamplers == null ? x : upsamplers.get(0).forward(x, cache);
+    }
+}
