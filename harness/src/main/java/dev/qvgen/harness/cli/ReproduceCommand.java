@@ -35,7 +35,7 @@ public final class ReproduceCommand implements Callable<Integer> {
     Path model = Defaults.TOY_MODEL;
 
     @Option(names = "--methods", split = ",", description = "Methods (default: ${DEFAULT-VALUE}; known: "
-            + "fp, rtn, lsq, qvgen).")
+            + "fp, rtn, vidit-q, svdquant, lsq, qdm, efficientdm, qvgen).")
     List<String> methods = List.of("fp", "rtn", "lsq", "qvgen");
 
     @Option(names = "--bits", split = ",", description = "Bit widths for quantized methods (default: ${DEFAULT-VALUE}).")

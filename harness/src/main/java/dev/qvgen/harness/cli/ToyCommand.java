@@ -124,7 +124,7 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--model", description = "Full-precision toy model (default: ${DEFAULT-VALUE}).")
         Path model = Defaults.TOY_MODEL;
 
-        @Option(names = "--method", description = "qvgen or lsq (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", description = "A QAT method: qvgen, lsq, qdm or efficientdm (default: ${DEFAULT-VALUE}).")
         String method = "qvgen";
 
         @Option(names = "--bits", description = "Bit widths, e.g. w4a4 (default: ${DEFAULT-VALUE}).")
@@ -147,8 +147,9 @@ public final class ToyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!method.equals("qvgen") && !method.equals("lsq")) {
-                throw new dev.qvgen.harness.BadInputException("--method must be qvgen or lsq, got '" + method + "'");
+            if (!java.util.List.of("qvgen", "lsq", "qdm", "efficientdm").contains(method)) {
+                throw new dev.qvgen.harness.BadInputException("--method must be qvgen, lsq, qdm or efficientdm, got '"
+                        + method + "'");
             }
             if (steps < 1 || batch < 1) {
                 throw new dev.qvgen.harness.BadInputException("--steps and --batch must be positive");

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import dev.qvgen.harness.Progress;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.quantizer.deploy.PackedLinear;
@@ -27,8 +28,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Quantization-aware training of the toy model's transformer (QVGen with Φ and rank decay, or LSQ
- * without Φ) by distillation from the full-precision model, on toy-world videos noised at uniform
+ * Quantization-aware training of the toy model's transformer (QVGen with Φ and rank decay, LSQ,
+ * Q-DM, EfficientDM: see {@link Methods}) by distillation from the full-precision model, on toy-world videos noised at uniform
  * timesteps (as the official QVGen training does). The text encoder stays full precision and
  * frozen. The result is exported packed ({@link PackedExport}); an existing export means the
  * arm is done, and an interrupted training resumes from its checkpoint.
@@ -69,7 +70,7 @@ public final class ToyQat {
     }
 
     /**
-     * Trains {@code method} ("qvgen" or "lsq") at {@code spec} from the FP model in
+     * Trains the QAT {@code method} (see {@link Methods}) at {@code spec} from the FP model in
      * {@code modelDir}, working in {@code workDir}; returns the export (skips training if present).
      */
     public Path trainAndExport(String method, QuantSpec spec, Path modelDir, Path workDir) throws IOException {
@@ -78,22 +79,24 @@ public final class ToyQat {
             log.printf("[qat %s-%s] export present, training skipped%n", method, spec.label());
             return export;
         }
-        boolean qvgen = switch (method) {
-            case "qvgen" -> true;
-            case "lsq" -> false;
-            default -> throw new IllegalArgumentException("not a QAT method: " + method);
-        };
+        Methods.Method m = Methods.get(method);
+        if (!m.isQat()) {
+            throw new IllegalArgumentException("not a QAT method: " + method);
+        }
+        Methods.Qat qat = m.qat();
         try (NDManager manager = NDManager.newBaseManager()) {
             ToyVideoModel teacher = ToyVideoModel.load(modelDir, manager);
             ToyVideoModel student = ToyVideoModel.load(modelDir, manager);
-            QatLayers layers = QatLayers.install(student.transformer(), spec, LayerSelection.insideBlocks(),
-                    qvgen ? s.phiRank() : 0, s.clipGroups(), manager);
+            QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
+                    qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
+            QatLayers layers = QatLayers.install(student.transformer(), spec, LayerSelection.insideBlocks(), options,
+                    manager);
             int r0 = layers.kernels().values().stream().filter(k -> k.phi() != null)
                     .mapToInt(k -> k.phi().maxRank()).max().orElse(0);
-            RankDecay decay = qvgen ? new RankDecay(s.decayPeriod(r0), true) : null;
+            RankDecay decay = r0 > 0 ? new RankDecay(s.decayPeriod(r0), true) : null;
             QatTrainer.Settings ts = new QatTrainer.Settings(s.steps(), s.warmupSteps(), 1,
-                    QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay,
-                    QatTrainer.Loss.DISTILLATION, s.checkpointEvery());
+                    QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay, qat.loss(),
+                    s.checkpointEvery());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
             Task task = new Task(teacher, student);
             int start = new QatTrainer(ts).train(student.transformer(), layers, task, manager, workDir,

@@ -10,6 +10,7 @@ import dev.qvgen.metrics.video.Mp4Writer;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.reports.ResultRow;
@@ -37,11 +38,16 @@ public final class ToyStudy {
             ToyQat.Settings qat) {}
 
     /** Methods the toy study knows: full precision, post-training and quantization-aware ones. */
-    public static final List<String> METHODS = List.of(StudyArm.FP, "rtn", "lsq", "qvgen");
+    public static final List<String> METHODS = Methods.names();
 
     /** QAT work directory of an arm: training log, checkpoint and the packed export. */
     public static Path qatDir(Path runDir, StudyArm arm) {
         return runDir.resolve("qat").resolve(arm.key());
+    }
+
+    /** Calibration and export directory of a calibrated post-training arm. */
+    public static Path ptqDir(Path runDir, StudyArm arm) {
+        return runDir.resolve("ptq").resolve(arm.key());
     }
 
     private final ToyWorld world;
@@ -137,17 +143,30 @@ public final class ToyStudy {
     }
 
     private void applyArm(Path runDir, StudyArm arm, ToyVideoModel model, NDManager manager) throws IOException {
-        switch (arm.method()) {
-            case StudyArm.FP -> { }
-            case "rtn" -> new Rtn().apply(model.transformer(), arm.spec(), LayerSelection.insideBlocks());
-            case "lsq", "qvgen" -> {
-                Path export = new ToyQat(world, s.qat(), log).trainAndExport(arm.method(), arm.spec(), modelDir,
-                        qatDir(runDir, arm));
-                PackedExport.load(export, model.transformer(), manager);
-            }
-            default -> throw new BadInputException("unknown method '" + arm.method() + "' (known: "
-                    + String.join(", ", METHODS) + ")");
+        Path export = export(runDir, arm);
+        if (export != null) {
+            PackedExport.load(export, model.transformer(), manager);
+        } else if (arm.method().equals("rtn")) {
+            new Rtn().apply(model.transformer(), arm.spec(), LayerSelection.insideBlocks());
         }
+    }
+
+    /** Trains or calibrates the arm if it needs it; its packed export, or null (fp, rtn). */
+    public Path export(Path runDir, StudyArm arm) throws IOException {
+        Methods.Method m;
+        try {
+            m = Methods.get(arm.method());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        if (m.isQat()) {
+            return new ToyQat(world, s.qat(), log).trainAndExport(arm.method(), arm.spec(), modelDir, qatDir(runDir, arm));
+        }
+        if (m.isCalibrated()) {
+            return new ToyPtq(world, ToyPtq.Settings.defaults(), log).calibrateAndExport(arm.method(), arm.spec(),
+                    modelDir, ptqDir(runDir, arm));
+        }
+        return null;
     }
 
     private List<ResultRow> score(Path runDir, List<ToyPrompt> prompts) {

@@ -37,6 +37,10 @@ public final class QatCheckpoint {
                 t.put(name + ".phi.right", k.phi().right());
                 meta.put("rank:" + name, String.valueOf(k.phi().rank()));
             }
+            if (k.lora() != null) {
+                t.put(name + ".lora.down", k.lora().down());
+                t.put(name + ".lora.up", k.lora().up());
+            }
         });
         t.putAll(extra);
         SafeTensorsWriter.write(file, t, meta);
@@ -69,6 +73,10 @@ public final class QatCheckpoint {
                         }
                         k.phi().restoreRank(Integer.parseInt(r));
                     }
+                }
+                if (k.lora() != null) {
+                    copy(f, name + ".lora.down", k.lora().down(), manager);
+                    copy(f, name + ".lora.up", k.lora().up(), manager);
                 }
             });
             metadataOut.putAll(f.metadata());

@@ -47,6 +47,28 @@ public final class QatLayers {
      */
     public static QatLayers install(Module root, QuantSpec spec, Predicate<String> select, int phiRank,
             int clipGroups, NDManager manager) {
+        return install(root, spec, select, new Options(phiRank, 0, clipGroups), manager);
+    }
+
+    /**
+     * What is trained besides the quantizers.
+     *
+     * @param phiRank Φ's initial rank (QVGen), 0 for none
+     * @param loraRank EfficientDM's LoRA rank (the base weights are then frozen), 0 for none
+     * @param clipGroups timestep groups of the activation clipping
+     */
+    public record Options(int phiRank, int loraRank, int clipGroups) {
+        public Options {
+            if (phiRank > 0 && loraRank > 0) {
+                throw new IllegalArgumentException("Φ and LoRA are different methods; pick one");
+            }
+        }
+    }
+
+    public static QatLayers install(Module root, QuantSpec spec, Predicate<String> select, Options o,
+            NDManager manager) {
+        int phiRank = o.phiRank();
+        int clipGroups = o.clipGroups();
         Map<String, Linear> layers = LayerSelection.linears(root, select);
         Map<String, QatLinearKernel> kernels = new LinkedHashMap<>();
         for (var e : layers.entrySet()) {
@@ -61,7 +83,9 @@ public final class QatLayers {
                     NDScope.unregister(phi.left(), phi.right());
                 }
             }
-            QatLinearKernel k = new QatLinearKernel(wq, aq, phi);
+            LoraBranch lora = o.loraRank() > 0 ? LoraBranch.initialise(l.outFeatures(), l.inFeatures(), o.loraRank(),
+                    e.getKey().hashCode(), manager) : null;
+            QatLinearKernel k = new QatLinearKernel(wq, aq, phi, lora);
             l.setKernel(k);
             kernels.put(e.getKey(), k);
         }
@@ -78,7 +102,15 @@ public final class QatLayers {
      */
     public List<AdamW.Group> groups(Module root, LearningRates lr) {
         List<NDArray> weights = new ArrayList<>();
-        root.namedParameters().values().forEach(p -> weights.add(p.getArray()));
+        List<NDArray> lora = new ArrayList<>();
+        kernels.values().stream().filter(k -> k.lora() != null).forEach(k -> {
+            lora.add(k.lora().down());
+            lora.add(k.lora().up());
+        });
+        // EfficientDM freezes the pre-trained weights and trains only its adapters (and quantizers).
+        if (lora.isEmpty()) {
+            root.namedParameters().values().forEach(p -> weights.add(p.getArray()));
+        }
         List<NDArray> quant = new ArrayList<>();
         List<NDArray> clip = new ArrayList<>();
         List<NDArray> phi = new ArrayList<>();
@@ -93,7 +125,12 @@ public final class QatLayers {
             }
         }
         List<AdamW.Group> g = new ArrayList<>();
-        g.add(new AdamW.Group("weights", weights, lr.weights(), lr.weightDecay()));
+        if (!weights.isEmpty()) {
+            g.add(new AdamW.Group("weights", weights, lr.weights(), lr.weightDecay()));
+        }
+        if (!lora.isEmpty()) {
+            g.add(new AdamW.Group("lora", lora, lr.phi(), lr.weightDecay()));
+        }
         g.add(new AdamW.Group("quantizer", quant, lr.quantizer(), lr.weightDecay()));
         g.add(new AdamW.Group("clipping", clip, lr.clipping(), lr.weightDecay()));
         if (!phi.isEmpty()) {
@@ -113,6 +150,14 @@ public final class QatLayers {
             ranks.put(e.getKey(), k.phi() == null ? 0 : k.phi().rank());
         }
         return ranks;
+    }
+
+    /** Ends training: Φ is removed and LoRA merged, leaving plain quantized layers ready to export. */
+    public void finish() {
+        kernels.forEach((name, k) -> {
+            k.removePhi();
+            k.mergeLora(layers.get(name));
+        });
     }
 
     public void setRequiresGradient(List<AdamW.Group> groups, boolean on) {

@@ -50,7 +50,11 @@ public final class QatTrainer {
      */
     public record Batch(NDArray input, NDArray timesteps, NDArray context, NDArray target) {}
 
-    public enum Loss { DISTILLATION, DIFFUSION }
+    /**
+     * Distillation (student vs teacher output), the plain diffusion loss (student vs the batch's
+     * target), or Q-DM's noise-estimating mimicking: the sum of both.
+     */
+    public enum Loss { DISTILLATION, DIFFUSION, MIMICKING }
 
     /**
      * @param decay null for plain LSQ (no Φ)
@@ -113,9 +117,14 @@ public final class QatTrainer {
                 double norm;
                 try (NDScope scope = new NDScope()) {
                     Batch b = task.batch(step, manager);
-                    NDArray target = s.loss() == Loss.DISTILLATION ? task.teacher(b).stopGradient() : b.target();
+                    NDArray teacher = s.loss() == Loss.DIFFUSION ? null : task.teacher(b).stopGradient();
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray l = task.student(b).sub(target).square().mean();
+                        NDArray out = task.student(b);
+                        NDArray l = switch (s.loss()) {
+                            case DISTILLATION -> out.sub(teacher).square().mean();
+                            case DIFFUSION -> out.sub(b.target()).square().mean();
+                            case MIMICKING -> out.sub(teacher).square().mean().add(out.sub(b.target()).square().mean());
+                        };
                         gc.zeroGradients();
                         gc.backward(l);
                         loss = l.getFloat();
@@ -133,8 +142,10 @@ public final class QatTrainer {
                 }
                 listener.onStep(step + 1, loss, norm);
             }
-            // The deployed model has no Φ: whatever is left after the schedule is removed here.
-            layers.kernels().values().forEach(QatLinearKernel::removePhi);
+            // The deployed model has no Φ: whatever is left after the schedule is removed here
+            // (and EfficientDM's adapters are merged).
+            layers.setRequiresGradient(groups, false);
+            layers.finish();
         } finally {
             layers.setRequiresGradient(groups, false);
         }

@@ -1,0 +1,90 @@
+package dev.qvgen.quantizer;
+
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.quantizer.deploy.PackedLinear;
+import dev.qvgen.quantizer.ptq.Smoothing;
+import dev.qvgen.quantizer.ptq.SvdQuant;
+import dev.qvgen.quantizer.ptq.VidiTq;
+import dev.qvgen.quantizer.qat.LowRankBranch;
+import dev.qvgen.quantizer.qat.QatLayers;
+import dev.qvgen.quantizer.qat.QatTrainer;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The quantization methods of the study, registered by the names the CLI and run plans use. Each
+ * is either post-training (RTN without data; ViDiT-Q and SVDQuant calibrated on activations) or
+ * quantization-aware (LSQ, Q-DM, EfficientDM, QVGen), described by what it trains and its loss.
+ * Nothing here knows a model family: the caller supplies batches and forward passes.
+ */
+public final class Methods {
+    private Methods() {}
+
+    /** Packs one layer from its calibration statistics (per-input-channel max |x|). */
+    public interface CalibratedPacker {
+        PackedLinear pack(Linear layer, QuantSpec spec, float[] actAbsMax);
+    }
+
+    /** A method. {@code packer} is set for calibrated PTQ, {@code qat} for QAT. */
+    public record Method(String name, String description, CalibratedPacker packer, Qat qat) {
+        public boolean isQat() {
+            return qat != null;
+        }
+
+        public boolean isCalibrated() {
+            return packer != null;
+        }
+    }
+
+    /**
+     * What a QAT method trains and how.
+     *
+     * @param phiRank Φ's initial rank with rank decay (QVGen), 0 for none
+     * @param loraRank LoRA rank with frozen base weights (EfficientDM), 0 for none
+     */
+    public record Qat(int phiRank, int loraRank, QatTrainer.Loss loss) {
+        public QatLayers.Options options(int clipGroups) {
+            return new QatLayers.Options(phiRank, loraRank, clipGroups);
+        }
+    }
+
+    public static final String FP = "fp";
+
+    private static final Map<String, Method> ALL = new LinkedHashMap<>();
+
+    static {
+        add(new Method(FP, "full precision (reference)", null, null));
+        add(new Method("rtn", "round-to-nearest PTQ: per-channel weights, per-token dynamic activations", null, null));
+        add(new Method("vidit-q", "ViDiT-Q PTQ: calibrated channel balancing, fine-grained dynamic quantization",
+                (l, s, a) -> VidiTq.pack(l, s, a, Smoothing.DEFAULT_ALPHA), null));
+        add(new Method("svdquant", "SVDQuant PTQ: smoothing plus a 16-bit low-rank branch kept at inference",
+                (l, s, a) -> SvdQuant.pack(l, s, a, Smoothing.DEFAULT_ALPHA, SvdQuant.DEFAULT_RANK), null));
+        add(new Method("lsq", "LSQ+ QAT without Φ", null, new Qat(0, 0, QatTrainer.Loss.DISTILLATION)));
+        add(new Method("qdm", "Q-DM QAT: timestep-aware activation clipping, noise-estimating mimicking loss", null,
+                new Qat(0, 0, QatTrainer.Loss.MIMICKING)));
+        add(new Method("efficientdm", "EfficientDM: quantization-aware LoRA on frozen weights, merged after training",
+                null, new Qat(0, LowRankBranch.DEFAULT_RANK, QatTrainer.Loss.DISTILLATION)));
+        add(new Method("qvgen", "QVGen QAT: auxiliary Φ removed by rank decay", null,
+                new Qat(LowRankBranch.DEFAULT_RANK, 0, QatTrainer.Loss.DISTILLATION)));
+    }
+
+    private static void add(Method m) {
+        ALL.put(m.name(), m);
+    }
+
+    public static List<String> names() {
+        return List.copyOf(ALL.keySet());
+    }
+
+    /** @throws IllegalArgumentException naming the known methods */
+    public static Method get(String name) {
+        Method m = ALL.get(name);
+        if (m == null) {
+            throw new IllegalArgumentException("unknown method '" + name + "' (known: " + String.join(", ", names())
+                    + ")");
+        }
+        return m;
+    }
+}
