@@ -1,11 +1,13 @@
 package dev.qvgen.harness.plan;
 
 import dev.qvgen.harness.BadInputException;
+import dev.qvgen.reports.PaperReport;
 import dev.qvgen.reports.ReportInput;
 import dev.qvgen.reports.ReportWriter;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.ResultsCsv;
 import dev.qvgen.reports.ResultsJson;
+import dev.qvgen.reports.paper.PublishedNumbers;
 import dev.qvgen.suites.plan.PlanItem;
 import dev.qvgen.suites.plan.PlanManifest;
 import dev.qvgen.suites.plan.RunPlan;
@@ -129,6 +131,10 @@ public final class ShardMerger {
                 List.of("Merged from " + shards + " shard directories; every item of the plan has exactly one row."),
                 rows, described, List.of());
         ReportWriter.writeAll(dir, in);
+        // The paper layout too: the slice names the model whose published numbers apply.
+        String model = slice.substring(0, slice.indexOf('/'));
+        PaperReport.write(dir, new PaperReport.Input("QVGen Harness: plan " + plan.name() + ", paper layout", runId,
+                model, rows, PublishedNumbers.load(), List.of(), List.of()));
     }
 
     private static Source source(Path sliceDir) {

@@ -126,6 +126,7 @@ class MergeAndGateCommandTest {
             assertEquals(items.get(i).method(), rows.get(i).method());
         }
         assertTrue(Files.exists(out.resolve("report.html")));
+        assertTrue(Files.readString(out.resolve("paper.md")).contains("| Method | Bits | Temporal Flickering | Dynamic Degree |"));
         assertTrue(Files.exists(out.resolve(PlanManifest.PLAN_FILE)));
         assertEquals(items.get(5).id(), Files.readString(out.resolve(rows.get(5).video())), "videos linked in");
         assertTrue(r.out().contains("24 items of plan 'merge-test' from 3 shard directories"), r.out());
