@@ -136,6 +136,8 @@ public final class Gate {
                             + g.get(1) + "' that the baseline has");
                 }
             }
+            candDims.stream().filter(d -> !baseDims.contains(d)).forEach(d -> notes.add("dimension '" + d
+                    + "' of group '" + g.get(0) + " " + g.get(1) + "' is only in the candidate: not compared"));
             for (String d : baseDims) {
                 checks.add(check(g, d, base, cand, tol));
             }

@@ -54,6 +54,20 @@ class ShardTest {
     }
 
     @Test
+    void aShardTouchesFewArms() {
+        List<PlanItem> items = Plans.builtIn("toy-smoke").expand();
+        // 7 arms of 64 items in 4 shards of 112: each shard spans at most 3 arms.
+        for (int i = 0; i < 4; i++) {
+            var arms = PlanItems.byArm(new Shard(i, 4).select(items));
+            assertTrue(arms.size() <= 3, arms.keySet().toString());
+            assertEquals(112, arms.values().stream().mapToInt(List::size).sum());
+        }
+        var all = PlanItems.byArm(items);
+        assertEquals(List.of("fp", "rtn-w4a4", "rtn-w3a3", "lsq-w4a4", "lsq-w3a3", "qvgen-w4a4", "qvgen-w3a3"),
+                all.keySet().stream().map(PlanItems.Arm::key).toList());
+    }
+
+    @Test
     void parsesAndRejects() {
         assertEquals(new Shard(3, 8), Shard.parse("3/8"));
         assertEquals(new Shard(0, 1), Shard.parse(" 0 / 1 "));
