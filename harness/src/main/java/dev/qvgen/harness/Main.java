@@ -1,6 +1,9 @@
 package dev.qvgen.harness;
 
+import dev.qvgen.harness.cli.GateCommand;
+import dev.qvgen.harness.cli.MergeCommand;
 import dev.qvgen.harness.cli.ParityCommand;
+import dev.qvgen.harness.cli.PlanCommand;
 import dev.qvgen.harness.cli.ReproduceCommand;
 import dev.qvgen.harness.cli.ToyCommand;
 
@@ -13,7 +16,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "qvgen 0.1.0",
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
-        subcommands = {ReproduceCommand.class, ParityCommand.class, ToyCommand.class,
+        subcommands = {ReproduceCommand.class, ParityCommand.class, ToyCommand.class, PlanCommand.class,
+                MergeCommand.class, GateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

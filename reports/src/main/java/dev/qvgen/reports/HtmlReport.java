@@ -13,7 +13,7 @@ import java.util.Optional;
  * checked with an XML parser.
  */
 public final class HtmlReport {
-    private static final String STYLE = String.join("\n",
+    static final String STYLE = String.join("\n",
             "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;line-height:1.4}",
             "table{border-collapse:collapse;margin:.5em 0 1.5em}",
             "th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}",
