@@ -50,34 +50,36 @@ public record TrainingLog(String label, double[] steps, double[] loss, double[] 
     public static TrainingLog read(Path csv, String label) {
         try (Reader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8); CSVParser p = READ.parse(r)) {
             List<String> header = p.getHeaderNames();
-            if (header.size() < FIXED.size() || !header.subList(0, FIXED.size()).equals(FIXED)
-                    || header.subList(FIXED.size(), header.size()).stream().anyMatch(h -> !h.startsWith(RANK_PREFIX)
-                            || h.length() == RANK_PREFIX.length())) {
+            if (!header.containsAll(FIXED) || header.stream().anyMatch(h -> h.equals(RANK_PREFIX))) {
                 throw new IllegalArgumentException(csv + ":1: bad header " + header + " (expected "
-                        + String.join(",", FIXED) + " then rank:<layer> columns)");
+                        + String.join(",", FIXED) + " and rank:<layer> columns)");
             }
-            List<String> layers = header.subList(FIXED.size(), header.size());
+            // Other columns (e.g. the trainer's per-step seconds) are not part of the curves.
+            List<String> layers = header.stream().filter(h -> h.startsWith(RANK_PREFIX)).toList();
+            List<String> used = new ArrayList<>(FIXED);
+            used.addAll(layers);
             List<double[]> rows = new ArrayList<>();
             for (CSVRecord rec : p) {
                 if (rec.size() != header.size()) {
                     throw new IllegalArgumentException(csv + ":" + (rec.getRecordNumber() + 1) + ": expected "
                             + header.size() + " cells, found " + rec.size());
                 }
-                double[] v = new double[header.size()];
+                double[] v = new double[used.size()];
                 for (int i = 0; i < v.length; i++) {
+                    String cell = rec.get(used.get(i));
                     try {
-                        v[i] = Double.parseDouble(rec.get(i).strip());
+                        v[i] = Double.parseDouble(cell.strip());
                     } catch (NumberFormatException e) {
                         throw new IllegalArgumentException(csv + ":" + (rec.getRecordNumber() + 1) + ": column "
-                                + header.get(i) + ": '" + rec.get(i) + "' is not a number", e);
+                                + used.get(i) + ": '" + cell + "' is not a number", e);
                     }
                 }
                 rows.add(v);
             }
             int n = rows.size();
-            double[][] cols = new double[header.size()][n];
+            double[][] cols = new double[used.size()][n];
             for (int j = 0; j < n; j++) {
-                for (int i = 0; i < header.size(); i++) {
+                for (int i = 0; i < used.size(); i++) {
                     cols[i][j] = rows.get(j)[i];
                 }
             }
@@ -97,6 +99,36 @@ public record TrainingLog(String label, double[] steps, double[] loss, double[] 
     public static ReportInput.Chart gradNormChart(String file, List<TrainingLog> logs) {
         List<Series> series = logs.stream().map(l -> curve(l.label(), l.steps(), l.gradNorm())).toList();
         return new ReportInput.Chart(file, "QAT gradient norm", "step", "gradient norm (log)", series, true);
+    }
+
+    /**
+     * The gradient norm's running mean over {@code window} steps, one line per log: per-step norms
+     * are noisy (each batch has its own timesteps), the trend is what QVGen claims to lower.
+     */
+    public static ReportInput.Chart smoothedGradNormChart(String file, List<TrainingLog> logs, int window) {
+        List<Series> series = logs.stream().map(l -> curve(l.label(), l.steps(), runningMean(l.gradNorm(), window)))
+                .toList();
+        return new ReportInput.Chart(file, "QAT gradient norm (running mean of " + window + " steps)", "step",
+                "gradient norm", series, false);
+    }
+
+    /** Mean of {@code v} over its last {@code window} entries at each index (fewer at the start). */
+    public static double[] runningMean(double[] v, int window) {
+        double[] out = new double[v.length];
+        double sum = 0;
+        for (int i = 0; i < v.length; i++) {
+            sum += v[i];
+            if (i >= window) {
+                sum -= v[i - window];
+            }
+            out[i] = sum / Math.min(i + 1, window);
+        }
+        return out;
+    }
+
+    /** Mean gradient norm over all logged steps. */
+    public double meanGradNorm() {
+        return java.util.Arrays.stream(gradNorm).average().orElse(Double.NaN);
     }
 
     /** The loss against step, one line per log. */

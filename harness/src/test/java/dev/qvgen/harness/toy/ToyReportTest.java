@@ -1,0 +1,40 @@
+package dev.qvgen.harness.toy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.qvgen.reports.paper.TrainingLog;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The report's verdicts follow the numbers, whichever way they fall. */
+class ToyReportTest {
+    private static TrainingLog log(Path dir, String label, double... grads) throws IOException {
+        StringBuilder csv = new StringBuilder("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0.a\n");
+        for (int i = 0; i < grads.length; i++) {
+            csv.append(i + 1).append(",0.1,").append(grads[i]).append(",1,0.5,").append(label.startsWith("qvgen") ? 4 : 0)
+                    .append('\n');
+        }
+        Path f = dir.resolve(label + ".csv");
+        Files.writeString(f, csv);
+        return TrainingLog.read(f, label);
+    }
+
+    @Test
+    void gradientVerdictSaysWhetherQvgenStaysBelowLsq(@TempDir Path tmp) throws IOException {
+        List<String> holds = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
+                log(tmp, "lsq-w3a3", 2, 2, 2)));
+        assertTrue(holds.get(1).contains("below LSQ's at 3 of 3 steps") && holds.get(1).contains("claim holds"),
+                holds.toString());
+        List<String> fails = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w4a4", 1, 3, 3),
+                log(tmp, "lsq-w4a4", 2, 2, 2)));
+        assertTrue(fails.get(1).contains("does NOT hold"), fails.toString());
+        assertEquals(2, fails.size());
+    }
+}
