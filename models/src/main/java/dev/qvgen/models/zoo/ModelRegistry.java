@@ -1,6 +1,8 @@
 package dev.qvgen.models.zoo;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -174,6 +176,7 @@ public final class ModelRegistry {
     public static void randomInit(Module root, NDManager manager, long seed) {
         Map<String, Shape> shapes = WeightLoader.declaredShapes(root);
         Map<String, Integer> linearFanIn = new LinkedHashMap<>();
+        java.util.Set<String> half = WeightLoader.halfStored(root);
         root.namedModules().forEach((path, mod) -> {
             if (mod instanceof Linear l) {
                 String prefix = path.isEmpty() ? "" : path + ".";
@@ -208,7 +211,13 @@ public final class ModelRegistry {
             } else if (leaf.equals("weight")) {
                 java.util.Arrays.fill(v, 1f);
             } // other 1-D tensors (norm and conv biases) stay 0
-            e.getValue().setArray(manager.create(v, shape));
+            NDArray a = manager.create(v, shape);
+            if (half.contains(name)) {
+                NDArray h = a.toType(DataType.FLOAT16, false);
+                a.close();
+                a = h;
+            }
+            e.getValue().setArray(a);
         }
     }
 
