@@ -78,6 +78,11 @@ public final class CogVideoXPipeline implements VideoPipeline {
         return "CogVideoXPipeline";
     }
 
+    @Override
+    public int defaultMaxSequenceLength() {
+        return transformer.config().maxTextSeqLength();
+    }
+
     public CogVideoXTransformer3DModel transformer() {
         return transformer;
     }

@@ -41,6 +41,13 @@ public interface VideoPipeline extends AutoCloseable {
     /** The {@code _class_name} of the pipeline ({@code model_index.json}). */
     String pipelineClass();
 
+    /**
+     * The pipeline's default {@code max_sequence_length}: 512 for Wan; for CogVideoX the
+     * transformer's {@code max_text_seq_length} (226 as published), which 2B's joint positional
+     * table requires.
+     */
+    int defaultMaxSequenceLength();
+
     /** The shape of the initial noise of one video, in this family's latent layout. */
     Shape latentShape(Settings s);
 

@@ -67,6 +67,11 @@ public final class WanPipeline implements VideoPipeline {
         return "WanPipeline";
     }
 
+    @Override
+    public int defaultMaxSequenceLength() {
+        return 512;
+    }
+
     public WanTransformer3DModel transformer() {
         return transformer;
     }
