@@ -56,10 +56,32 @@ public final class WanPipeline implements VideoPipeline {
     public static WanPipeline fromPretrained(Path dir, NDManager manager) {
         Path scheduler = dir.resolve("scheduler/scheduler_config.json");
         VideoPipeline.className(scheduler); // fail on a missing scheduler before loading gigabytes
+        rejectWan22(dir.resolve("model_index.json"));
         return new WanPipeline(dir.resolve("tokenizer"),
                 T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), manager),
                 WanTransformer3DModel.fromPretrained(dir.resolve("transformer"), manager),
                 AutoencoderKLWan.fromPretrained(dir.resolve("vae"), manager), scheduler);
+    }
+
+    /** Wan2.2's two-expert denoising and per-token timesteps are other pipelines. */
+    private static void rejectWan22(Path index) {
+        try {
+            com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(index))
+                    .getAsJsonObject();
+            com.google.gson.JsonElement boundary = o.get("boundary_ratio");
+            if (boundary != null && !boundary.isJsonNull()) {
+                throw new CheckpointException(index + ": boundary_ratio is set (Wan2.2 two-expert pipeline), "
+                        + "not supported");
+            }
+            com.google.gson.JsonElement expand = o.get("expand_timesteps");
+            if (expand != null && expand.isJsonPrimitive() && expand.getAsBoolean()) {
+                throw new CheckpointException(index + ": expand_timesteps is true (Wan2.2 TI2V), not supported");
+            }
+        } catch (java.io.IOException e) {
+            throw new CheckpointException(index + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+            throw new CheckpointException(index + ": not a JSON object");
+        }
     }
 
     @Override
