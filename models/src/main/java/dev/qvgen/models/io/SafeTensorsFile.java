@@ -2,6 +2,7 @@ package dev.qvgen.models.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -157,34 +158,40 @@ public final class SafeTensorsFile implements WeightSource {
         return Collections.unmodifiableMap(metadata);
     }
 
+    /** Elements converted per chunk: bounds the temporary memory of a load, whatever the tensor size. */
+    static final int CHUNK = 1 << 22;
+
     @Override
     public NDArray load(String name, NDManager manager) {
+        return load(name, manager, DataType.FLOAT32);
+    }
+
+    /**
+     * Floating-point tensors are read into one tensor allocated by the engine (not a Java direct
+     * buffer, whose total is capped by -XX:MaxDirectMemorySize) in chunks of {@link #CHUNK}
+     * elements: each chunk of the file mapping is wrapped without copying and converted into its
+     * slice of the result. So a load holds the result plus at most one chunk, never a second copy
+     * of the tensor, and tensors over 2 GiB (beyond one mapping) load too. bfloat16 is decoded in
+     * Java, as DJL 0.36's JNI has no bfloat16 type.
+     */
+    @Override
+    public NDArray load(String name, NDManager manager, DataType floatType) {
         TensorInfo t = info(name);
         Shape shape = new Shape(t.shape());
-        ByteBuffer bytes = map(t);
         switch (t.dtype()) {
             case "F32":
-                return manager.create(bytes.asFloatBuffer(), shape, DataType.FLOAT32);
+            case "F16":
             case "BF16":
-            case "F16": {
-                // DJL 0.36's JNI has no bfloat16, so half types are widened to float32 here.
-                float[] out = new float[Math.toIntExact(t.numel())];
-                boolean bf16 = t.dtype().equals("BF16");
-                for (int i = 0; i < out.length; i++) {
-                    int bits = Short.toUnsignedInt(bytes.getShort(i * 2));
-                    out[i] = bf16 ? Float.intBitsToFloat(bits << 16) : HalfFloat.toFloat(bits);
+            case "F64":
+                if (floatType != DataType.FLOAT32 && floatType != DataType.FLOAT16) {
+                    throw new IllegalArgumentException("weights can be held as float32 or float16, not " + floatType);
                 }
-                return manager.create(out, shape);
-            }
-            case "F64": {
-                double[] d = new double[Math.toIntExact(t.numel())];
-                bytes.asDoubleBuffer().get(d);
-                float[] f = new float[d.length];
-                for (int i = 0; i < d.length; i++) {
-                    f[i] = (float) d[i];
-                }
-                return manager.create(f, shape);
-            }
+                return loadFloat(t, shape, manager, floatType);
+            default:
+                break;
+        }
+        ByteBuffer bytes = map(t);
+        switch (t.dtype()) {
             case "I64": {
                 long[] v = new long[Math.toIntExact(t.numel())];
                 bytes.asLongBuffer().get(v);
@@ -207,10 +214,65 @@ public final class SafeTensorsFile implements WeightSource {
         }
     }
 
+    private NDArray loadFloat(TensorInfo t, Shape shape, NDManager manager, DataType target) {
+        long n = t.numel();
+        int bpe = TensorInfo.bytesPerElement(t.dtype());
+        NDArray out = manager.create(new Shape(n), target);
+        try {
+            ByteBuffer scratch = null;
+            for (long start = 0; start < n; start += CHUNK) {
+                int len = (int) Math.min(CHUNK, n - start);
+                ByteBuffer raw = map(t.begin() + start * bpe, (long) len * bpe);
+                NDArray chunk;
+                switch (t.dtype()) {
+                    case "F32":
+                        chunk = manager.create(raw, new Shape(len), DataType.FLOAT32);
+                        break;
+                    case "F16":
+                        chunk = manager.create(raw, new Shape(len), DataType.FLOAT16);
+                        break;
+                    default: { // BF16 and F64: widened to float32 in Java
+                        if (scratch == null) {
+                            scratch = ByteBuffer.allocateDirect(4 * (int) Math.min(CHUNK, n))
+                                    .order(ByteOrder.nativeOrder());
+                        }
+                        scratch.clear();
+                        if (t.dtype().equals("BF16")) {
+                            for (int i = 0; i < len; i++) {
+                                scratch.putFloat(Float.intBitsToFloat(Short.toUnsignedInt(raw.getShort(i * 2)) << 16));
+                            }
+                        } else {
+                            for (int i = 0; i < len; i++) {
+                                scratch.putFloat((float) raw.getDouble(i * 8));
+                            }
+                        }
+                        scratch.flip();
+                        chunk = manager.create(scratch, new Shape(len), DataType.FLOAT32);
+                        break;
+                    }
+                }
+                NDArray converted = chunk.getDataType() == target ? chunk : chunk.toType(target, false);
+                out.set(new NDIndex(start + ":" + (start + len)), converted);
+                converted.close();
+                chunk.close();
+            }
+            NDArray shaped = out.reshape(shape);
+            out.close(); // the view keeps the storage
+            return shaped;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
     /** The raw little-endian bytes of one tensor, mapped from the file. */
     public ByteBuffer map(TensorInfo t) {
+        return map(t.begin(), t.end() - t.begin());
+    }
+
+    private ByteBuffer map(long position, long size) {
         try {
-            return channel.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.end() - t.begin())
+            return channel.map(FileChannel.MapMode.READ_ONLY, position, size)
                     .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot map tensor bytes (" + e.getMessage() + ")", e);

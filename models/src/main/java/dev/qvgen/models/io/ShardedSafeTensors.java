@@ -74,6 +74,11 @@ public final class ShardedSafeTensors implements WeightSource {
         return shard(name).load(name, manager);
     }
 
+    @Override
+    public NDArray load(String name, NDManager manager, ai.djl.ndarray.types.DataType floatType) {
+        return shard(name).load(name, manager, floatType);
+    }
+
     private SafeTensorsFile shard(String name) {
         SafeTensorsFile s = byTensor.get(name);
         if (s == null) {

@@ -2,9 +2,11 @@ package dev.qvgen.models.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
+import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 
 import java.util.Arrays;
@@ -42,10 +44,59 @@ public final class WeightLoader {
             throw new CheckpointException(source.describe() + ": unexpected tensor " + extra.iterator().next()
                     + (extra.size() > 1 ? " (and " + (extra.size() - 1) + " more)" : ""));
         }
+        Set<String> half = halfStored(root);
         for (var e : params.entrySet()) {
-            NDArray a = source.load(e.getKey(), manager);
+            // One tensor at a time, converted while read: the checkpoint is memory-mapped, so the
+            // model's weights exist once (in the engine), plus one chunk of conversion scratch.
+            NDArray a = source.load(e.getKey(), manager,
+                    half.contains(e.getKey()) ? DataType.FLOAT16 : DataType.FLOAT32);
             e.getValue().setArray(a);
         }
+    }
+
+    /** How weights are held in memory; computation is float32 either way. */
+    public enum Storage {
+        /** Every floating-point weight as float32. */
+        FP32,
+        /**
+         * Linear-layer weight matrices (the bulk of a transformer's and text encoder's parameters)
+         * as float16, widened to float32 one layer at a time when used; everything else float32.
+         * Halves the resident weights. bfloat16 would keep the checkpoints' own range but DJL 0.36's
+         * JNI has no bfloat16 type (such an NDArray aborts the JVM), so bf16 checkpoints are rounded
+         * to float16 (values beyond ±65504 would overflow; trained weights are far smaller).
+         */
+        FP16
+    }
+
+    private static final ThreadLocal<Storage> STORAGE = ThreadLocal.withInitial(() -> Storage.FP32);
+
+    /** The storage used by loads (and random initialisation) on this thread. */
+    public static Storage storage() {
+        return STORAGE.get();
+    }
+
+    /**
+     * Sets the storage for the loads that follow on this thread, until the returned scope is
+     * closed, e.g. around {@code VideoPipeline.fromPretrained}.
+     */
+    public static AutoCloseable withStorage(Storage s) {
+        Storage before = STORAGE.get();
+        STORAGE.set(s);
+        return () -> STORAGE.set(before);
+    }
+
+    /** Names of the parameters that the current {@link #storage()} keeps in float16. */
+    public static Set<String> halfStored(Module root) {
+        Set<String> out = new TreeSet<>();
+        if (storage() != Storage.FP16) {
+            return out;
+        }
+        root.namedModules().forEach((path, m) -> {
+            if (m instanceof Linear) {
+                out.add(path.isEmpty() ? "weight" : path + ".weight");
+            }
+        });
+        return out;
     }
 
     /** Declared shapes of every parameter below {@code root}, keyed like {@link Module#namedParameters()}. */

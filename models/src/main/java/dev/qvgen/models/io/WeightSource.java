@@ -2,6 +2,7 @@ package dev.qvgen.models.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 import java.io.Closeable;
 import java.util.Set;
@@ -14,6 +15,21 @@ public interface WeightSource extends Closeable {
 
     /** Loads a tensor as float32 (float types are widened) or int64 (integer types). */
     NDArray load(String name, NDManager manager);
+
+    /**
+     * Loads a floating-point tensor stored as {@code floatType} (FLOAT32 or FLOAT16); integer
+     * tensors as {@link #load(String, NDManager)}. Sources that can convert while reading
+     * override this so the tensor is never held in two precisions at once.
+     */
+    default NDArray load(String name, NDManager manager, DataType floatType) {
+        NDArray a = load(name, manager);
+        if (!a.getDataType().isFloating() || a.getDataType() == floatType) {
+            return a;
+        }
+        NDArray out = a.toType(floatType, false);
+        a.close();
+        return out;
+    }
 
     /** The file or directory this source reads, for error messages. */
     String describe();

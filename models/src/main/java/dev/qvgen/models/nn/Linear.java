@@ -1,6 +1,7 @@
 package dev.qvgen.models.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -31,6 +32,12 @@ public final class Linear extends Module {
     /** The product with a substitute weight (e.g. a fake-quantized one) and this layer's bias. */
     public NDArray dense(NDArray x, NDArray w) {
         NDArray b = bias == null ? null : bias.getArray();
+        if (w.getDataType() == DataType.FLOAT16 && x.getDataType() == DataType.FLOAT32) {
+            // float16 storage (WeightLoader.Storage.FP16): widen this layer's weight for the product only
+            try (NDArray wide = w.toType(DataType.FLOAT32, false)) {
+                return x.getNDArrayInternal().linear(x, wide, b).singletonOrThrow();
+            }
+        }
         return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
     }
 

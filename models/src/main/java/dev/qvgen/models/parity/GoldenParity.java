@@ -54,6 +54,7 @@ public final class GoldenParity {
                 done.putAll(CogVideoXParity.transformer(pipelineDir, golden, m));
             }
             VaeParity.compare(pipelineDir, golden, m, done);
+            PipelineParity.compare(pipelineDir, goldenFile, golden, m, done);
             List<ParityResult> out = new ArrayList<>();
             for (String name : golden.names()) {
                 if (INPUT.matcher(name).matches()) {

@@ -223,6 +223,23 @@ public final class UniPCMultistepScheduler {
         return out;
     }
 
+    /**
+     * The arrays the solver keeps between steps (the last sample and the recent model outputs),
+     * so a caller that frees each step's temporaries can keep exactly these.
+     */
+    public java.util.List<NDArray> state() {
+        java.util.List<NDArray> out = new java.util.ArrayList<>();
+        if (lastSample != null) {
+            out.add(lastSample);
+        }
+        for (NDArray a : modelOutputs) {
+            if (a != null) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
     /** The index of the timestep the next {@link #step} consumes. */
     public int stepIndex() {
         return stepIndex;

@@ -333,6 +333,11 @@ public final class T5EncoderModel extends Module {
         }
 
         @Override
+        public NDArray load(String name, NDManager manager, DataType floatType) {
+            return inner.load(resolve(name), manager, floatType);
+        }
+
+        @Override
         public String describe() {
             return inner.describe();
         }

@@ -49,7 +49,13 @@ public record WanConfig(
         // Image-to-video and Wan2.2 features; the text-to-video models set them to null.
         r.requireNull("image_dim");
         r.requireNull("added_kv_proj_dim");
-        r.requireNull("pos_embed_seq_len");
+        // Keys diffusers added after the first Wan release (2025-03, which the published Wan2.1
+        // configs were written with) are optional with diffusers' default: pos_embed_seq_len
+        // (2025-04, FLF2V) defaults to None. Every other key was in the first release's __init__.
+        if (r.has("pos_embed_seq_len")) {
+            r.requireNull("pos_embed_seq_len");
+        }
+        r.optional("pos_embed_seq_len");
         r.rejectUnknownKeys();
         if (c.patchSize.length != 3) {
             throw new CheckpointException(file + ": config key 'patch_size' must have 3 entries");

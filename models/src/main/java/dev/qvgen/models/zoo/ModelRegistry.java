@@ -1,6 +1,8 @@
 package dev.qvgen.models.zoo;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -34,6 +36,8 @@ import java.util.TreeSet;
 public final class ModelRegistry {
     /** The seed {@link #buildTransformer(String, NDManager, boolean)} initialises random weights with. */
     public static final long DEFAULT_SEED = 0x5EEDL;
+
+    private static final int INIT_CHUNK = 1 << 22;
 
     private static final Map<String, ModelSpec> MODELS = new LinkedHashMap<>();
 
@@ -174,6 +178,7 @@ public final class ModelRegistry {
     public static void randomInit(Module root, NDManager manager, long seed) {
         Map<String, Shape> shapes = WeightLoader.declaredShapes(root);
         Map<String, Integer> linearFanIn = new LinkedHashMap<>();
+        java.util.Set<String> half = WeightLoader.halfStored(root);
         root.namedModules().forEach((path, mod) -> {
             if (mod instanceof Linear l) {
                 String prefix = path.isEmpty() ? "" : path + ".";
@@ -185,30 +190,39 @@ public final class ModelRegistry {
             String name = e.getKey();
             Shape shape = shapes.get(name);
             long n = shape.size();
-            if (n > Integer.MAX_VALUE) {
-                throw new IllegalStateException("parameter " + name + " " + shape + " is too large to initialise");
-            }
-            float[] v = new float[(int) n];
             SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
             String leaf = name.substring(name.lastIndexOf('.') + 1);
             Integer fanIn = linearFanIn.get(name);
             if (fanIn == null && shape.dimension() >= 2 && leaf.equals("weight")) {
                 fanIn = (int) (n / shape.get(0));
             }
-            if (leaf.equals("scale_shift_table")) {
-                float std = (float) (1.0 / Math.sqrt(shape.get(shape.dimension() - 1)));
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) gaussian(rnd) * std;
+            // Filled in chunks into engine memory (as WeightLoader does): a full-size model's
+            // largest tensors (UMT5's 1e9-entry embedding) exceed one Java array or direct buffer.
+            DataType type = half.contains(name) ? DataType.FLOAT16 : DataType.FLOAT32;
+            NDArray flat = manager.create(new Shape(n), type);
+            for (long start = 0; start < n; start += INIT_CHUNK) {
+                float[] v = new float[(int) Math.min(INIT_CHUNK, n - start)];
+                if (leaf.equals("scale_shift_table")) {
+                    float std = (float) (1.0 / Math.sqrt(shape.get(shape.dimension() - 1)));
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) gaussian(rnd) * std;
+                    }
+                } else if (fanIn != null) {
+                    double bound = 1.0 / Math.sqrt(fanIn);
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+                    }
+                } else if (leaf.equals("weight")) {
+                    java.util.Arrays.fill(v, 1f);
+                } // other 1-D tensors (norm and conv biases) stay 0
+                try (NDArray chunk = manager.create(v);
+                        NDArray typed = chunk.toType(type, true)) {
+                    flat.set(new ai.djl.ndarray.index.NDIndex(start + ":" + (start + v.length)), typed);
                 }
-            } else if (fanIn != null) {
-                double bound = 1.0 / Math.sqrt(fanIn);
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                }
-            } else if (leaf.equals("weight")) {
-                java.util.Arrays.fill(v, 1f);
-            } // other 1-D tensors (norm and conv biases) stay 0
-            e.getValue().setArray(manager.create(v, shape));
+            }
+            NDArray a = flat.reshape(shape);
+            flat.close();
+            e.getValue().setArray(a);
         }
     }
 

@@ -1,0 +1,335 @@
+package dev.qvgen.harness.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.Progress;
+import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.models.pipeline.VideoPipeline;
+import dev.qvgen.models.zoo.ModelRegistry;
+import dev.qvgen.models.zoo.ModelSpec;
+import dev.qvgen.models.zoo.RandomPipelines;
+import dev.qvgen.models.zoo.SamplingDefaults;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * Text-to-video generation for evaluation: one MP4 per prompt and seed, named as VBench expects
+ * ({@code <prompt>-<index>.mp4}, index = position of the seed in {@code --seeds}). Existing videos
+ * are skipped, so an interrupted run resumes; each video is written atomically.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate one MP4 per prompt and seed with a zoo model (VBench file naming; resumes).")
+public final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "registry model (${COMPLETION-CANDIDATES}); gives the sampling defaults",
+            completionCandidates = ModelNames.class)
+    String model;
+
+    @Option(names = "--model-dir", description = "the model's diffusers checkpoint directory (checked to be complete "
+            + "and of the model's pipeline class).")
+    Path modelDir;
+
+    @Option(names = "--pipeline-dir", description = "any diffusers text-to-video pipeline directory (WanPipeline, "
+            + "CogVideoXPipeline), e.g. a shrunk one; without --model, sizes, steps and guidance must be given.")
+    Path pipelineDir;
+
+    @Option(names = "--prompts", required = true, description = "prompts: .txt one per line (VBench "
+            + "prompts_per_dimension) or VBench_full_info.json (its prompt_en entries).")
+    Path prompts;
+
+    @Option(names = "--out", required = true, description = "output directory for the MP4s.")
+    Path out;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "0", description = "seeds, comma-separated "
+            + "(default: ${DEFAULT-VALUE}); video index i uses the i-th seed.")
+    List<Long> seeds;
+
+    @Option(names = "--steps", description = "denoising steps (default: the model's).")
+    Integer steps;
+
+    @Option(names = "--guidance", description = "classifier-free guidance scale (default: the model's; 1 turns it off).")
+    Double guidance;
+
+    @Option(names = "--height", description = "frame height (default: the model's).")
+    Integer height;
+
+    @Option(names = "--width", description = "frame width (default: the model's).")
+    Integer width;
+
+    @Option(names = "--frames", description = "frames per video (default: the model's).")
+    Integer frames;
+
+    @Option(names = "--fps", description = "frame rate of the MP4 (default: the model's, else 8).")
+    Integer fps;
+
+    @Option(names = "--negative-prompt", defaultValue = "", description = "negative prompt (default: empty, "
+            + "as the diffusers pipelines).")
+    String negativePrompt;
+
+    @Option(names = "--max-sequence-length", description = "prompt tokens (default: the pipeline's, 512 Wan / 226 "
+            + "CogVideoX).")
+    Integer maxSequenceLength;
+
+    @Option(names = "--random-weights", description = "full-size model with random weights, no checkpoint (for "
+            + "profiling shapes, memory and speed; the videos are noise). Reads only tokenizer/ and "
+            + "scheduler/ from --model-dir.")
+    boolean randomWeights;
+
+    @Option(names = "--weights-dtype", defaultValue = "fp32", description = "fp32 or fp16: how linear-layer weights "
+            + "are held in memory (compute is float32; fp16 halves memory). bf16 is not available: DJL 0.36 has no "
+            + "bfloat16, bf16 checkpoints are widened (fp32) or rounded (fp16).")
+    String weightsDtype;
+
+    @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (0: the engine's default).")
+    int threads;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSpec spec = model == null ? null : spec(model);
+        WeightLoader.Storage storage = switch (weightsDtype.toLowerCase(Locale.ROOT)) {
+            case "fp32" -> WeightLoader.Storage.FP32;
+            case "fp16" -> WeightLoader.Storage.FP16;
+            default -> throw new BadInputException("--weights-dtype must be fp32 or fp16, got " + weightsDtype
+                    + " (bf16: DJL 0.36 has no bfloat16)");
+        };
+        Path dir = checkedDirectory(spec);
+        List<String> promptList = readPrompts(prompts);
+        if (seeds.isEmpty()) {
+            throw new BadInputException("--seeds: at least one seed is needed");
+        }
+
+        Djl.configure(threads);
+        int total = promptList.size() * seeds.size();
+        List<String> names = new ArrayList<>();
+        int existing = 0;
+        for (String p : promptList) {
+            for (int i = 0; i < seeds.size(); i++) {
+                String name = fileName(p, i);
+                names.add(name);
+                if (Files.isRegularFile(out.resolve(name))) {
+                    existing++;
+                }
+            }
+        }
+        System.out.printf("generate: %d prompts x %d seeds = %d videos, %d already in %s%n", promptList.size(),
+                seeds.size(), total, existing, out);
+        if (existing == total) {
+            return 0;
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            long t0 = System.nanoTime();
+            VideoPipeline pipeline;
+            try (AutoCloseable s = WeightLoader.withStorage(storage)) {
+                pipeline = randomWeights
+                        ? RandomPipelines.build(model, dir.resolve("tokenizer"),
+                                dir.resolve("scheduler/scheduler_config.json"), manager, ModelRegistry.DEFAULT_SEED)
+                        : VideoPipeline.fromPretrained(dir, manager);
+            }
+            System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s)%n", pipeline.pipelineClass(),
+                    (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
+                    randomWeights ? ", random" : "");
+            try (pipeline) {
+                VideoPipeline.Settings settings = settings(spec, pipeline);
+                int rate = fps != null ? fps : spec != null ? spec.sampling().fps() : 8;
+                Shape shape;
+                try {
+                    shape = pipeline.latentShape(settings);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(e.getMessage());
+                }
+                Progress progress = new Progress("generate", total, System.out);
+                progress.skip(existing);
+                int k = 0;
+                for (String p : promptList) {
+                    for (int i = 0; i < seeds.size(); i++) {
+                        Path target = out.resolve(names.get(k++));
+                        if (Files.isRegularFile(target)) {
+                            continue;
+                        }
+                        try (NDManager sub = manager.newSubManager()) {
+                            VideoPipeline.Noise noise = VideoPipeline.Noise.seeded(seeds.get(i));
+                            NDArray video = pipeline.generate(p, negativePrompt, noise.next(sub, shape), settings,
+                                    noise);
+                            Mp4Writer.write(target, toFloats(video), rate);
+                        }
+                        progress.step(target.getFileName().toString());
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static ModelSpec spec(String name) {
+        try {
+            return ModelRegistry.get(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--model: " + e.getMessage());
+        }
+    }
+
+    /** The checkpoint directory to read, checked before anything is loaded. */
+    private Path checkedDirectory(ModelSpec spec) {
+        if (modelDir != null && pipelineDir != null) {
+            throw new BadInputException("give --model-dir or --pipeline-dir, not both");
+        }
+        if (randomWeights) {
+            if (spec == null) {
+                throw new BadInputException("--random-weights needs --model (the full-size model to build)");
+            }
+            Path d = modelDir != null ? modelDir : pipelineDir;
+            if (d == null) {
+                throw new BadInputException("--random-weights reads tokenizer/ and scheduler/ from --model-dir");
+            }
+            List<String> missing = new ArrayList<>();
+            for (String f : List.of("tokenizer/tokenizer.json", "scheduler/scheduler_config.json")) {
+                if (!Files.isRegularFile(d.resolve(f))) {
+                    missing.add(f);
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw new BadInputException(d + ": missing " + String.join(", ", missing)
+                        + " (needed with --random-weights)");
+            }
+            return d;
+        }
+        if (modelDir != null) {
+            if (spec == null) {
+                throw new BadInputException("--model-dir needs --model (or use --pipeline-dir)");
+            }
+            ModelRegistry.checkDirectory(model, modelDir);
+            return modelDir;
+        }
+        if (pipelineDir != null) {
+            ModelRegistry.checkDirectory(pipelineDir);
+            return pipelineDir;
+        }
+        throw new BadInputException("give --model-dir (with --model), --pipeline-dir, or --random-weights");
+    }
+
+    private VideoPipeline.Settings settings(ModelSpec spec, VideoPipeline pipeline) {
+        SamplingDefaults d = spec == null ? null : spec.sampling();
+        List<String> missing = new ArrayList<>();
+        int h = pick(height, d == null ? null : d.height(), "--height", missing);
+        int w = pick(width, d == null ? null : d.width(), "--width", missing);
+        int f = pick(frames, d == null ? null : d.frames(), "--frames", missing);
+        int s = pick(steps, d == null ? null : d.steps(), "--steps", missing);
+        double g = guidance != null ? guidance : d != null ? d.guidanceScale() : Double.NaN;
+        if (Double.isNaN(g)) {
+            missing.add("--guidance");
+        }
+        if (!missing.isEmpty()) {
+            throw new BadInputException("without --model, give " + String.join(", ", missing));
+        }
+        int len = maxSequenceLength != null ? maxSequenceLength : pipeline.defaultMaxSequenceLength();
+        try {
+            return new VideoPipeline.Settings(h, w, f, s, g, len);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    private static int pick(Integer given, Integer fallback, String flag, List<String> missing) {
+        if (given != null) {
+            return given;
+        }
+        if (fallback == null) {
+            missing.add(flag);
+            return 0;
+        }
+        return fallback;
+    }
+
+    /**
+     * VBench's file name for sample {@code index} of a prompt. A path separator in a prompt would
+     * leave the output directory, so it is replaced (VBench's own prompts contain none).
+     */
+    static String fileName(String prompt, int index) {
+        return prompt.replace('/', '_').replace('\0', '_') + "-" + index + ".mp4";
+    }
+
+    /** Prompts in file order, duplicates dropped (VBench_full_info.json repeats none; a .txt may). */
+    static List<String> readPrompts(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(file + ": prompts file not found");
+        } catch (IOException e) {
+            throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json")) {
+            try {
+                JsonArray arr = JsonParser.parseString(text).getAsJsonArray();
+                for (JsonElement e : arr) {
+                    JsonObject o = e.getAsJsonObject();
+                    JsonElement p = o.get("prompt_en");
+                    if (p == null || !p.isJsonPrimitive()) {
+                        throw new BadInputException(file + ": entry without a prompt_en string "
+                                + "(expected VBench_full_info.json)");
+                    }
+                    out.add(p.getAsString().strip());
+                }
+            } catch (JsonParseException | IllegalStateException e) {
+                throw new BadInputException(file + ": not a VBench_full_info.json (a JSON array of objects)");
+            }
+        } else {
+            text.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(out::add);
+        }
+        out.remove("");
+        if (out.isEmpty()) {
+            throw new BadInputException(file + ": no prompts");
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** (F, H, W, C) to Mp4Writer's float[F][H][W][C]. */
+    static float[][][][] toFloats(NDArray video) {
+        Shape s = video.getShape();
+        int f = (int) s.get(0);
+        int h = (int) s.get(1);
+        int w = (int) s.get(2);
+        int c = (int) s.get(3);
+        float[] flat = video.toFloatArray();
+        float[][][][] out = new float[f][h][w][c];
+        int k = 0;
+        for (int i = 0; i < f; i++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    System.arraycopy(flat, k, out[i][y][x], 0, c);
+                    k += c;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Registry names for --help. */
+    static final class ModelNames extends ArrayList<String> {
+        ModelNames() {
+            super(ModelRegistry.names());
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.qvgen.models.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+import dev.qvgen.models.cogvideox.CogVideoXConfig;
+import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
+import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.models.sched.CogVideoXDDIMScheduler;
+import dev.qvgen.models.sched.CogVideoXDPMScheduler;
+import dev.qvgen.models.text.T5EncoderModel;
+import dev.qvgen.models.text.T5Tokenizer;
+import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * diffusers' {@code CogVideoXPipeline} (CogVideoX-2B, -5B, 1.5-5B text-to-video): T5 prompt
+ * embeddings without an attention mask, (B, F, C, H, W) latents, one transformer pass over the
+ * batch [negative, prompt] per step, the CogVideoX DDIM or DPM scheduler of
+ * {@code scheduler/scheduler_config.json} (DPM with the previous x0 prediction passed back, as
+ * the reference loop does), and {@code 1 / scaling_factor} before the VAE decode.
+ *
+ * <p>CogVideoX 1.5 patches time by {@code patch_size_t}: the latent frame count is padded up to a
+ * multiple of it (the initial noise has the padded count) and the padding, which is the
+ * <em>leading</em> frames ({@code latents[:, additional_frames:]}), is dropped before decoding.
+ * The RoPE tables are built by the transformer from the padded latent size, as the pipeline's
+ * {@code _prepare_rotary_positional_embeddings} does.
+ */
+public final class CogVideoXPipeline implements VideoPipeline {
+    private final Path tokenizerDir;
+    private final T5EncoderModel textEncoder;
+    private final CogVideoXTransformer3DModel transformer;
+    private final AutoencoderKLCogVideoX vae;
+    private final Path schedulerConfig;
+    private final String schedulerClass;
+    private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
+
+    public CogVideoXPipeline(Path tokenizerDir, T5EncoderModel textEncoder, CogVideoXTransformer3DModel transformer,
+            AutoencoderKLCogVideoX vae, Path schedulerConfig) {
+        this.tokenizerDir = tokenizerDir;
+        this.textEncoder = textEncoder;
+        this.transformer = transformer;
+        this.vae = vae;
+        this.schedulerConfig = schedulerConfig;
+        this.schedulerClass = VideoPipeline.className(schedulerConfig);
+        if (!schedulerClass.equals("CogVideoXDDIMScheduler") && !schedulerClass.equals("CogVideoXDPMScheduler")) {
+            throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
+                    + " is not supported by CogVideoXPipeline (CogVideoXDDIMScheduler, CogVideoXDPMScheduler)");
+        }
+        if (transformer.config().ofsEmbedDim() > 0) {
+            throw new CheckpointException("transformer config has ofs_embed_dim (an image-to-video model); "
+                    + "CogVideoXPipeline is text-to-video");
+        }
+    }
+
+    /** Loads every component of a diffusers {@code CogVideoXPipeline} directory into {@code manager}. */
+    public static CogVideoXPipeline fromPretrained(Path dir, NDManager manager) {
+        Path scheduler = dir.resolve("scheduler/scheduler_config.json");
+        VideoPipeline.className(scheduler); // fail on a missing scheduler before loading gigabytes
+        return new CogVideoXPipeline(dir.resolve("tokenizer"),
+                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), manager),
+                CogVideoXTransformer3DModel.fromPretrained(dir.resolve("transformer"), manager),
+                AutoencoderKLCogVideoX.fromPretrained(dir.resolve("vae"), manager), scheduler);
+    }
+
+    @Override
+    public String pipelineClass() {
+        return "CogVideoXPipeline";
+    }
+
+    @Override
+    public int defaultMaxSequenceLength() {
+        return transformer.config().maxTextSeqLength();
+    }
+
+    public CogVideoXTransformer3DModel transformer() {
+        return transformer;
+    }
+
+    /** Latent frames added in front for CogVideoX 1.5 (0 otherwise). */
+    public int additionalFrames(Settings s) {
+        int latentFrames = (s.frames() - 1) / vae.config().temporalCompressionRatio() + 1;
+        CogVideoXConfig c = transformer.config();
+        if (!c.hasTemporalPatch() || latentFrames % c.patchSizeT() == 0) {
+            return 0;
+        }
+        return c.patchSizeT() - latentFrames % c.patchSizeT();
+    }
+
+    @Override
+    public Shape latentShape(Settings s) {
+        int t = vae.config().temporalCompressionRatio();
+        int sp = vae.config().spatialCompressionRatio();
+        int p = transformer.config().patchSize();
+        if ((s.frames() - 1) % t != 0) {
+            throw new IllegalArgumentException("CogVideoX needs num_frames = 1 + " + t + "k, got " + s.frames());
+        }
+        if (s.height() % (sp * p) != 0 || s.width() % (sp * p) != 0) {
+            throw new IllegalArgumentException("CogVideoX needs height and width multiples of " + (sp * p) + ", got "
+                    + s.height() + "x" + s.width());
+        }
+        int latentFrames = (s.frames() - 1) / t + 1 + additionalFrames(s);
+        return new Shape(1, latentFrames, transformer.config().inChannels(), s.height() / sp, s.width() / sp);
+    }
+
+    /** {@code _get_t5_prompt_embeds}: tokenized to {@code maxSequenceLength} and encoded without a mask. */
+    public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
+        T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(prompt);
+        return textEncoder.forward(tok.inputIds(m), null);
+    }
+
+    private T5Tokenizer tokenizer(int maxSequenceLength) {
+        return tokenizers.computeIfAbsent(maxSequenceLength, n -> T5Tokenizer.fromPretrained(tokenizerDir, n));
+    }
+
+    @Override
+    public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
+        Shape expected = latentShape(s);
+        if (!latents.getShape().equals(expected)) {
+            throw new IllegalArgumentException("latents must be " + expected + ", got " + latents.getShape());
+        }
+        NDManager m = latents.getManager();
+        try (NDScope scope = new NDScope()) {
+            boolean cfg = s.guidanceScale() > 1.0;
+            NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
+            if (cfg) {
+                NDArray neg = encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m);
+                text = NDArrays.concat(new NDList(neg, text), 0);
+            }
+            CogVideoXDDIMScheduler ddim = null;
+            CogVideoXDPMScheduler dpm = null;
+            long[] timesteps;
+            if (schedulerClass.equals("CogVideoXDDIMScheduler")) {
+                ddim = CogVideoXDDIMScheduler.fromConfig(schedulerConfig);
+                ddim.setTimesteps(s.steps());
+                timesteps = ddim.timesteps();
+            } else {
+                dpm = CogVideoXDPMScheduler.fromConfig(schedulerConfig);
+                dpm.setTimesteps(s.steps());
+                timesteps = dpm.timesteps();
+            }
+            // init_noise_sigma is 1 for both schedulers, and scale_model_input is the identity.
+            CogVideoXDPMScheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
+            StepArrays kept = new StepArrays(latents);
+            NDArray x = latents;
+            NDArray oldPredOriginal = null;
+            for (int i = 0; i < timesteps.length; i++) {
+                try (NDScope step = new NDScope()) {
+                    long t = timesteps[i];
+                    NDArray input = cfg ? NDArrays.concat(new NDList(x, x), 0) : x;
+                    NDArray tt = m.create(new float[] {t}).repeat(input.getShape().get(0));
+                    NDArray pred = transformer.forward(input, tt, text);
+                    if (cfg) {
+                        NDArray uncond = pred.get(new NDIndex("0:1"));
+                        NDArray cond = pred.get(new NDIndex("1:2"));
+                        pred = uncond.add(Scalars.mul(cond.sub(uncond), (float) s.guidanceScale()));
+                    }
+                    if (ddim != null) {
+                        x = ddim.step(pred, t, x);
+                        kept.keep(x, List.of());
+                    } else {
+                        CogVideoXDPMScheduler.Step r = dpm.step(pred, oldPredOriginal, t,
+                                i > 0 ? timesteps[i - 1] : null, x, stepNoise);
+                        x = r.prevSample();
+                        oldPredOriginal = r.predOriginalSample();
+                        kept.keep(x, List.of(oldPredOriginal));
+                    }
+                }
+            }
+            int drop = additionalFrames(s);
+            NDArray decodeIn = drop > 0 ? x.get(new NDIndex(":, " + drop + ":")) : x;
+            NDArray frames = VideoPipeline.toFrames(vae.decodePipelineLatents(decodeIn));
+            kept.closeAll();
+            NDScope.unregister(frames);
+            return frames;
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizers.values().forEach(T5Tokenizer::close);
+        tokenizers.clear();
+    }
+}

@@ -1,0 +1,138 @@
+package dev.qvgen.models.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+
+import dev.qvgen.models.io.CheckpointException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * A text-to-video pipeline as diffusers runs it: prompt encoding, the denoising loop with
+ * classifier-free guidance, VAE decoding and post-processing to frames. One generation is one
+ * prompt (batch 1), so every video is reproducible from its seed alone.
+ */
+public interface VideoPipeline extends AutoCloseable {
+
+    /**
+     * The settings of one generation.
+     *
+     * @param guidanceScale classifier-free guidance is on when above 1, as in diffusers
+     * @param maxSequenceLength prompt tokens (padded or truncated to this length)
+     */
+    record Settings(int height, int width, int frames, int steps, double guidanceScale, int maxSequenceLength) {
+        public Settings {
+            if (height < 1 || width < 1 || frames < 1 || steps < 1 || maxSequenceLength < 1) {
+                throw new IllegalArgumentException("height, width, frames, steps and max_sequence_length must be "
+                        + "positive, got " + height + "x" + width + ", " + frames + " frames, " + steps + " steps, "
+                        + maxSequenceLength + " tokens");
+            }
+        }
+    }
+
+    /** The {@code _class_name} of the pipeline ({@code model_index.json}). */
+    String pipelineClass();
+
+    /**
+     * The pipeline's default {@code max_sequence_length}: 512 for Wan; for CogVideoX the
+     * transformer's {@code max_text_seq_length} (226 as published), which 2B's joint positional
+     * table requires.
+     */
+    int defaultMaxSequenceLength();
+
+    /** The shape of the initial noise of one video, in this family's latent layout. */
+    Shape latentShape(Settings s);
+
+    /**
+     * Runs the whole generation.
+     *
+     * @param latents the initial noise, {@link #latentShape(Settings)}
+     * @param noise noise for stochastic schedulers (CogVideoX DPM); deterministic ones ignore it
+     * @return frames (F, H, W, 3) in [0, 1]
+     */
+    NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise);
+
+    /** Frees what is not an NDArray (the tokenizer). Weights belong to the manager passed on loading. */
+    @Override
+    void close();
+
+    /** Standard-normal noise for the initial latents and stochastic scheduler steps. */
+    @FunctionalInterface
+    interface Noise {
+        NDArray next(NDManager manager, Shape shape);
+
+        /**
+         * Seeded standard-normal noise (Box-Muller on a {@link SplittableRandom}), independent of
+         * the engine's global random state, so a (prompt, seed) pair always gives the same video.
+         */
+        static Noise seeded(long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            return (m, shape) -> {
+                float[] v = new float[Math.toIntExact(shape.size())];
+                for (int i = 0; i < v.length; i += 2) {
+                    double u1 = 1.0 - r.nextDouble();
+                    double u2 = r.nextDouble();
+                    double rad = Math.sqrt(-2.0 * Math.log(u1));
+                    v[i] = (float) (rad * Math.cos(2 * Math.PI * u2));
+                    if (i + 1 < v.length) {
+                        v[i + 1] = (float) (rad * Math.sin(2 * Math.PI * u2));
+                    }
+                }
+                return m.create(v, shape);
+            };
+        }
+    }
+
+    /** Loads the pipeline of a diffusers directory by its {@code model_index.json} class. */
+    static VideoPipeline fromPretrained(Path dir, NDManager manager) {
+        String cls = pipelineClassOf(dir);
+        switch (cls) {
+            case "WanPipeline":
+                return WanPipeline.fromPretrained(dir, manager);
+            case "CogVideoXPipeline":
+                return CogVideoXPipeline.fromPretrained(dir, manager);
+            default:
+                throw new CheckpointException(dir.resolve("model_index.json") + ": pipeline class " + cls
+                        + " is not supported (known: CogVideoXPipeline, WanPipeline)");
+        }
+    }
+
+    /** {@code _class_name} of {@code dir/model_index.json}. */
+    static String pipelineClassOf(Path dir) {
+        return className(dir.resolve("model_index.json"));
+    }
+
+    /** {@code _class_name} of a diffusers JSON config. */
+    static String className(Path json) {
+        try {
+            JsonElement c = JsonParser.parseString(Files.readString(json)).getAsJsonObject().get("_class_name");
+            if (c == null || !c.isJsonPrimitive()) {
+                throw new CheckpointException(json + ": no _class_name");
+            }
+            return c.getAsString();
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(json + ": file not found");
+        } catch (IOException e) {
+            throw new CheckpointException(json + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+            throw new CheckpointException(json + ": not a JSON object");
+        }
+    }
+
+    /**
+     * diffusers' {@code VideoProcessor.postprocess_video(..., output_type="np")} for one video:
+     * (1, C, F, H, W) in [-1, 1] to (F, H, W, C) in [0, 1].
+     */
+    static NDArray toFrames(NDArray video) {
+        NDArray v = dev.qvgen.models.nn.Scalars.mul(video.get(0), 0.5f).add(0.5f).clip(0f, 1f);
+        return v.transpose(1, 2, 3, 0);
+    }
+}

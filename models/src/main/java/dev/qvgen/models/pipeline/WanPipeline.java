@@ -1,0 +1,216 @@
+package dev.qvgen.models.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+
+import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.models.sched.FlowMatchEulerScheduler;
+import dev.qvgen.models.sched.UniPCMultistepScheduler;
+import dev.qvgen.models.text.T5EncoderModel;
+import dev.qvgen.models.text.T5Tokenizer;
+import dev.qvgen.models.vae.wan.AutoencoderKLWan;
+import dev.qvgen.models.wan.WanTransformer3DModel;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * diffusers' {@code WanPipeline} (Wan2.1 text-to-video): UMT5 prompt embeddings with the padded
+ * positions zeroed, (B, C, F, H, W) latents, the transformer run once with the prompt and once
+ * with the negative prompt per step, the UniPC (or flow-matching Euler) scheduler of
+ * {@code scheduler/scheduler_config.json}, and the VAE decode after undoing the per-channel
+ * latent normalisation.
+ */
+public final class WanPipeline implements VideoPipeline {
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+    private final Path tokenizerDir;
+    private final T5EncoderModel textEncoder;
+    private final WanTransformer3DModel transformer;
+    private final AutoencoderKLWan vae;
+    private final Path schedulerConfig;
+    private final String schedulerClass;
+    private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
+
+    public WanPipeline(Path tokenizerDir, T5EncoderModel textEncoder, WanTransformer3DModel transformer,
+            AutoencoderKLWan vae, Path schedulerConfig) {
+        this.tokenizerDir = tokenizerDir;
+        this.textEncoder = textEncoder;
+        this.transformer = transformer;
+        this.vae = vae;
+        this.schedulerConfig = schedulerConfig;
+        this.schedulerClass = VideoPipeline.className(schedulerConfig);
+        if (!schedulerClass.equals("UniPCMultistepScheduler")
+                && !schedulerClass.equals("FlowMatchEulerDiscreteScheduler")) {
+            throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
+                    + " is not supported by WanPipeline (UniPCMultistepScheduler, FlowMatchEulerDiscreteScheduler)");
+        }
+    }
+
+    /** Loads every component of a diffusers {@code WanPipeline} directory into {@code manager}. */
+    public static WanPipeline fromPretrained(Path dir, NDManager manager) {
+        Path scheduler = dir.resolve("scheduler/scheduler_config.json");
+        VideoPipeline.className(scheduler); // fail on a missing scheduler before loading gigabytes
+        rejectWan22(dir.resolve("model_index.json"));
+        return new WanPipeline(dir.resolve("tokenizer"),
+                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), manager),
+                WanTransformer3DModel.fromPretrained(dir.resolve("transformer"), manager),
+                AutoencoderKLWan.fromPretrained(dir.resolve("vae"), manager), scheduler);
+    }
+
+    /** Wan2.2's two-expert denoising and per-token timesteps are other pipelines. */
+    private static void rejectWan22(Path index) {
+        try {
+            com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(index))
+                    .getAsJsonObject();
+            com.google.gson.JsonElement boundary = o.get("boundary_ratio");
+            if (boundary != null && !boundary.isJsonNull()) {
+                throw new CheckpointException(index + ": boundary_ratio is set (Wan2.2 two-expert pipeline), "
+                        + "not supported");
+            }
+            com.google.gson.JsonElement expand = o.get("expand_timesteps");
+            if (expand != null && expand.isJsonPrimitive() && expand.getAsBoolean()) {
+                throw new CheckpointException(index + ": expand_timesteps is true (Wan2.2 TI2V), not supported");
+            }
+        } catch (java.io.IOException e) {
+            throw new CheckpointException(index + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+            throw new CheckpointException(index + ": not a JSON object");
+        }
+    }
+
+    @Override
+    public String pipelineClass() {
+        return "WanPipeline";
+    }
+
+    @Override
+    public int defaultMaxSequenceLength() {
+        return 512;
+    }
+
+    public WanTransformer3DModel transformer() {
+        return transformer;
+    }
+
+    @Override
+    public Shape latentShape(Settings s) {
+        int t = vae.config().scaleFactorTemporal();
+        int sp = vae.config().scaleFactorSpatial();
+        int[] p = transformer.config().patchSize();
+        if ((s.frames() - 1) % t != 0) {
+            throw new IllegalArgumentException("Wan needs num_frames = 1 + " + t + "k, got " + s.frames());
+        }
+        if (s.height() % (sp * p[1]) != 0 || s.width() % (sp * p[2]) != 0) {
+            throw new IllegalArgumentException("Wan needs height and width multiples of " + (sp * p[1]) + ", got "
+                    + s.height() + "x" + s.width());
+        }
+        return new Shape(1, transformer.config().inChannels(), (s.frames() - 1) / t + 1, s.height() / sp,
+                s.width() / sp);
+    }
+
+    /**
+     * {@code _get_t5_prompt_embeds}: the cleaned prompt tokenized to {@code maxSequenceLength},
+     * encoded with the attention mask, and the states past the prompt's length set to zero.
+     */
+    public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
+        T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(clean(prompt));
+        NDArray mask = tok.attentionMask(m);
+        NDArray hidden = textEncoder.forward(tok.inputIds(m), mask);
+        return T5EncoderModel.zeroPadded(hidden, mask);
+    }
+
+    /**
+     * The pipeline's {@code prompt_clean}: HTML entities unescaped twice, whitespace runs
+     * collapsed to one space, trimmed. ftfy's mojibake repair is not applied (it changes only
+     * broken encodings, which VBench prompts do not contain).
+     */
+    static String clean(String prompt) {
+        String s = unescapeHtml(unescapeHtml(prompt)).strip();
+        return WHITESPACE.matcher(s).replaceAll(" ").strip();
+    }
+
+    private static final Pattern ENTITY = Pattern.compile("&(#[0-9]+|#[xX][0-9a-fA-F]+|amp|lt|gt|quot|apos|nbsp);");
+
+    /** The common HTML entities (named ones Python's html.unescape maps, and numeric ones). */
+    static String unescapeHtml(String s) {
+        return ENTITY.matcher(s).replaceAll(r -> {
+            String e = r.group(1);
+            String out;
+            switch (e) {
+                case "amp": out = "&"; break;
+                case "lt": out = "<"; break;
+                case "gt": out = ">"; break;
+                case "quot": out = "\""; break;
+                case "apos": out = "'"; break;
+                case "nbsp": out = "\u00a0"; break;
+                default:
+                    int cp = e.startsWith("#x") || e.startsWith("#X") ? Integer.parseInt(e.substring(2), 16)
+                            : Integer.parseInt(e.substring(1));
+                    out = Character.isValidCodePoint(cp) && cp != 0 ? new String(Character.toChars(cp)) : "\ufffd";
+            }
+            return java.util.regex.Matcher.quoteReplacement(out);
+        });
+    }
+
+    private T5Tokenizer tokenizer(int maxSequenceLength) {
+        return tokenizers.computeIfAbsent(maxSequenceLength, n -> T5Tokenizer.fromPretrained(tokenizerDir, n));
+    }
+
+    @Override
+    public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
+        Shape expected = latentShape(s);
+        if (!latents.getShape().equals(expected)) {
+            throw new IllegalArgumentException("latents must be " + expected + ", got " + latents.getShape());
+        }
+        NDManager m = latents.getManager();
+        try (NDScope scope = new NDScope()) {
+            boolean cfg = s.guidanceScale() > 1.0;
+            NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
+            NDArray negText = cfg ? encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m)
+                    : null;
+            UniPCMultistepScheduler unipc = null;
+            FlowMatchEulerScheduler euler = null;
+            float[] timesteps;
+            if (schedulerClass.equals("UniPCMultistepScheduler")) {
+                unipc = UniPCMultistepScheduler.fromConfig(schedulerConfig);
+                unipc.setTimesteps(s.steps());
+                timesteps = unipc.timestepsAsFloat();
+            } else {
+                euler = FlowMatchEulerScheduler.fromConfig(schedulerConfig);
+                euler.setTimesteps(s.steps());
+                timesteps = euler.timesteps();
+            }
+            StepArrays kept = new StepArrays(latents);
+            NDArray x = latents;
+            for (int i = 0; i < timesteps.length; i++) {
+                try (NDScope step = new NDScope()) {
+                    NDArray t = m.create(new float[] {timesteps[i]});
+                    NDArray pred = transformer.forward(x, t, text);
+                    if (cfg) {
+                        // noise_uncond + guidance_scale * (noise_pred - noise_uncond)
+                        NDArray uncond = transformer.forward(x, t, negText);
+                        pred = uncond.add(Scalars.mul(pred.sub(uncond), (float) s.guidanceScale()));
+                    }
+                    x = unipc != null ? unipc.step(pred, x) : euler.step(pred, i, x);
+                    kept.keep(x, unipc != null ? unipc.state() : java.util.List.of());
+                }
+            }
+            NDArray frames = VideoPipeline.toFrames(vae.decode(vae.denormalizeLatents(x)));
+            kept.closeAll();
+            NDScope.unregister(frames);
+            return frames;
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizers.values().forEach(T5Tokenizer::close);
+        tokenizers.clear();
+    }
+}
