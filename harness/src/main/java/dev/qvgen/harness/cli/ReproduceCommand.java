@@ -9,27 +9,59 @@ import dev.qvgen.harness.toy.ToyStudy;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.reports.ResultRow;
+import dev.qvgen.suites.plan.PlanContext;
+import dev.qvgen.suites.plan.PlanItem;
+import dev.qvgen.suites.plan.PlanManifest;
+import dev.qvgen.suites.plan.Plans;
+import dev.qvgen.suites.plan.PromptSpec;
+import dev.qvgen.suites.plan.RunPlan;
+import dev.qvgen.suites.plan.Sampling;
+import dev.qvgen.suites.plan.Shard;
 import dev.qvgen.suites.toy.ToyPrompt;
 import dev.qvgen.suites.toy.ToyPromptSuite;
+import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyWorld;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** The main job: the quantization study on the toy world, end to end, resumable. */
+/**
+ * The main job: a run plan on the toy world, end to end, resumable and shardable. Without
+ * {@code --plan} the plan is the built-in toy-smoke shaped by the flags.
+ */
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
-        description = "Run the study on the embedded toy world: generate the prompt suite with each method and bit "
-                + "width, encode and decode the videos as H.264 MP4, score them and write results and reports. "
-                + "Re-running with the same --out resumes and skips finished videos.")
+        description = "Run the study on the embedded toy world: train or calibrate each quantization method, "
+                + "generate the prompt suite with each method and bit width, encode and decode the videos as H.264 "
+                + "MP4, score them and write results and reports. Re-running with the same --out resumes and skips "
+                + "finished work; --shard i/n runs one of n parts (join them with `qvgen merge`).")
 public final class ReproduceCommand implements Callable<Integer> {
+    private static final List<String> PLAN_FIXED = List.of("--methods", "--bits", "--seeds", "--steps", "--guidance",
+            "--prompts");
+
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--out", description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/toy-smoke");
+
+    @Option(names = "--plan", description = "Run plan: a built-in name (see `qvgen plan`) or a YAML file; it fixes "
+            + "methods, bits, prompts, seeds and sampling (default: toy-smoke shaped by the flags below).")
+    String plan;
+
+    @Option(names = "--shard", description = "Run only part i of n of the plan's items (0-based, e.g. 2/8).")
+    String shard;
 
     @Option(names = "--model", description = "Toy model checkpoint directory (default: ${DEFAULT-VALUE}).")
     Path model = Defaults.TOY_MODEL;
@@ -50,7 +82,8 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--guidance", description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
     float guidance = ToyPipeline.Settings.defaults().guidanceScale();
 
-    @Option(names = "--prompts", description = "Prompt file, one caption per line (default: the 32-prompt toy suite).")
+    @Option(names = "--prompts", description = "Prompt file, one toy caption per line (default: the 32-prompt toy "
+            + "suite).")
     Path prompts;
 
     @Option(names = "--batch", description = "Videos generated together (default: ${DEFAULT-VALUE}).")
@@ -70,19 +103,142 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (seeds < 1 || steps < 1 || batch < 1 || qatSteps < 1 || qatBatch < 1) {
             throw new BadInputException("--seeds, --steps, --batch, --qat-steps and --qat-batch must be positive");
         }
-        List<StudyArm> arms = arms();
-        List<ToyPrompt> suite = prompts == null ? ToyPromptSuite.standard() : readPrompts(prompts);
+        RunPlan runPlan = runPlan();
+        Shard part = shard();
+        if (!runPlan.models().equals(List.of("toy-wan"))) {
+            throw new BadInputException("plan " + runPlan.name() + " names models " + runPlan.models() + ": reproduce "
+                    + "runs the toy world (toy-wan) only; generate zoo models with `qvgen generate`");
+        }
+        List<PlanItem> all = expand(runPlan);
+        List<PlanItem> mine = part.select(all);
         Djl.configure(threads);
         long t0 = System.nanoTime();
-        ToyPipeline.Settings sampling = new ToyPipeline.Settings(steps, guidance, ToyPipeline.Settings.defaults().shift());
-        ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
-                new ToyStudy.Settings(arms, seeds, sampling, batch, qatSettings()), System.out);
         Files.createDirectories(out);
-        List<ResultRow> rows = study.run(out, suite);
-        ToyReport.write(out, rows, ToyStudy.METRICS, model);
-        System.out.printf("wrote %s (results.csv, results.json, report.md, report.html) in %.1f s%n",
-                out, (System.nanoTime() - t0) / 1e9);
+        PlanManifest.write(out, runPlan, part);
+        // One study per sampling setting (slice); each arm's work is all its items, this shard's marked.
+        Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
+        all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
+        java.util.Set<String> mineIds = new java.util.HashSet<>();
+        mine.forEach(i -> mineIds.add(i.id()));
+        for (var slice : bySlice.entrySet()) {
+            Sampling smp = slice.getValue().get(0).sampling();
+            ToyPipeline.Settings sampling = new ToyPipeline.Settings(smp.steps(), (float) smp.guidance(),
+                    smp.shift() == null ? ToyPipeline.Settings.defaults().shift() : smp.shift());
+            List<ToyStudy.Work> work = work(slice.getValue(), mineIds);
+            if (work.isEmpty()) {
+                continue;
+            }
+            Path dir = runPlan.sliceDir(out, slice.getKey());
+            ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
+                    new ToyStudy.Settings(work.stream().map(ToyStudy.Work::arm).toList(), 1, sampling, batch,
+                            qatSettings()), System.out);
+            List<ResultRow> rows = study.runWork(dir, work);
+            ToyReport.write(dir, rows, ToyStudy.METRICS, model);
+            System.out.printf("wrote %s (results.csv, results.json, report.md, report.html)%n", dir);
+        }
+        System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
+                all.size(), part, (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    private RunPlan runPlan() {
+        if (plan == null) {
+            PromptSpec ps = prompts == null ? new PromptSpec(PromptSpec.Suite.TOY, null, List.of(), null)
+                    : new PromptSpec(PromptSpec.Suite.FILE, prompts.toAbsolutePath(), List.of(), null);
+            try {
+                return new RunPlan("toy-smoke", "toy-smoke shaped by reproduce's flags", List.of("toy-wan"),
+                        methods.stream().map(m -> m.trim().toLowerCase(Locale.ROOT)).toList(),
+                        bits.stream().map(b -> b.trim().toLowerCase(Locale.ROOT)).toList(), "fp32", ps, seeds,
+                        List.of(new Sampling(steps, guidance, null)), "flags", null);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
+            }
+        }
+        for (String flag : PLAN_FIXED) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                throw new BadInputException(flag + " cannot be combined with --plan (the plan fixes it)");
+            }
+        }
+        try {
+            return Plans.load(plan);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    private Shard shard() {
+        if (shard == null) {
+            return Shard.ALL;
+        }
+        try {
+            return Shard.parse(shard);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--shard: " + e.getMessage());
+        }
+    }
+
+    private static List<PlanItem> expand(RunPlan p) {
+        try {
+            return p.expand(PlanContext.defaults());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    /** The arms of one slice, each with all its samples in plan order and this shard's marked. */
+    private List<ToyStudy.Work> work(List<PlanItem> items, java.util.Set<String> mineIds) {
+        Map<String, List<PlanItem>> byArm = new LinkedHashMap<>();
+        items.forEach(i -> byArm.computeIfAbsent(i.arm(), k -> new ArrayList<>()).add(i));
+        List<ToyPrompt> standard = ToyPromptSuite.standard();
+        List<ToyStudy.Work> work = new ArrayList<>();
+        for (List<PlanItem> armItems : byArm.values()) {
+            PlanItem first = armItems.get(0);
+            StudyArm arm = arm(first);
+            List<ToyStudy.Sample> samples = new ArrayList<>();
+            BitSet owned = new BitSet();
+            for (PlanItem i : armItems) {
+                if (mineIds.contains(i.id())) {
+                    owned.set(samples.size());
+                }
+                samples.add(new ToyStudy.Sample(toyPrompt(i, standard), i.seedIndex()));
+                if (i.seed() != ToyStudy.seed(samples.get(samples.size() - 1).prompt(), i.seedIndex())) {
+                    throw new IllegalStateException("plan seed " + i.seed() + " differs from the toy study's");
+                }
+            }
+            if (!owned.isEmpty()) {
+                work.add(new ToyStudy.Work(arm, samples, owned));
+            }
+        }
+        return work;
+    }
+
+    private static StudyArm arm(PlanItem i) {
+        if (i.isFullPrecision()) {
+            return new StudyArm(StudyArm.FP, null);
+        }
+        if (!ToyStudy.METHODS.contains(i.method())) {
+            throw new BadInputException("unknown method '" + i.method() + "' (known: " + String.join(", ",
+                    ToyStudy.METHODS) + ")");
+        }
+        try {
+            return new StudyArm(i.method(), QuantSpec.parse(i.bits()));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    /** The toy prompt of a plan item: the standard suite's by index, or a caption the toy world can parse. */
+    private static ToyPrompt toyPrompt(PlanItem i, List<ToyPrompt> standard) {
+        int idx = i.prompt().index();
+        if (idx < standard.size() && standard.get(idx).caption().equals(i.prompt().text())) {
+            return standard.get(idx);
+        }
+        try {
+            return new ToyPrompt(idx, i.prompt().text(), ToyScene.parse(i.prompt().text()));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("prompt " + idx + " '" + i.prompt().text() + "' is not a toy-world caption ("
+                    + e.getMessage() + ")");
+        }
     }
 
     private ToyQat.Settings qatSettings() {
@@ -90,38 +246,5 @@ public final class ReproduceCommand implements Callable<Integer> {
         int warmup = Math.max(1, qatSteps / 10);
         return new ToyQat.Settings(qatSteps, qatBatch, d.lrScale(), warmup, d.captionDropout(), d.seed(), d.phiRank(),
                 d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(), qatSteps / 4)));
-    }
-
-    private List<StudyArm> arms() {
-        List<StudyArm> arms = new ArrayList<>();
-        for (String m : methods) {
-            String method = m.trim().toLowerCase(java.util.Locale.ROOT);
-            if (method.equals(StudyArm.FP)) {
-                arms.add(new StudyArm(StudyArm.FP, null));
-                continue;
-            }
-            if (!ToyStudy.METHODS.contains(method)) {
-                throw new BadInputException("unknown method '" + m + "' (known: " + String.join(", ", ToyStudy.METHODS)
-                        + ")");
-            }
-            for (String b : bits) {
-                try {
-                    arms.add(new StudyArm(method, QuantSpec.parse(b)));
-                } catch (IllegalArgumentException e) {
-                    throw new BadInputException(e.getMessage());
-                }
-            }
-        }
-        return arms;
-    }
-
-    private static List<ToyPrompt> readPrompts(Path file) {
-        try {
-            return ToyPromptSuite.read(file);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new BadInputException(file + ": file not found");
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
     }
 }

@@ -73,11 +73,39 @@ public final class ToyStudy {
         return 1000L * p.index() + seedIndex;
     }
 
-    public List<ResultRow> run(Path runDir, List<ToyPrompt> prompts) throws IOException {
-        for (StudyArm arm : s.arms()) {
-            generateArm(runDir, arm, prompts);
+    /** One video of an arm: a prompt and which of its samples. */
+    public record Sample(ToyPrompt prompt, int seedIndex) {}
+
+    /**
+     * An arm's share of a run: every sample of the arm in the plan's order (it fixes the
+     * generation batches) and the indices of those this run makes (all, or a shard's).
+     */
+    public record Work(StudyArm arm, List<Sample> all, java.util.BitSet owned) {
+        public static Work whole(StudyArm arm, List<ToyPrompt> prompts, int seeds) {
+            List<Sample> all = new ArrayList<>();
+            for (ToyPrompt p : prompts) {
+                for (int k = 0; k < seeds; k++) {
+                    all.add(new Sample(p, k));
+                }
+            }
+            java.util.BitSet owned = new java.util.BitSet();
+            owned.set(0, all.size());
+            return new Work(arm, all, owned);
         }
-        return score(runDir, prompts);
+    }
+
+    /** Every arm of the settings over every prompt and seed. */
+    public List<ResultRow> run(Path runDir, List<ToyPrompt> prompts) throws IOException {
+        List<Work> work = new ArrayList<>();
+        s.arms().forEach(a -> work.add(Work.whole(a, prompts, s.seeds())));
+        return runWork(runDir, work);
+    }
+
+    public List<ResultRow> runWork(Path runDir, List<Work> work) throws IOException {
+        for (Work w : work) {
+            generateArm(runDir, w);
+        }
+        return score(runDir, work);
     }
 
     /**
@@ -86,22 +114,18 @@ public final class ToyStudy {
      * rounding can depend on the batch size, and at 3 bits one flipped rounding is visible, so
      * only the same batches give a resumed run the bits of an uninterrupted one.
      */
-    private void generateArm(Path runDir, StudyArm arm, List<ToyPrompt> prompts) throws IOException {
-        List<ToyPrompt> itemPrompts = new ArrayList<>();
-        List<Integer> itemSeeds = new ArrayList<>();
+    private void generateArm(Path runDir, Work work) throws IOException {
+        StudyArm arm = work.arm();
+        List<Sample> all = work.all();
+        int owned = work.owned().cardinality();
         int missing = 0;
-        for (ToyPrompt p : prompts) {
-            for (int k = 0; k < s.seeds(); k++) {
-                itemPrompts.add(p);
-                itemSeeds.add(k);
-                missing += Files.exists(videoPath(runDir, arm, p, k)) ? 0 : 1;
-            }
+        for (int i = work.owned().nextSetBit(0); i >= 0; i = work.owned().nextSetBit(i + 1)) {
+            missing += Files.exists(videoPath(runDir, arm, all.get(i))) ? 0 : 1;
         }
-        int total = itemPrompts.size();
-        Progress progress = new Progress("generate " + arm.key(), total, log);
-        progress.skip(total - missing);
+        Progress progress = new Progress("generate " + arm.key(), owned, log);
+        progress.skip(owned - missing);
         if (missing == 0) {
-            log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), total);
+            log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), owned);
             return;
         }
         Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
@@ -110,11 +134,11 @@ public final class ToyStudy {
             ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
             ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
             applyArm(runDir, arm, model, manager);
-            for (int from = 0; from < total; from += s.batch()) {
-                int to = Math.min(from + s.batch(), total);
+            for (int from = 0; from < all.size(); from += s.batch()) {
+                int to = Math.min(from + s.batch(), all.size());
                 boolean needed = false;
                 for (int i = from; i < to; i++) {
-                    needed |= !Files.exists(videoPath(runDir, arm, itemPrompts.get(i), itemSeeds.get(i)));
+                    needed |= work.owned().get(i) && !Files.exists(videoPath(runDir, arm, all.get(i)));
                 }
                 if (!needed) {
                     continue;
@@ -122,24 +146,30 @@ public final class ToyStudy {
                 List<long[]> ids = new ArrayList<>();
                 List<Long> seeds = new ArrayList<>();
                 for (int i = from; i < to; i++) {
-                    int[] tok = vocab.encode(itemPrompts.get(i).caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
+                    int[] tok = vocab.encode(all.get(i).prompt().caption(), ToyVocabulary.DEFAULT_MAX_LENGTH);
                     long[] l = new long[tok.length];
                     for (int k = 0; k < tok.length; k++) {
                         l[k] = tok[k];
                     }
                     ids.add(l);
-                    seeds.add(seed(itemPrompts.get(i), itemSeeds.get(i)));
+                    seeds.add(seed(all.get(i).prompt(), all.get(i).seedIndex()));
                 }
+                // The whole batch is generated (a shard's first and last batches hold other shards'
+                // samples too), so every video has the bits of an unsharded, uninterrupted run.
                 float[][][][][] videos = pipe.generate(manager, ids, seeds, s.sampling());
                 for (int i = from; i < to; i++) {
-                    Path video = videoPath(runDir, arm, itemPrompts.get(i), itemSeeds.get(i));
-                    if (!Files.exists(video)) {
+                    Path video = videoPath(runDir, arm, all.get(i));
+                    if (work.owned().get(i) && !Files.exists(video)) {
                         Mp4Writer.write(video, videos[i - from], world.fps());
-                        progress.step(itemPrompts.get(i).caption());
+                        progress.step(all.get(i).prompt().caption());
                     }
                 }
             }
         }
+    }
+
+    private static Path videoPath(Path runDir, StudyArm arm, Sample sample) {
+        return videoPath(runDir, arm, sample.prompt(), sample.seedIndex());
     }
 
     private void applyArm(Path runDir, StudyArm arm, ToyVideoModel model, NDManager manager) throws IOException {
@@ -169,19 +199,19 @@ public final class ToyStudy {
         return null;
     }
 
-    private List<ResultRow> score(Path runDir, List<ToyPrompt> prompts) {
+    private List<ResultRow> score(Path runDir, List<Work> work) {
         VideoScorer scorer = VideoScorer.standard();
         List<ResultRow> rows = new ArrayList<>();
-        Progress progress = new Progress("score", s.arms().size() * prompts.size() * s.seeds(), log);
-        for (StudyArm arm : s.arms()) {
-            for (ToyPrompt p : prompts) {
-                for (int k = 0; k < s.seeds(); k++) {
-                    Path video = videoPath(runDir, arm, p, k);
-                    VideoScore vs = scorer.score(video, p.caption(), METRICS);
-                    rows.add(new ResultRow(arm.method(), arm.bitsLabel(), p.index(), p.caption(), seed(p, k),
-                            runDir.relativize(video).toString(), vs.scores(), vs.error()));
-                    progress.step(null);
-                }
+        Progress progress = new Progress("score", work.stream().mapToInt(w -> w.owned().cardinality()).sum(), log);
+        for (Work w : work) {
+            for (int i = w.owned().nextSetBit(0); i >= 0; i = w.owned().nextSetBit(i + 1)) {
+                Sample smp = w.all().get(i);
+                ToyPrompt p = smp.prompt();
+                Path video = videoPath(runDir, w.arm(), smp);
+                VideoScore vs = scorer.score(video, p.caption(), METRICS);
+                rows.add(new ResultRow(w.arm().method(), w.arm().bitsLabel(), p.index(), p.caption(),
+                        seed(p, smp.seedIndex()), runDir.relativize(video).toString(), vs.scores(), vs.error()));
+                progress.step(null);
             }
         }
         return rows;
