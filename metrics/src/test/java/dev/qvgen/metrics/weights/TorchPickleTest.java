@@ -84,18 +84,9 @@ class TorchPickleTest {
         }
     }
 
-    /** A test resource (made by src/test/resources/torch/make_fixtures.py) as a file path. */
-    public static Path resource(String name) {
-        try {
-            return Path.of(TorchPickleTest.class.getResource("/torch/" + name).toURI());
-        } catch (java.net.URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing test resource /torch/" + name, e);
-        }
-    }
-
     @Test
     void honoursStridesOffsetsAndNestedDicts() {
-        try (TorchPickle pth = TorchPickle.open(resource("views.pth")); NDManager m = NDManager.newBaseManager()) {
+        try (TorchPickle pth = TorchPickle.open(dev.qvgen.metrics.TestResources.torch("views.pth")); NDManager m = NDManager.newBaseManager()) {
             assertEquals(java.util.Set.of("model.plain", "model.transposed", "model.offset"), pth.names());
             assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, pth.load("model.plain", m).toFloatArray());
             assertArrayEquals(new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11},
@@ -106,7 +97,7 @@ class TorchPickleTest {
 
     @Test
     void flattensATorchScriptModuleTreeToStateDictNames() {
-        try (TorchPickle pth = TorchPickle.open(resource("torchscript_tree.pth")); NDManager m = NDManager.newBaseManager()) {
+        try (TorchPickle pth = TorchPickle.open(dev.qvgen.metrics.TestResources.torch("torchscript_tree.pth")); NDManager m = NDManager.newBaseManager()) {
             assertEquals(java.util.Set.of("proj.weight", "proj.bias", "logit_scale"), pth.names());
             assertArrayEquals(new float[] {1, 2, 3, 4}, pth.load("proj.weight", m).toFloatArray());
             assertArrayEquals(new long[] {2, 2}, pth.info("proj.weight").shape());
