@@ -1,5 +1,6 @@
 package dev.qvgen.harness;
 
+import dev.qvgen.harness.cli.EvaluateCommand;
 import dev.qvgen.harness.cli.ParityCommand;
 import dev.qvgen.harness.cli.ReproduceCommand;
 import dev.qvgen.harness.cli.ToyCommand;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "qvgen 0.1.0",
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
-        subcommands = {ReproduceCommand.class, ParityCommand.class, ToyCommand.class,
+        subcommands = {ReproduceCommand.class, ParityCommand.class, ToyCommand.class, EvaluateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
