@@ -30,10 +30,12 @@ class P(pickle.Pickler):
             return ("storage", FloatStorage, obj.key, "cpu", len(obj.values))
         return None
 
-def save(path, root, storages, archive):
+def save(path, root, storages, archive, scripted=False):
     buf = io.BytesIO(); P(buf, protocol=2).dump(root)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
         z.writestr(archive + "/data.pkl", buf.getvalue())
+        if scripted:  # TorchScript archives also hold constants.pkl (and code/)
+            z.writestr(archive + "/constants.pkl", pickle.dumps((), protocol=2))
         z.writestr(archive + "/byteorder", "little")
         for s in storages:
             z.writestr(archive + "/data/" + s.key, struct.pack("<%df" % len(s.values), *s.values))
@@ -65,4 +67,4 @@ CLIP.__module__ = "__torch__.clip.model"; ts.CLIP = CLIP
 ws = Storage("0", [1.0, 2.0, 3.0, 4.0]); bs = Storage("1", [0.5, -0.5]); ls = Storage("2", [4.6052])
 lin = Linear(); lin.__dict__.update({"training": False, "weight": Tensor(ws, 0, (2, 2), (2, 1)), "bias": Tensor(bs, 0, (2,), (1,))})
 root = CLIP(); root.__dict__.update({"training": False, "proj": lin, "logit_scale": Tensor(ls, 0, (), ()), "context_length": 77})
-save("torchscript_tree.pth", root, [ws, bs, ls], "archive")
+save("torchscript_tree.pth", root, [ws, bs, ls], "archive", scripted=True)

@@ -90,6 +90,11 @@ public final class ClipModel extends Module {
         try (TorchPickle source = TorchPickle.open(file)) {
             ClipModel model = new ClipModel(inferConfig(source, transformerHeads));
             Set<String> ignored = new TreeSet<>();
+            if (source.torchScript()) {
+                // a scripted module pickles every tensor attribute; only the parameters are checked
+                ignored.addAll(source.names());
+                ignored.removeAll(model.namedParameters().keySet());
+            }
             for (String name : source.names()) {
                 // build_model drops these bookkeeping entries; attn_mask is a TorchScript attribute, not a weight
                 if (name.equals("input_resolution") || name.equals("context_length") || name.equals("vocab_size")

@@ -153,12 +153,22 @@ public final class TorchPickle implements WeightSource {
     private final ZipFile zip;
     private final String prefix;
     private final Map<String, TensorRef> tensors;
+    private final boolean torchScript;
 
     private TorchPickle(Path path, ZipFile zip, String prefix, Map<String, TensorRef> tensors) {
         this.path = path;
         this.zip = zip;
         this.prefix = prefix;
         this.tensors = tensors;
+        this.torchScript = zip.getEntry(prefix + "constants.pkl") != null;
+    }
+
+    /**
+     * Whether this is a TorchScript archive (it has {@code constants.pkl}): its names come from the
+     * module tree, which may hold tensor attributes that are not in the module's state dict.
+     */
+    public boolean torchScript() {
+        return torchScript;
     }
 
     /** @throws CheckpointException naming the file if it is missing, not a torch zip checkpoint, or corrupt */
@@ -263,13 +273,15 @@ public final class TorchPickle implements WeightSource {
         int size = TensorInfo.bytesPerElement(dtype);
         ByteBuffer storage = storageBytes(name, t, size);
         int n = Math.toIntExact(t.numel());
-        int[] index = elementIndices(t);
+        // contiguous tensors (nearly all) read in order from their offset; others through their strides
+        int[] index = t.contiguous() ? null : elementIndices(t);
+        int base = Math.toIntExact(t.offset());
         Shape shape = new Shape(t.shape());
         switch (dtype) {
             case "F32": {
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = storage.getFloat(index[i] * 4);
+                    v[i] = storage.getFloat(at(index, base, i) * 4);
                 }
                 return manager.create(v, shape);
             }
@@ -279,7 +291,7 @@ public final class TorchPickle implements WeightSource {
                 boolean bf16 = dtype.equals("BF16");
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
-                    int bits = Short.toUnsignedInt(storage.getShort(index[i] * 2));
+                    int bits = Short.toUnsignedInt(storage.getShort(at(index, base, i) * 2));
                     v[i] = bf16 ? Float.intBitsToFloat(bits << 16) : HalfFloat.toFloat(bits);
                 }
                 return manager.create(v, shape);
@@ -287,28 +299,28 @@ public final class TorchPickle implements WeightSource {
             case "F64": {
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = (float) storage.getDouble(index[i] * 8);
+                    v[i] = (float) storage.getDouble(at(index, base, i) * 8);
                 }
                 return manager.create(v, shape);
             }
             case "I64": {
                 long[] v = new long[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = storage.getLong(index[i] * 8);
+                    v[i] = storage.getLong(at(index, base, i) * 8);
                 }
                 return manager.create(v, shape);
             }
             case "I32": {
                 int[] v = new int[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = storage.getInt(index[i] * 4);
+                    v[i] = storage.getInt(at(index, base, i) * 4);
                 }
                 return manager.create(v, shape);
             }
             case "I16": {
                 int[] v = new int[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = storage.getShort(index[i] * 2);
+                    v[i] = storage.getShort(at(index, base, i) * 2);
                 }
                 return manager.create(v, shape);
             }
@@ -317,7 +329,7 @@ public final class TorchPickle implements WeightSource {
             case "BOOL": {
                 byte[] v = new byte[n];
                 for (int i = 0; i < n; i++) {
-                    v[i] = storage.get(index[i]);
+                    v[i] = storage.get(at(index, base, i));
                 }
                 DataType type = dtype.equals("U8") ? DataType.UINT8 : dtype.equals("I8") ? DataType.INT8
                         : DataType.BOOLEAN;
@@ -328,16 +340,14 @@ public final class TorchPickle implements WeightSource {
         }
     }
 
-    /** Storage element index of each tensor element in row-major order (honours any strides). */
+    private static int at(int[] index, int base, int i) {
+        return index == null ? base + i : index[i];
+    }
+
+    /** Storage element index of each element of a non-contiguous tensor, in row-major order. */
     private static int[] elementIndices(TensorRef t) {
         int n = Math.toIntExact(t.numel());
         int[] out = new int[n];
-        if (t.contiguous()) {
-            for (int i = 0; i < n; i++) {
-                out[i] = Math.toIntExact(t.offset() + i);
-            }
-            return out;
-        }
         long[] shape = t.shape();
         long[] idx = new long[shape.length];
         for (int i = 0; i < n; i++) {

@@ -88,6 +88,7 @@ class TorchPickleTest {
     void honoursStridesOffsetsAndNestedDicts() {
         try (TorchPickle pth = TorchPickle.open(dev.qvgen.metrics.TestResources.torch("views.pth")); NDManager m = NDManager.newBaseManager()) {
             assertEquals(java.util.Set.of("model.plain", "model.transposed", "model.offset"), pth.names());
+            assertTrue(!pth.torchScript());
             assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, pth.load("model.plain", m).toFloatArray());
             assertArrayEquals(new float[] {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11},
                     pth.load("model.transposed", m).toFloatArray());
@@ -99,6 +100,7 @@ class TorchPickleTest {
     void flattensATorchScriptModuleTreeToStateDictNames() {
         try (TorchPickle pth = TorchPickle.open(dev.qvgen.metrics.TestResources.torch("torchscript_tree.pth")); NDManager m = NDManager.newBaseManager()) {
             assertEquals(java.util.Set.of("proj.weight", "proj.bias", "logit_scale"), pth.names());
+            assertTrue(pth.torchScript());
             assertArrayEquals(new float[] {1, 2, 3, 4}, pth.load("proj.weight", m).toFloatArray());
             assertArrayEquals(new long[] {2, 2}, pth.info("proj.weight").shape());
             assertEquals(4.6052f, pth.load("logit_scale", m).toFloatArray()[0], 1e-6f);
