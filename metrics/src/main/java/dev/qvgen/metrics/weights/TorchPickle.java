@@ -279,6 +279,11 @@ public final class TorchPickle implements WeightSource {
         Shape shape = new Shape(t.shape());
         switch (dtype) {
             case "F32": {
+                if (index == null) {
+                    // one copy: the storage bytes go to the engine as they are
+                    return manager.create(storage.position(base * 4).slice().order(ByteOrder.LITTLE_ENDIAN)
+                            .limit(n * 4), shape, DataType.FLOAT32);
+                }
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
                     v[i] = storage.getFloat(at(index, base, i) * 4);
