@@ -11,9 +11,10 @@ import dev.qvgen.metrics.video.DecodedVideo;
  * <li>{@code clip_transform(224)}: Resize(224) bicubic without antialias, CenterCrop(224), /255,
  *     CLIP mean/std.</li>
  * </ul>
- * torchvision resizes a uint8 tensor in float and casts the result back to uint8
- * (bicubic clamped to 0..255, then {@code torch.round}, half to even) before the /255, so the
- * resized values are whole numbers here too.
+ * VBench's {@code load_video} wraps the decoded uint8 frames in {@code torch.Tensor(...)}, which
+ * makes a float32 tensor of 0..255 values: the resize therefore runs in float and its result is
+ * neither rounded nor clamped (bicubic overshoot below 0 or above 255 stays), unlike a resize of
+ * a uint8 tensor.
  */
 public final class VBenchTransforms {
     public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
@@ -30,14 +31,14 @@ public final class VBenchTransforms {
     /** VBench's {@code dino_transform(n)} of frame t. */
     public static Image dino(DecodedVideo video, int t, int n) {
         int[] size = resizedSize(video.height(), video.width(), n);
-        float[] resized = resizeUint8(planes(video, t), video.height(), video.width(), size[0], size[1], false);
+        float[] resized = resizeFloat(planes(video, t), video.height(), video.width(), size[0], size[1], false);
         return new Image(normalize(resized, size[0] * size[1], IMAGENET_MEAN, IMAGENET_STD), size[0], size[1]);
     }
 
     /** VBench's {@code clip_transform(n)} of frame t. */
     public static Image clip(DecodedVideo video, int t, int n) {
         int[] size = resizedSize(video.height(), video.width(), n);
-        float[] resized = resizeUint8(planes(video, t), video.height(), video.width(), size[0], size[1], true);
+        float[] resized = resizeFloat(planes(video, t), video.height(), video.width(), size[0], size[1], true);
         float[] cropped = centerCrop(resized, size[0], size[1], n, n);
         return new Image(normalize(cropped, n * n, CLIP_MEAN, CLIP_STD), n, n);
     }
@@ -63,18 +64,13 @@ public final class VBenchTransforms {
         return out;
     }
 
-    /** torchvision's resize of a uint8 tensor: float interpolation, then clamp (bicubic) and round back to uint8. */
-    static float[] resizeUint8(float[] planes, int h, int w, int outH, int outW, boolean bicubic) {
+    /** torchvision's resize of a float tensor: plain interpolation, no rounding or clamping. */
+    static float[] resizeFloat(float[] planes, int h, int w, int outH, int outW, boolean bicubic) {
         if (outH == h && outW == w) {
             return planes.clone(); // torchvision returns the image untouched when the size already matches
         }
-        float[] out = bicubic ? TorchResize.bicubic(planes, 3, h, w, outH, outW)
+        return bicubic ? TorchResize.bicubic(planes, 3, h, w, outH, outW)
                 : TorchResize.bilinear(planes, 3, h, w, outH, outW);
-        for (int i = 0; i < out.length; i++) {
-            float v = bicubic ? Math.min(Math.max(out[i], 0f), 255f) : out[i];
-            out[i] = (float) Math.min(255.0, Math.max(0.0, Math.rint(v)));
-        }
-        return out;
     }
 
     /** torchvision CenterCrop: top = int(round((h - ch) / 2)), Python rounding (half to even). */

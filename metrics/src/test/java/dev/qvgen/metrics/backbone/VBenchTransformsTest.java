@@ -2,6 +2,7 @@ package dev.qvgen.metrics.backbone;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qvgen.metrics.video.DecodedVideo;
 import java.util.List;
@@ -67,15 +68,30 @@ class VBenchTransformsTest {
     }
 
     @Test
-    void resizedUint8ValuesAreRoundedHalfToEven() {
-        // bilinear 1x4 -> 1x2 of {0,1,2,3}: 0.5 and 2.5 round to 0 and 2 (torch.round)
+    void resizedValuesStayFloatLikeVBenchsFloatTensor() {
+        // VBench resizes torch.Tensor(frames), a float tensor: 0.5 and 2.5 stay, no rounding
         float[] planes = new float[3 * 4];
         for (int c = 0; c < 3; c++) {
             for (int i = 0; i < 4; i++) {
                 planes[c * 4 + i] = i;
             }
         }
-        float[] out = VBenchTransforms.resizeUint8(planes, 1, 4, 1, 2, false);
-        assertArrayEquals(new float[] {0, 2, 0, 2, 0, 2}, out, 0f);
+        float[] out = VBenchTransforms.resizeFloat(planes, 1, 4, 1, 2, false);
+        assertArrayEquals(new float[] {0.5f, 2.5f, 0.5f, 2.5f, 0.5f, 2.5f}, out, 0f);
+        // bicubic overshoot is not clamped: a 0 -> 255 step upsampled dips below 0 next to the edge
+        float[] step = new float[3 * 8];
+        for (int c = 0; c < 3; c++) {
+            for (int i = 4; i < 8; i++) {
+                step[c * 8 + i] = 255f;
+            }
+        }
+        float[] up = VBenchTransforms.resizeFloat(step, 1, 8, 1, 16, true);
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (float v : up) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertTrue(min < 0f && max > 255f, "min " + min + " max " + max);
     }
 }
