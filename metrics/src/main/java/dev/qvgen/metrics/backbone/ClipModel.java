@@ -237,7 +237,7 @@ public final class ClipModel extends Module {
 
         NDArray forward(NDArray x, NDArray mask) {
             for (ResidualAttentionBlock block : resblocks.items()) {
-                x = block.forward(x, mask);
+                x = MultiHead.scoped(x, in -> block.forward(in, mask));
             }
             return x;
         }

@@ -99,7 +99,7 @@ public final class DinoVisionTransformer extends Module {
         tokens = NDArrays.concat(new NDList(cls, tokens), 1);
         tokens = tokens.add(positions(tokens, h, w));
         for (Block block : blocks.items()) {
-            tokens = block.forward(tokens);
+            tokens = MultiHead.scoped(tokens, block::forward);
         }
         return norm.forward(tokens).get(":, 0, :");
     }

@@ -1,9 +1,12 @@
 package dev.qvgen.metrics.backbone;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.nn.Scalars;
+
+import java.util.function.UnaryOperator;
 
 /** Multi-head attention from a fused (B, N, 3*D) q|k|v projection, as both DINO and CLIP compute it. */
 final class MultiHead {
@@ -29,6 +32,21 @@ final class MultiHead {
             scores = scores.add(mask);
         }
         return scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, n, dim);
+    }
+
+    /**
+     * Runs one layer with its intermediates in a sub-manager that is closed right after, keeping
+     * only the output: without this a batch of ViT-B frames holds every layer's activations
+     * (gigabytes) until the caller's manager closes.
+     */
+    static NDArray scoped(NDArray x, UnaryOperator<NDArray> layer) {
+        NDManager owner = x.getManager();
+        try (NDManager sub = owner.newSubManager()) {
+            x.tempAttach(sub);
+            NDArray y = layer.apply(x);
+            y.attach(owner);
+            return y;
+        }
     }
 
     /** Non-overlapping p x p patches of (B, C, H, W) as (B, (H/p)*(W/p), C*p*p), in Conv2d's weight order. */
