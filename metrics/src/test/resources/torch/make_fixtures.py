@@ -68,3 +68,38 @@ ws = Storage("0", [1.0, 2.0, 3.0, 4.0]); bs = Storage("1", [0.5, -0.5]); ls = St
 lin = Linear(); lin.__dict__.update({"training": False, "weight": Tensor(ws, 0, (2, 2), (2, 1)), "bias": Tensor(bs, 0, (2,), (1,))})
 root = CLIP(); root.__dict__.update({"training": False, "proj": lin, "logit_scale": Tensor(ls, 0, (), ()), "context_length": 77})
 save("torchscript_tree.pth", root, [ws, bs, ls], "archive", scripted=True)
+
+# 4. a random toy CLIP in the published key layout with a 520-token vocabulary, so that the
+#    ids of bpe_tiny.txt (512 byte symbols + 4 merges + start/end = 518) fit; text width 64 gives
+#    build_model's width // 64 = 1 head. Vision: width 64, patch 16, 64 px, 1 layer; embed 32.
+import math, random
+rnd = random.Random(5)
+def block_shapes(prefix, w):
+    return [(prefix + "attn.in_proj_weight", (3 * w, w)), (prefix + "attn.in_proj_bias", (3 * w,)),
+            (prefix + "attn.out_proj.weight", (w, w)), (prefix + "attn.out_proj.bias", (w,)),
+            (prefix + "ln_1.weight", (w,)), (prefix + "ln_1.bias", (w,)),
+            (prefix + "mlp.c_fc.weight", (4 * w, w)), (prefix + "mlp.c_fc.bias", (4 * w,)),
+            (prefix + "mlp.c_proj.weight", (w, 4 * w)), (prefix + "mlp.c_proj.bias", (w,)),
+            (prefix + "ln_2.weight", (w,)), (prefix + "ln_2.bias", (w,))]
+shapes = [("positional_embedding", (16, 64)), ("text_projection", (64, 32)), ("logit_scale", ()),
+          ("visual.class_embedding", (64,)), ("visual.positional_embedding", (17, 64)), ("visual.proj", (64, 32)),
+          ("visual.conv1.weight", (64, 3, 16, 16)), ("visual.ln_pre.weight", (64,)), ("visual.ln_pre.bias", (64,))]
+shapes += block_shapes("visual.transformer.resblocks.0.", 64)
+shapes += [("visual.ln_post.weight", (64,)), ("visual.ln_post.bias", (64,))]
+shapes += block_shapes("transformer.resblocks.0.", 64)
+shapes += [("token_embedding.weight", (520, 64)), ("ln_final.weight", (64,)), ("ln_final.bias", (64,))]
+sd = collections.OrderedDict(); storages = []
+for i, (name, shape) in enumerate(shapes):
+    n = 1
+    for d in shape: n *= d
+    if name == "logit_scale":
+        vals = [math.log(100.0)]
+    elif name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or ".ln_" in name and name.endswith("weight") or name.startswith("ln_final.weight"):
+        vals = [1.0] * n
+    else:
+        vals = [rnd.gauss(0.0, 0.1) for _ in range(n)]
+    st = Storage(str(i), vals); storages.append(st)
+    stride = []; acc = 1
+    for d in reversed(shape): stride.insert(0, acc); acc *= d
+    sd[name] = Tensor(st, 0, tuple(shape), tuple(stride))
+save("clip_toy520.pth", sd, storages, "clip_toy520")

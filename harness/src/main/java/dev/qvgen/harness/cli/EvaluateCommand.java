@@ -58,6 +58,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--aesthetic-head", description = "sa_0_4_vit_l_14_linear.pth (aesthetic_quality).")
     Path aestheticHead;
 
+    @Option(names = "--clip-bpe", description = "bpe_simple_vocab_16e6.txt.gz, CLIP's tokenizer (appearance_style, "
+            + "with --clip-b32 and --prompts VBench_full_info.json).")
+    Path clipBpe;
+
     @Option(names = "--raft", description = "raft-things.pth (dynamic_degree with RAFT optical flow).")
     Path raft;
 
@@ -74,12 +78,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
-        var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft,
+        var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
                 DinoVisionTransformer.Config.vitBase16());
         try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);

@@ -165,6 +165,11 @@ public final class ClipModel extends Module {
         return NDArrays.stack(rows).matMul(textProjection.getArray());
     }
 
+    /** The learnt log temperature; {@code exp(logit_scale)} scales the cosine logits (100 in OpenAI's models). */
+    public float logitScale() {
+        return logitScale.getArray().toFloatArray()[0];
+    }
+
     /** {@code logits_per_image}: exp(logit_scale) * normalised image . normalised text. */
     public NDArray logitsPerImage(NDArray imageEmbeds, NDArray textEmbeds) {
         NDArray img = l2Normalize(imageEmbeds);

@@ -43,6 +43,25 @@ public final class VBenchTransforms {
         return new Image(normalize(cropped, n * n, CLIP_MEAN, CLIP_STD), n, n);
     }
 
+    /**
+     * VBench's {@code clip_transform_Image(n)} of frame t: the frame as a PIL image, Pillow's
+     * antialiased bicubic Resize(n), CenterCrop(n), ToTensor (/255), CLIP mean/std
+     * (appearance_style reads frames this way).
+     */
+    public static Image clipPil(DecodedVideo video, int t, int n) {
+        int[] size = resizedSize(video.height(), video.width(), n);
+        byte[] resized = PilResize.bicubic(video.rgb8(t), video.height(), video.width(), size[0], size[1]);
+        int hw = size[0] * size[1];
+        float[] planes = new float[3 * hw];
+        for (int i = 0; i < hw; i++) {
+            for (int c = 0; c < 3; c++) {
+                planes[c * hw + i] = resized[i * 3 + c] & 0xff;
+            }
+        }
+        float[] cropped = centerCrop(planes, size[0], size[1], n, n);
+        return new Image(normalize(cropped, n * n, CLIP_MEAN, CLIP_STD), n, n);
+    }
+
     /** torchvision's size for {@code Resize(n)}: the shorter side becomes n, the longer side is truncated. */
     static int[] resizedSize(int h, int w, int n) {
         if (w <= h) {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,18 +34,30 @@ public final class PromptIndex {
     private static final Pattern INDEX_SUFFIX = Pattern.compile("-\\d+$");
     private static final Pattern NUMBER = Pattern.compile("\\d+");
 
-    /** The prompt of one video and the dimensions its prompt is tagged with (null: all). */
-    public record Entry(String prompt, Set<String> dimensions) {
+    /**
+     * The prompt of one video, the dimensions its prompt is tagged with (null: all), and its
+     * auxiliary info flattened to {@code <dimension>.<field>} keys.
+     */
+    public record Entry(String prompt, Set<String> dimensions, Map<String, String> auxiliary) {
+        public Entry {
+            auxiliary = auxiliary == null ? Map.of() : Map.copyOf(auxiliary);
+        }
     }
 
     private final Path source;
     private final Map<String, Set<String>> prompts;
     private final List<String> lines;
+    private final Map<String, Map<String, String>> auxiliary = new HashMap<>();
 
     private PromptIndex(Path source, Map<String, Set<String>> prompts, List<String> lines) {
         this.source = source;
         this.prompts = prompts;
         this.lines = lines;
+    }
+
+    /** Whether prompts carry VBench's dimension tags and auxiliary info (a full-info JSON). */
+    public boolean fullInfo() {
+        return prompts != null && lines == null;
     }
 
     /** Prompts from the file names only. */
@@ -108,7 +121,27 @@ public final class PromptIndex {
         } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
             throw new IllegalArgumentException(file + ": not valid VBench full-info JSON (" + e.getMessage() + ")", e);
         }
-        return new PromptIndex(file, prompts, null);
+        PromptIndex index = new PromptIndex(file, prompts, null);
+        for (JsonElement e : JsonParser.parseString(text).getAsJsonArray()) {
+            JsonObject o = e.getAsJsonObject();
+            JsonElement aux = o.get("auxiliary_info");
+            if (aux != null && aux.isJsonObject()) {
+                Map<String, String> flat = index.auxiliary.computeIfAbsent(o.get("prompt_en").getAsString(),
+                        k -> new HashMap<>());
+                for (var dim : aux.getAsJsonObject().entrySet()) {
+                    if (dim.getValue().isJsonObject()) {
+                        for (var field : dim.getValue().getAsJsonObject().entrySet()) {
+                            flat.put(dim.getKey() + "." + field.getKey(), field.getValue().isJsonPrimitive()
+                                    ? field.getValue().getAsString() : field.getValue().toString());
+                        }
+                    } else {
+                        flat.put(dim.getKey(), dim.getValue().isJsonPrimitive() ? dim.getValue().getAsString()
+                                : dim.getValue().toString());
+                    }
+                }
+            }
+        }
+        return index;
     }
 
     /** VBench's get_prompt_from_filename: the stem without a trailing {@code -<number>}. */
@@ -125,15 +158,15 @@ public final class PromptIndex {
     public Entry lookup(String fileName) {
         String prompt = promptFromFileName(fileName);
         if (prompts == null) {
-            return new Entry(prompt, null);
+            return new Entry(prompt, null, null);
         }
         if (prompts.containsKey(prompt)) {
-            return new Entry(prompt, prompts.get(prompt));
+            return new Entry(prompt, prompts.get(prompt), auxiliary.get(prompt));
         }
         if (lines != null && prompt.length() < 10 && NUMBER.matcher(prompt).matches()) {
             int index = Integer.parseInt(prompt);
             if (index < lines.size()) {
-                return new Entry(lines.get(index), null);
+                return new Entry(lines.get(index), null, null);
             }
         }
         throw new IllegalArgumentException("no prompt in " + source + " for video " + fileName);

@@ -91,6 +91,11 @@ public final class VBenchEvaluation {
         }
         PromptIndex prompts = options.prompts() == null ? PromptIndex.fromFileNames()
                 : PromptIndex.load(options.prompts());
+        if (available.containsKey("appearance_style") && !prompts.fullInfo()) {
+            // as VBench's custom_input mode: the style text exists only in the full-info JSON
+            throw new IllegalArgumentException("appearance_style needs --prompts VBench_full_info.json (its style "
+                    + "text is in auxiliary_info)");
+        }
         List<Path> files = listVideos(options.videos());
         try {
             Files.createDirectories(options.out());
@@ -113,7 +118,7 @@ public final class VBenchEvaluation {
             try {
                 entry = prompts.lookup(file.getFileName().toString());
             } catch (IllegalArgumentException e) {
-                jobs.add(new Job(file, videoPath, null, List.of(), e.getMessage()));
+                jobs.add(new Job(file, videoPath, null, Map.of(), List.of(), e.getMessage()));
                 continue;
             }
             List<String> needed = new ArrayList<>();
@@ -128,7 +133,7 @@ public final class VBenchEvaluation {
                 results.put(videoPath, old);
                 skipped++;
             } else {
-                jobs.add(new Job(file, videoPath, entry.prompt(), needed, null));
+                jobs.add(new Job(file, videoPath, entry.prompt(), entry.auxiliary(), needed, null));
             }
         }
         listener.started(files.size(), skipped);
@@ -189,7 +194,8 @@ public final class VBenchEvaluation {
                 recordsFile);
     }
 
-    private record Job(Path file, String videoPath, String prompt, List<String> dimensions, String planError) {
+    private record Job(Path file, String videoPath, String prompt, Map<String, String> auxiliary,
+                       List<String> dimensions, String planError) {
         EvalRecord run(Map<String, VideoMetric> metrics) {
             if (planError != null) {
                 return new EvalRecord(videoPath, null, Map.of(), Map.of(), planError);
@@ -208,7 +214,7 @@ public final class VBenchEvaluation {
                 return new EvalRecord(videoPath, prompt, results, details, file + ": cannot decode ("
                         + oneLine(String.valueOf(e.getMessage())) + ")");
             }
-            MetricContext context = MetricContext.ofCaption(prompt);
+            MetricContext context = MetricContext.of(prompt, auxiliary);
             for (String d : dimensions) {
                 try {
                     MetricResult r = metrics.get(d).score(video, context);

@@ -62,16 +62,17 @@ public final class VBenchResults {
                     continue;
                 }
                 n++;
-                if (VBenchDimensions.pairWeighted(d)) {
+                String[] keys = VBenchDimensions.weightedKeys(d);
+                if (keys != null) {
                     Map<String, String> det = r.details().getOrDefault(d, Map.of());
-                    sum += Double.parseDouble(det.getOrDefault("video_sim", "NaN"));
-                    pairs += Double.parseDouble(det.getOrDefault("pairs", "NaN"));
+                    sum += Double.parseDouble(det.getOrDefault(keys[0], "NaN"));
+                    pairs += Double.parseDouble(det.getOrDefault(keys[1], "NaN"));
                 } else {
                     sum += v;
                 }
             }
             if (n > 0) {
-                out.put(d, new DimensionMean(VBenchDimensions.pairWeighted(d) ? sum / pairs : sum / n, n));
+                out.put(d, new DimensionMean(VBenchDimensions.weightedKeys(d) != null ? sum / pairs : sum / n, n));
             }
         }
         return out;
@@ -100,6 +101,18 @@ public final class VBenchResults {
                     Map<String, String> det = r.details().getOrDefault(d, Map.of());
                     o.addProperty("video_sim", Double.parseDouble(det.getOrDefault("video_sim", "NaN")));
                     o.addProperty("cnt_per_video", Integer.parseInt(det.getOrDefault("pairs", "0")));
+                }
+                if (d.equals("appearance_style")) {
+                    // VBench also lists every frame's similarity and the last one ("cur_sim")
+                    JsonArray frames = new JsonArray();
+                    String fr = r.details().getOrDefault(d, Map.of()).getOrDefault("frame_results", "");
+                    for (String x : fr.isEmpty() ? new String[0] : fr.split(",")) {
+                        frames.add(Double.parseDouble(x));
+                    }
+                    o.add("frame_results", frames);
+                    if (!frames.isEmpty()) {
+                        o.add("cur_sim", frames.get(frames.size() - 1));
+                    }
                 }
                 videos.add(o);
             }

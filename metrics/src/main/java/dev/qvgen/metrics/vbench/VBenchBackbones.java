@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.metrics.backbone.AestheticHead;
 import dev.qvgen.metrics.backbone.ClipModel;
+import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.models.nn.Linear;
 
@@ -26,12 +27,13 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param clipL14       {@code ViT-L-14.pt} (aesthetic_quality)
      * @param aestheticHead {@code sa_0_4_vit_l_14_linear.pth} (aesthetic_quality)
      * @param raft          {@code raft-things.pth} (dynamic_degree with RAFT; handled outside this class)
+     * @param clipBpe       {@code bpe_simple_vocab_16e6.txt.gz}, CLIP's tokenizer merges (appearance_style)
      * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
      */
-    public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft,
+    public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                           DinoVisionTransformer.Config dinoConfig) {
         public static Weights none() {
-            return new Weights(null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
+            return new Weights(null, null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
         }
     }
 
@@ -41,6 +43,7 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<ClipModel> clipB32;
     private final Lazy<ClipModel> clipL14;
     private final Lazy<Linear> aestheticHead;
+    private final Lazy<ClipTokenizer> clipTokenizer;
 
     public VBenchBackbones(Weights weights) {
         this.weights = weights;
@@ -49,6 +52,11 @@ public final class VBenchBackbones implements AutoCloseable {
         clipB32 = new Lazy<>(() -> ClipModel.load(weights.clipB32(), null, manager));
         clipL14 = new Lazy<>(() -> ClipModel.load(weights.clipL14(), null, manager));
         aestheticHead = new Lazy<>(() -> AestheticHead.load(weights.aestheticHead(), manager));
+        clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
+    }
+
+    Optional<Supplier<ClipTokenizer>> clipTokenizer() {
+        return weights.clipBpe() == null ? Optional.empty() : Optional.of(clipTokenizer);
     }
 
     public Weights weights() {
@@ -86,6 +94,12 @@ public final class VBenchBackbones implements AutoCloseable {
                     if (clipL14().isPresent() && aestheticHead().isPresent()) {
                         clipL14.get();
                         aestheticHead.get();
+                    }
+                }
+                case "appearance_style" -> {
+                    if (clipB32().isPresent() && clipTokenizer().isPresent()) {
+                        clipB32.get();
+                        clipTokenizer.get();
                     }
                 }
                 default -> {

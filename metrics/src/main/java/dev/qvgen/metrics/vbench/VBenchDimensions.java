@@ -64,11 +64,15 @@ public final class VBenchDimensions {
     }
 
     /**
-     * Dimensions whose overall mean VBench takes over frame pairs rather than videos
-     * ({@code sim / cnt} summed across videos); their per-video details carry
-     * {@code video_sim} and {@code pairs}.
+     * For dimensions whose overall mean VBench takes over frames or frame pairs rather than
+     * videos ({@code sim / cnt} summed across videos): the detail keys of each video's sum and
+     * count; null for a plain mean over videos.
      */
-    public static boolean pairWeighted(String name) {
-        return name.equals("subject_consistency") || name.equals("background_consistency");
+    public static String[] weightedKeys(String name) {
+        return switch (name) {
+            case "subject_consistency", "background_consistency" -> new String[] {"video_sim", "pairs"};
+            case "appearance_style" -> new String[] {"frame_sum", "frames"};
+            default -> null;
+        };
     }
 }

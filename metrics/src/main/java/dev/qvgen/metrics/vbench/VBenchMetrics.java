@@ -34,8 +34,10 @@ public final class VBenchMetrics {
                         missing(name, "needs the GRiT dense captioning detector, not ported");
                 case "human_action" -> missing(name, "needs the UMT video classifier, not ported");
                 case "scene" -> missing(name, "needs the Tag2Text captioner, not ported");
-                case "appearance_style" -> missing(name, "needs CLIP ViT-B/32 text features with CLIP's BPE tokenizer, "
-                        + "not ported");
+                case AppearanceStyle.NAME -> b.clipB32().isPresent() && b.clipTokenizer().isPresent()
+                        ? new AppearanceStyle(b.clipB32().get(), b.clipTokenizer().get())
+                        : missing(name, "needs the CLIP ViT-B/32 weights (--clip-b32 ViT-B-32.pt) and CLIP's BPE "
+                                + "merges (--clip-bpe bpe_simple_vocab_16e6.txt.gz)");
                 case "temporal_style", "overall_consistency" -> missing(name, "needs the ViCLIP video-text model, "
                         + "not ported");
                 default -> throw new IllegalStateException("no rule for VBench dimension " + name);

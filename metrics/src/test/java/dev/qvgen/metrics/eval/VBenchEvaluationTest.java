@@ -49,7 +49,7 @@ class VBenchEvaluationTest {
                 Path.of("../shared/fixtures/metrics/clip/clip_state_dict.pth"),
                 Path.of("../shared/fixtures/metrics/clip/clip_state_dict.pth"),
                 TestResources.torch("aesthetic_head_constant5.pth"), null,
-                new DinoVisionTransformer.Config(16, 64, 2, 4, 4.0, 1e-6f)));
+                TestResources.torch("bpe_tiny.txt"), new DinoVisionTransformer.Config(16, 64, 2, 4, 4.0, 1e-6f)));
         registry = MetricRegistry.vbench(backbones);
     }
 
@@ -245,5 +245,46 @@ class VBenchEvaluationTest {
                 dir.resolve("o"), "x", 1);
         assertFalse(Files.exists(dir.resolve("nope")));
         assertThrows(IllegalArgumentException.class, () -> VBenchEvaluation.run(missing, registry, new Counting()));
+    }
+
+    @Test
+    void appearanceStyleReadsTheStyleFromFullInfoAndIsFrameWeighted(@TempDir Path dir) throws IOException {
+        Path videos = videos(dir);
+        Path info = Files.writeString(dir.resolve("full_info.json"), "[{\"prompt_en\": \"" + MOVING
+                + "\", \"dimension\": [\"appearance_style\"], \"auxiliary_info\": {\"appearance_style\": "
+                + "{\"appearance_style\": \"hello\"}}}, {\"prompt_en\": \"" + STILL
+                + "\", \"dimension\": [\"appearance_style\"], \"auxiliary_info\": {\"appearance_style\": "
+                + "{\"appearance_style\": \"hell\"}}}]");
+        try (VBenchBackbones b = new VBenchBackbones(new VBenchBackbones.Weights(null,
+                TestResources.torch("clip_toy520.pth"), null, null, null, TestResources.torch("bpe_tiny.txt"),
+                new DinoVisionTransformer.Config(16, 64, 2, 4, 4.0, 1e-6f)))) {
+            MetricRegistry r = MetricRegistry.vbench(b);
+            var options = new VBenchEvaluation.Options(videos, info, List.of("appearance_style"), dir.resolve("out"),
+                    "style", 2);
+            VBenchEvaluation.Summary s = VBenchEvaluation.run(options, r, new Counting());
+            JsonObject eval = json(s.evalResults());
+            JsonArray list = eval.getAsJsonArray("appearance_style").get(1).getAsJsonArray();
+            assertEquals(2, list.size());
+            double sum = 0;
+            int frames = 0;
+            for (JsonElement e : list) {
+                JsonArray fr = e.getAsJsonObject().getAsJsonArray("frame_results");
+                for (JsonElement f : fr) {
+                    sum += f.getAsDouble();
+                    frames++;
+                }
+                assertEquals(fr.get(fr.size() - 1).getAsDouble(), e.getAsJsonObject().get("cur_sim").getAsDouble());
+            }
+            assertEquals(16, frames);
+            assertEquals(sum / frames, eval.getAsJsonArray("appearance_style").get(0).getAsDouble(), 1e-12);
+
+            // without the full-info JSON there is no style text: refused up front, as VBench's custom mode does
+            Path txt = Files.writeString(dir.resolve("p.txt"), MOVING + "\n");
+            var noInfo = new VBenchEvaluation.Options(videos, txt, List.of("appearance_style"), dir.resolve("o2"),
+                    "style", 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> VBenchEvaluation.run(noInfo, r, new Counting()));
+            assertTrue(e.getMessage().contains("VBench_full_info.json"), e.getMessage());
+        }
     }
 }

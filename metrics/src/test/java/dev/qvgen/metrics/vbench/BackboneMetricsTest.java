@@ -32,7 +32,7 @@ class BackboneMetricsTest {
     /** Toy weights for every ported backbone; the toy CLIP stands in for both B/32 and L/14 (embed dim 32). */
     static VBenchBackbones.Weights toyWeights() {
         return new VBenchBackbones.Weights(DINO, CLIP, CLIP, TestResources.torch("aesthetic_head_constant5.pth"),
-                null, TOY_DINO);
+                null, TestResources.torch("bpe_tiny.txt"), TOY_DINO);
     }
 
     @BeforeAll
@@ -98,5 +98,37 @@ class BackboneMetricsTest {
         }
         assertTrue(registry.get("subject_consistency").unavailableReason().isEmpty());
         assertTrue(registry.get("aesthetic_quality").unavailableReason().isEmpty());
+    }
+
+    @Test
+    void appearanceStyleIsTheScaledCosineToTheStyleText() {
+        Path clip520 = TestResources.torch("clip_toy520.pth");
+        Path bpe = TestResources.torch("bpe_tiny.txt");
+        try (VBenchBackbones b = new VBenchBackbones(new VBenchBackbones.Weights(null, clip520, null, null, null, bpe,
+                TOY_DINO)); ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            VideoMetric style = MetricRegistry.vbench(b).get("appearance_style");
+            DecodedVideo video = frozen();
+            MetricResult r = style.score(video, MetricContext.of("a prompt",
+                    java.util.Map.of(AppearanceStyle.STYLE_KEY, "hello")));
+            // the reference computation, step by step: PIL-resized frame, image and text embeddings
+            dev.qvgen.metrics.backbone.ClipModel clip = dev.qvgen.metrics.backbone.ClipModel.load(clip520, null, m);
+            var tok = dev.qvgen.metrics.backbone.ClipTokenizer.load(bpe);
+            var img = dev.qvgen.metrics.backbone.VBenchTransforms.clipPil(video, 0, 64);
+            float[] fi = clip.encodeImage(m.create(img.chw(), new ai.djl.ndarray.types.Shape(1, 3, 64, 64)))
+                    .toFloatArray();
+            float[] ft = clip.encodeText(new long[][] {tok.tokenize("hello", 16)}, m).toFloatArray();
+            double expected = Math.exp(clip.logitScale()) * AppearanceStyle.cosine(fi, ft) / 100;
+            assertEquals(expected, r.value(), 1e-5);
+            assertEquals(Integer.toString(video.frameCount()), r.details().get("frames"));
+            for (String f : r.details().get("frame_results").split(",")) {
+                assertEquals(r.value(), Double.parseDouble(f), 1e-6); // identical frames
+            }
+            double other = style.score(video, MetricContext.of("a prompt",
+                    java.util.Map.of(AppearanceStyle.STYLE_KEY, "hell"))).value();
+            assertTrue(Math.abs(other - r.value()) > 1e-6, "style text must matter");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> style.score(video, MetricContext.ofCaption("a prompt")));
+            assertTrue(e.getMessage().contains(AppearanceStyle.STYLE_KEY), e.getMessage());
+        }
     }
 }
