@@ -56,6 +56,11 @@ public final class TorchPickle implements WeightSource {
         Unpickler.registerConstructor("torch._utils", "_rebuild_tensor", TorchPickle::rebuildTensor);
         Unpickler.registerConstructor("torch._utils", "_rebuild_parameter", args -> args[0]);
         Unpickler.registerConstructor("torch._utils", "_rebuild_parameter_with_state", args -> args[0]);
+        // TorchScript wraps typed lists and tagged containers in these helpers; the value is the argument
+        for (String helper : new String[] {"build_intlist", "build_tensorlist", "build_doublelist", "build_boollist",
+                "build_genericlist", "restore_type_tag"}) {
+            Unpickler.registerConstructor("torch.jit._pickle", helper, args -> args[0]);
+        }
         for (String[] s : new String[][] {
                 {"FloatStorage", "F32"}, {"HalfStorage", "F16"}, {"BFloat16Storage", "BF16"},
                 {"DoubleStorage", "F64"}, {"LongStorage", "I64"}, {"IntStorage", "I32"},
