@@ -1,5 +1,6 @@
 package dev.qvgen.harness;
 
+import dev.qvgen.harness.cli.EvaluateCommand;
 import dev.qvgen.harness.cli.GateCommand;
 import dev.qvgen.harness.cli.GenerateCommand;
 import dev.qvgen.harness.cli.MergeCommand;
@@ -17,8 +18,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "qvgen 0.1.0",
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
-        subcommands = {ReproduceCommand.class, GenerateCommand.class, ParityCommand.class, ToyCommand.class,
-                PlanCommand.class, MergeCommand.class, GateCommand.class,
+        subcommands = {ReproduceCommand.class, GenerateCommand.class, EvaluateCommand.class, ParityCommand.class,
+                ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

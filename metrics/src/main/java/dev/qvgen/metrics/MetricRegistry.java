@@ -6,6 +6,8 @@ import dev.qvgen.metrics.toy.ToyPersistenceMetric;
 import dev.qvgen.metrics.toy.ToyShapeMetric;
 import dev.qvgen.metrics.vbench.DynamicDegree;
 import dev.qvgen.metrics.vbench.TemporalFlickering;
+import dev.qvgen.metrics.vbench.VBenchBackbones;
+import dev.qvgen.metrics.vbench.VBenchMetrics;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,6 +28,21 @@ public final class MetricRegistry {
         return new MetricRegistry()
                 .register(new TemporalFlickering())
                 .register(new DynamicDegree())
+                .register(new ToyColorMetric())
+                .register(new ToyShapeMetric())
+                .register(new ToyMotionMetric())
+                .register(new ToyPersistenceMetric());
+    }
+
+    /**
+     * All sixteen VBench dimensions by VBench's names, those whose weights are missing or whose
+     * network is not ported registered as unavailable (see {@link VBenchMetrics}), plus the toy
+     * ground-truth scores.
+     */
+    public static MetricRegistry vbench(VBenchBackbones backbones) {
+        MetricRegistry registry = new MetricRegistry();
+        VBenchMetrics.all(backbones).forEach(registry::register);
+        return registry
                 .register(new ToyColorMetric())
                 .register(new ToyShapeMetric())
                 .register(new ToyMotionMetric())

@@ -1,6 +1,7 @@
 package dev.qvgen.metrics;
 
 import dev.qvgen.metrics.video.DecodedVideo;
+import java.util.Optional;
 
 /** A score computed from decoded frames (never from model tensors). */
 public interface VideoMetric {
@@ -15,4 +16,13 @@ public interface VideoMetric {
      *         (e.g. a caption it can parse)
      */
     MetricResult score(DecodedVideo video, MetricContext context);
+
+    /**
+     * Why this metric cannot produce numbers in this configuration (e.g. its network weights
+     * were not given), or empty when it can. Batch scorers report such a dimension as
+     * unavailable instead of scoring videos with it.
+     */
+    default Optional<String> unavailableReason() {
+        return Optional.empty();
+    }
 }

@@ -1,0 +1,143 @@
+package dev.qvgen.harness.cli;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.Progress;
+import dev.qvgen.metrics.MetricRegistry;
+import dev.qvgen.metrics.backbone.DinoVisionTransformer;
+import dev.qvgen.metrics.eval.EvalRecord;
+import dev.qvgen.metrics.eval.VBenchEvaluation;
+import dev.qvgen.metrics.vbench.VBenchBackbones;
+import dev.qvgen.metrics.vbench.VBenchDimensions;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** VBench-style scoring of a folder of videos. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Score a folder of videos on VBench dimensions; writes <name>_eval_results.json (VBench's "
+                + "layout), <name>_per_video.csv, <name>_scores.json (normalised, Quality/Semantic/Total) and "
+                + "<name>_per_video.jsonl (resume log: re-running skips videos already scored). Dimensions whose "
+                + "weights are not given are reported as unavailable.")
+public final class EvaluateCommand implements Callable<Integer> {
+    @Option(names = "--videos", required = true, description = "folder of videos named <prompt>-<i>.mp4 (VBench).")
+    Path videos;
+
+    @Option(names = "--prompts", description = "VBench_full_info.json (each prompt scored on its own dimensions) or a "
+            + ".txt with one prompt a line; default: prompts from the file names.")
+    Path prompts;
+
+    @Option(names = "--dimensions", split = ",", description = "comma-separated dimension names (default: all 16 "
+            + "VBench dimensions).")
+    List<String> dimensions;
+
+    @Option(names = "--out", required = true, description = "output folder.")
+    Path out;
+
+    @Option(names = "--name", defaultValue = "qvgen", description = "output file prefix (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--threads", description = "videos scored at once (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--dino", description = "dino_vitbase16_pretrain.pth (subject_consistency).")
+    Path dino;
+
+    @Option(names = "--clip-b32", description = "ViT-B-32.pt (background_consistency).")
+    Path clipB32;
+
+    @Option(names = "--clip-l14", description = "ViT-L-14.pt (aesthetic_quality, with --aesthetic-head).")
+    Path clipL14;
+
+    @Option(names = "--aesthetic-head", description = "sa_0_4_vit_l_14_linear.pth (aesthetic_quality).")
+    Path aestheticHead;
+
+    @Option(names = "--clip-bpe", description = "bpe_simple_vocab_16e6.txt.gz, CLIP's tokenizer (appearance_style, "
+            + "with --clip-b32 and --prompts VBench_full_info.json).")
+    Path clipBpe;
+
+    @Option(names = "--raft", description = "raft-things.pth (dynamic_degree with RAFT optical flow).")
+    Path raft;
+
+    @Override
+    public Integer call() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int workers = threads == null ? cores : threads;
+        if (workers < 1) {
+            throw new BadInputException("--threads must be at least 1, got " + workers);
+        }
+        // parallel across videos: each worker runs single-threaded ops; one worker gets every core
+        Djl.configure(workers > 1 ? 1 : cores);
+        List<String> dims = dimensions == null || dimensions.isEmpty() ? VBenchDimensions.ALL : dimensions;
+        if (!Files.isDirectory(videos)) {
+            throw new BadInputException(videos + ": not a folder of videos");
+        }
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe}) {
+            if (p != null && !Files.isRegularFile(p)) {
+                throw new BadInputException(p + ": file not found");
+            }
+        }
+        var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
+                DinoVisionTransformer.Config.vitBase16());
+        try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
+            MetricRegistry registry = MetricRegistry.vbench(backbones);
+            for (String d : dims) {
+                if (!registry.names().contains(d)) {
+                    throw new BadInputException("unknown dimension '" + d + "'; known: " + registry.names());
+                }
+            }
+            backbones.preload(dims); // a bad weight file fails here, before any video
+            var options = new VBenchEvaluation.Options(videos, prompts, dims, out, name, workers);
+            ProgressListener listener = new ProgressListener();
+            VBenchEvaluation.Summary s;
+            try {
+                s = VBenchEvaluation.run(options, registry, listener);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
+            }
+            if (raft != null) {
+                // the RAFT port lives in dev.qvgen.metrics.raft; until VBenchMetrics wires it in, say so
+                System.out.println("note: dynamic_degree in this build uses OpenCV Farneback flow; --raft is not used");
+            }
+            s.unavailable().forEach((d, why) -> System.out.println("unavailable: " + d + " (" + why + ")"));
+            listener.errors.stream().limit(10).forEach(e -> System.out.println("error: " + e));
+            if (listener.errors.size() > 10) {
+                System.out.println("error: ... " + (listener.errors.size() - 10) + " more in " + s.perVideoCsv());
+            }
+            System.out.printf("evaluate: %d videos, %d already done, %d scored now, %d failed%n", s.videos(),
+                    s.skipped(), s.scored() - listener.failedNow(), s.failed());
+            System.out.println("wrote " + s.evalResults() + ", " + s.perVideoCsv() + ", " + s.scores());
+            return 0;
+        }
+    }
+
+    /** Progress lines; called from the worker threads. */
+    private static final class ProgressListener implements VBenchEvaluation.Listener {
+        private Progress progress;
+        final List<String> errors = new ArrayList<>();
+
+        @Override
+        public synchronized void started(int total, int alreadyDone) {
+            progress = new Progress("evaluate", total, System.out);
+            progress.skip(alreadyDone);
+        }
+
+        @Override
+        public synchronized void finished(EvalRecord record) {
+            if (!record.ok()) {
+                errors.add(record.error());
+            }
+            progress.step(record.ok() ? record.videoPath() : "error: " + record.error());
+        }
+
+        synchronized int failedNow() {
+            return errors.size();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.qvgen.harness.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.qvgen.harness.Main;
+import dev.qvgen.metrics.video.Mp4Writer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `qvgen evaluate` end to end on tiny videos: files written, bad input as exit 2. */
+class EvaluateCommandTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static float[][][][] gray(int frames, float... levels) {
+        float[][][][] v = new float[frames][16][16][3];
+        for (int t = 0; t < frames; t++) {
+            for (float[][] row : v[t]) {
+                for (float[] px : row) {
+                    java.util.Arrays.fill(px, levels[t % levels.length]);
+                }
+            }
+        }
+        return v;
+    }
+
+    @Test
+    void scoresAFolderAndResumes(@TempDir Path dir) throws IOException {
+        Path videos = Files.createDirectories(dir.resolve("videos"));
+        Mp4Writer.write(videos.resolve("a still frame-0.mp4"), gray(6, 0.5f), 8);
+        Mp4Writer.write(videos.resolve("a flickering frame-0.mp4"), gray(6, 0.2f, 0.8f), 8);
+        Files.writeString(videos.resolve("broken-0.mp4"), "junk");
+        Path out = dir.resolve("out");
+        Run r = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "2",
+                "--dimensions", "temporal_flickering,subject_consistency");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("unavailable: subject_consistency"), r.out());
+        assertTrue(r.out().contains("3 videos, 0 already done, 2 scored now, 1 failed"), r.out());
+        assertTrue(r.out().contains("broken-0.mp4"), r.out());
+        JsonObject eval = JsonParser.parseString(Files.readString(out.resolve("qvgen_eval_results.json")))
+                .getAsJsonObject();
+        assertEquals(1, eval.size());
+        assertEquals(2, eval.getAsJsonArray("temporal_flickering").get(1).getAsJsonArray().size());
+        assertTrue(Files.exists(out.resolve("qvgen_per_video.csv")));
+        assertTrue(Files.exists(out.resolve("qvgen_scores.json")));
+
+        Run again = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "1",
+                "--dimensions", "temporal_flickering");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("3 videos, 2 already done, 0 scored now, 1 failed"), again.out());
+    }
+
+    @Test
+    void badInputIsOneLineExitTwo(@TempDir Path dir) throws IOException {
+        Path videos = Files.createDirectories(dir.resolve("videos"));
+        Run unknown = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--dimensions", "sharpness");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown dimension 'sharpness'"), unknown.err());
+        Path missing = dir.resolve("dino.pth");
+        Run weights = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--dino", missing.toString());
+        assertEquals(2, weights.code());
+        assertTrue(weights.err().contains(missing.toString()), weights.err());
+        // the toy DINO fixture is not ViT-B/16: the shape check names the file and tensor
+        Path toy = Path.of("../shared/fixtures/metrics/dino-vit/dino_vit_pretrain.pth");
+        Run wrong = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--dino", toy.toString(), "--dimensions", "subject_consistency");
+        assertEquals(2, wrong.code(), wrong.err());
+        assertTrue(wrong.err().contains("dino_vit_pretrain.pth") && wrong.err().strip().lines().count() == 1,
+                wrong.err());
+    }
+}

@@ -1,0 +1,46 @@
+package dev.qvgen.metrics.backbone;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+import dev.qvgen.models.nn.Module;
+
+/** A stride-p, kernel-p Conv2d over 3 channels (weight (D, 3, p, p)). */
+final class ConvPatch extends Module {
+    private final int patch;
+    private final int dim;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    ConvPatch(int patch, int dim, boolean withBias) {
+        this.patch = patch;
+        this.dim = dim;
+        weight = param("weight", new Shape(dim, 3, patch, patch));
+        bias = withBias ? param("bias", new Shape(dim)) : null;
+    }
+
+    private volatile NDArray flat;
+
+    /** The (D, 3*p*p) view of the kernel, made once (a view per call would pile up in the model's manager). */
+    private NDArray flatWeight() {
+        NDArray f = flat;
+        if (f == null) {
+            synchronized (this) {
+                if (flat == null) {
+                    flat = weight.getArray().reshape(dim, 3L * patch * patch);
+                }
+                f = flat;
+            }
+        }
+        return f;
+    }
+
+    /** (B, 3, H, W) -> (B, (H/p)*(W/p), D). */
+    NDArray forward(NDArray x) {
+        NDArray patches = MultiHead.patchify(x, patch);
+        NDArray w = flatWeight();
+        NDArray b = bias == null ? null : bias.getArray();
+        return patches.getNDArrayInternal().linear(patches, w, b).singletonOrThrow();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.qvgen.metrics.vbench;
+
+import ai.djl.ndarray.NDManager;
+
+import dev.qvgen.metrics.backbone.AestheticHead;
+import dev.qvgen.metrics.backbone.ClipModel;
+import dev.qvgen.metrics.backbone.ClipTokenizer;
+import dev.qvgen.metrics.backbone.DinoVisionTransformer;
+import dev.qvgen.models.nn.Linear;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The published weight files VBench's dimensions use, given by path, and the networks built
+ * from them. Each network is loaded once, on first use (or by {@link #preload}), and shared by
+ * all scoring threads; a missing path leaves the dimensions that need it unavailable.
+ */
+public final class VBenchBackbones implements AutoCloseable {
+
+    /**
+     * Paths to the weight files (null when not given).
+     *
+     * @param dino          {@code dino_vitbase16_pretrain.pth} (subject_consistency)
+     * @param clipB32       {@code ViT-B-32.pt} (background_consistency)
+     * @param clipL14       {@code ViT-L-14.pt} (aesthetic_quality)
+     * @param aestheticHead {@code sa_0_4_vit_l_14_linear.pth} (aesthetic_quality)
+     * @param raft          {@code raft-things.pth} (dynamic_degree with RAFT; handled outside this class)
+     * @param clipBpe       {@code bpe_simple_vocab_16e6.txt.gz}, CLIP's tokenizer merges (appearance_style)
+     * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
+     */
+    public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                          DinoVisionTransformer.Config dinoConfig) {
+        public static Weights none() {
+            return new Weights(null, null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
+        }
+    }
+
+    private final Weights weights;
+    private final NDManager manager;
+    private final Lazy<DinoVisionTransformer> dino;
+    private final Lazy<ClipModel> clipB32;
+    private final Lazy<ClipModel> clipL14;
+    private final Lazy<Linear> aestheticHead;
+    private final Lazy<ClipTokenizer> clipTokenizer;
+
+    public VBenchBackbones(Weights weights) {
+        this.weights = weights;
+        this.manager = NDManager.newBaseManager();
+        dino = new Lazy<>(() -> DinoVisionTransformer.load(weights.dino(), weights.dinoConfig(), manager));
+        clipB32 = new Lazy<>(() -> ClipModel.load(weights.clipB32(), null, manager));
+        clipL14 = new Lazy<>(() -> ClipModel.load(weights.clipL14(), null, manager));
+        aestheticHead = new Lazy<>(() -> AestheticHead.load(weights.aestheticHead(), manager));
+        clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
+    }
+
+    Optional<Supplier<ClipTokenizer>> clipTokenizer() {
+        return weights.clipBpe() == null ? Optional.empty() : Optional.of(clipTokenizer);
+    }
+
+    public Weights weights() {
+        return weights;
+    }
+
+    Optional<Supplier<DinoVisionTransformer>> dino() {
+        return weights.dino() == null ? Optional.empty() : Optional.of(dino);
+    }
+
+    Optional<Supplier<ClipModel>> clipB32() {
+        return weights.clipB32() == null ? Optional.empty() : Optional.of(clipB32);
+    }
+
+    Optional<Supplier<ClipModel>> clipL14() {
+        return weights.clipL14() == null ? Optional.empty() : Optional.of(clipL14);
+    }
+
+    Optional<Supplier<Linear>> aestheticHead() {
+        return weights.aestheticHead() == null ? Optional.empty() : Optional.of(aestheticHead);
+    }
+
+    /**
+     * Loads the networks these dimensions need now, so a wrong or corrupt weight file fails
+     * before any video is scored.
+     *
+     * @throws dev.qvgen.models.io.CheckpointException naming the file
+     */
+    public void preload(Iterable<String> dimensions) {
+        for (String d : dimensions) {
+            switch (d) {
+                case "subject_consistency" -> dino().ifPresent(Supplier::get);
+                case "background_consistency" -> clipB32().ifPresent(Supplier::get);
+                case "aesthetic_quality" -> {
+                    if (clipL14().isPresent() && aestheticHead().isPresent()) {
+                        clipL14.get();
+                        aestheticHead.get();
+                    }
+                }
+                case "appearance_style" -> {
+                    if (clipB32().isPresent() && clipTokenizer().isPresent()) {
+                        clipB32.get();
+                        clipTokenizer.get();
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** Loads once, under a lock; a failed load is retried (and fails again) on the next call. */
+    private static final class Lazy<T> implements Supplier<T> {
+        private final Supplier<T> loader;
+        private volatile T value;
+
+        Lazy(Supplier<T> loader) {
+            this.loader = loader;
+        }
+
+        @Override
+        public T get() {
+            T v = value;
+            if (v == null) {
+                synchronized (this) {
+                    if (value == null) {
+                        value = loader.get();
+                    }
+                    v = value;
+                }
+            }
+            return v;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.qvgen.metrics.vbench;
+
+import dev.qvgen.metrics.VideoMetric;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One {@link VideoMetric} per VBench dimension, in VBench's order. Dimensions whose network is
+ * ported here score when their weights were given; every other dimension is an
+ * {@link UnavailableMetric} that names what is missing.
+ */
+public final class VBenchMetrics {
+    private VBenchMetrics() {}
+
+    public static List<VideoMetric> all(VBenchBackbones b) {
+        List<VideoMetric> out = new ArrayList<>();
+        for (String name : VBenchDimensions.ALL) {
+            out.add(switch (name) {
+                case SubjectConsistency.NAME -> b.dino().<VideoMetric>map(SubjectConsistency::new)
+                        .orElseGet(() -> missing(name, "needs the DINO ViT-B/16 weights (--dino dino_vitbase16_pretrain.pth)"));
+                case BackgroundConsistency.NAME -> b.clipB32().<VideoMetric>map(BackgroundConsistency::new)
+                        .orElseGet(() -> missing(name, "needs the CLIP ViT-B/32 weights (--clip-b32 ViT-B-32.pt)"));
+                case AestheticQuality.NAME -> b.clipL14().isPresent() && b.aestheticHead().isPresent()
+                        ? new AestheticQuality(b.clipL14().get(), b.aestheticHead().get())
+                        : missing(name, "needs the CLIP ViT-L/14 weights (--clip-l14 ViT-L-14.pt) and the LAION "
+                                + "aesthetic head (--aesthetic-head sa_0_4_vit_l_14_linear.pth)");
+                case TemporalFlickering.NAME -> new TemporalFlickering();
+                // VBench uses RAFT; this one uses OpenCV Farneback flow and says so in its details
+                case DynamicDegree.NAME -> new DynamicDegree();
+                case "motion_smoothness" -> missing(name, "needs the AMT-S frame interpolation network, not ported");
+                case "imaging_quality" -> missing(name, "needs the MUSIQ (pyiqa) image quality network, not ported");
+                case "object_class", "multiple_objects", "color", "spatial_relationship" ->
+                        missing(name, "needs the GRiT dense captioning detector, not ported");
+                case "human_action" -> missing(name, "needs the UMT video classifier, not ported");
+                case "scene" -> missing(name, "needs the Tag2Text captioner, not ported");
+                case AppearanceStyle.NAME -> b.clipB32().isPresent() && b.clipTokenizer().isPresent()
+                        ? new AppearanceStyle(b.clipB32().get(), b.clipTokenizer().get())
+                        : missing(name, "needs the CLIP ViT-B/32 weights (--clip-b32 ViT-B-32.pt) and CLIP's BPE "
+                                + "merges (--clip-bpe bpe_simple_vocab_16e6.txt.gz)");
+                case "temporal_style", "overall_consistency" -> missing(name, "needs the ViCLIP video-text model, "
+                        + "not ported");
+                default -> throw new IllegalStateException("no rule for VBench dimension " + name);
+            });
+        }
+        return out;
+    }
+
+    private static VideoMetric missing(String name, String reason) {
+        return new UnavailableMetric(name, reason);
+    }
+}
