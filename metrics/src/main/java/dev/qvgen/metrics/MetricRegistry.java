@@ -1,11 +1,13 @@
 package dev.qvgen.metrics;
 
+import dev.qvgen.metrics.raft.RaftDynamicDegree;
 import dev.qvgen.metrics.toy.ToyColorMetric;
 import dev.qvgen.metrics.toy.ToyMotionMetric;
 import dev.qvgen.metrics.toy.ToyPersistenceMetric;
 import dev.qvgen.metrics.toy.ToyShapeMetric;
 import dev.qvgen.metrics.vbench.DynamicDegree;
 import dev.qvgen.metrics.vbench.TemporalFlickering;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,9 +25,23 @@ public final class MetricRegistry {
 
     /** All metrics of this module: the VBench re-implementations and the toy ground-truth scores. */
     public static MetricRegistry standard() {
+        return standard(new DynamicDegree());
+    }
+
+    /**
+     * {@link #standard()} with dynamic_degree computed by RAFT, VBench's own flow, from these
+     * weights (e.g. raft-things.pth) instead of OpenCV Farneback.
+     *
+     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     */
+    public static MetricRegistry standard(Path raftWeights) {
+        return standard(RaftDynamicDegree.load(raftWeights));
+    }
+
+    private static MetricRegistry standard(VideoMetric dynamicDegree) {
         return new MetricRegistry()
                 .register(new TemporalFlickering())
-                .register(new DynamicDegree())
+                .register(dynamicDegree)
                 .register(new ToyColorMetric())
                 .register(new ToyShapeMetric())
                 .register(new ToyMotionMetric())

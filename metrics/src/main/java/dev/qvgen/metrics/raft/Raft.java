@@ -78,6 +78,9 @@ public final class Raft extends Module {
             throw new IllegalArgumentException("RAFT needs two (1, 3, H, W) images with H, W multiples of 8, got "
                     + shape + " and " + image2.getShape());
         }
+        if (iters < 1) {
+            throw new IllegalArgumentException("RAFT needs at least one refinement iteration, got " + iters);
+        }
         try (NDScope scope = new NDScope()) {
             NDArray im1 = normalise(image1);
             NDArray im2 = normalise(image2);
@@ -95,19 +98,26 @@ public final class Raft extends Module {
                     NDArray features = corr.lookup(coords1);
                     NDArray flow = coords1.sub(coords0);
                     NDArray[] out = updateBlock.forward(net, inp, features, flow);
+                    NDArray nextCoords = coords1.add(out[2]);
+                    NDScope.unregister(out[0], out[1], nextCoords);
+                    if (i > 0) {
+                        // the previous step's survivors; step 0 read the outer scope's arrays
+                        net.close();
+                        mask.close();
+                        coords1.close();
+                    }
                     net = out[0];
                     mask = out[1];
-                    coords1 = coords1.add(out[2]);
-                    NDScope.unregister(net, mask, coords1);
+                    coords1 = nextCoords;
                 }
             }
             NDArray low = coords1.sub(coords0);
             // Only the last iteration's upsampled flow is returned in test mode.
-            NDArray up = mask == null ? null : upsampleFlow(low, mask);
-            NDScope.unregister(low);
-            if (up != null) {
-                NDScope.unregister(up);
-            }
+            NDArray up = upsampleFlow(low, mask);
+            NDScope.unregister(low, up);
+            net.close();
+            mask.close();
+            coords1.close();
             return new Flow(low, up);
         }
     }
