@@ -7,7 +7,6 @@ import dev.qvgen.metrics.toy.ToyPersistenceMetric;
 import dev.qvgen.metrics.toy.ToyShapeMetric;
 import dev.qvgen.metrics.vbench.DynamicDegree;
 import dev.qvgen.metrics.vbench.TemporalFlickering;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,23 +24,9 @@ public final class MetricRegistry {
 
     /** All metrics of this module: the VBench re-implementations and the toy ground-truth scores. */
     public static MetricRegistry standard() {
-        return standard(new DynamicDegree());
-    }
-
-    /**
-     * {@link #standard()} with dynamic_degree computed by RAFT, VBench's own flow, from these
-     * weights (e.g. raft-things.pth) instead of OpenCV Farneback.
-     *
-     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
-     */
-    public static MetricRegistry standard(Path raftWeights) {
-        return standard(RaftDynamicDegree.load(raftWeights));
-    }
-
-    private static MetricRegistry standard(VideoMetric dynamicDegree) {
         return new MetricRegistry()
                 .register(new TemporalFlickering())
-                .register(dynamicDegree)
+                .register(new DynamicDegree())
                 .register(new ToyColorMetric())
                 .register(new ToyShapeMetric())
                 .register(new ToyMotionMetric())
@@ -77,5 +62,20 @@ public final class MetricRegistry {
             resolved.add(get(name));
         }
         return resolved;
+    }
+
+    /**
+     * {@link #standard()} with dynamic_degree computed by RAFT, VBench's own flow, from these
+     * weights (e.g. raft-things.pth) instead of OpenCV Farneback; same names, same order.
+     *
+     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     */
+    public static MetricRegistry standard(java.nio.file.Path raftWeights) {
+        RaftDynamicDegree raft = RaftDynamicDegree.load(raftWeights);
+        MetricRegistry registry = new MetricRegistry();
+        for (VideoMetric metric : standard().metrics.values()) {
+            registry.register(metric.name().equals(DynamicDegree.NAME) ? raft : metric);
+        }
+        return registry;
     }
 }

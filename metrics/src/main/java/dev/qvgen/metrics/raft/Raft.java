@@ -8,12 +8,16 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import dev.qvgen.metrics.weights.TorchCheckpoint;
+import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.nn.Module;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -49,8 +53,8 @@ public final class Raft extends Module {
             throw new CheckpointException(weights + ": RAFT weights file not found");
         }
         Raft raft = new Raft();
-        try (TorchCheckpoint raw = TorchCheckpoint.open(weights)) {
-            TorchCheckpoint ckpt = raw.withoutPrefix("module.");
+        try (TorchPickle raw = TorchPickle.open(weights)) {
+            WeightSource ckpt = new WithoutPrefix(raw, "module.");
             // BatchNorm step counters are unused in eval mode; downsample.1 is norm3 under a second name.
             Set<String> skipped = ckpt.names().stream()
                     .filter(n -> n.endsWith(".num_batches_tracked") || n.contains(".downsample.1."))
@@ -153,5 +157,55 @@ public final class Raft extends Module {
         NDArray unfolded = NDArrays.stack(taps, 2).reshape(n, 2, 9, 1, 1, h, w);
         NDArray up = weights.mul(unfolded).sum(new int[] {2});
         return up.transpose(0, 1, 4, 2, 5, 3).reshape(n, 2, 8 * h, 8 * w);
+    }
+
+    /** A checkpoint's tensors with DataParallel's prefix dropped, as VBench's {@code k.replace('module.', '')}. */
+    private static final class WithoutPrefix implements WeightSource {
+        private final WeightSource source;
+        private final Map<String, String> original = new LinkedHashMap<>();
+
+        WithoutPrefix(WeightSource source, String prefix) {
+            this.source = source;
+            for (String name : source.names()) {
+                String shortName = name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+                if (original.putIfAbsent(shortName, name) != null) {
+                    throw new CheckpointException(source.describe() + ": both " + name + " and "
+                            + original.get(shortName) + " name tensor " + shortName);
+                }
+            }
+        }
+
+        @Override
+        public Set<String> names() {
+            return original.keySet();
+        }
+
+        @Override
+        public TensorInfo info(String name) {
+            return source.info(source(name));
+        }
+
+        @Override
+        public NDArray load(String name, NDManager manager) {
+            return source.load(source(name), manager);
+        }
+
+        private String source(String name) {
+            String full = original.get(name);
+            if (full == null) {
+                throw new CheckpointException(source.describe() + ": no tensor named " + name);
+            }
+            return full;
+        }
+
+        @Override
+        public String describe() {
+            return source.describe();
+        }
+
+        @Override
+        public void close() {
+            source.close();
+        }
     }
 }
