@@ -28,13 +28,16 @@ final class BasicUpdateBlock extends Module {
         mask2 = mask.put(2, new Conv(256, MASK_CHANNELS, 1, 1, 1, 0, 0));
     }
 
-    /** Returns {new hidden state, upsampling mask, delta flow}. */
-    NDArray[] forward(NDArray net, NDArray inp, NDArray corr, NDArray flow) {
+    /**
+     * Returns {new hidden state, upsampling mask (null unless {@code withMask}), delta flow}. The
+     * mask feeds nothing but the upsampling, so test mode computes it on the last step only.
+     */
+    NDArray[] forward(NDArray net, NDArray inp, NDArray corr, NDArray flow, boolean withMask) {
         NDArray motion = encoder.forward(flow, corr);
         NDArray x = inp.concat(motion, 1);
         NDArray h = gru.forward(net, x);
         NDArray delta = flowHead.forward(h);
-        NDArray mask = mask2.forward(Activation.relu(mask0.forward(h))).mul(0.25f);
+        NDArray mask = withMask ? mask2.forward(Activation.relu(mask0.forward(h))).mul(0.25f) : null;
         return new NDArray[] {h, mask, delta};
     }
 

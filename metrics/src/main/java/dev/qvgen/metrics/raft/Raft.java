@@ -101,17 +101,20 @@ public final class Raft extends Module {
                 try (NDScope step = new NDScope()) {
                     NDArray features = corr.lookup(coords1);
                     NDArray flow = coords1.sub(coords0);
-                    NDArray[] out = updateBlock.forward(net, inp, features, flow);
+                    boolean last = i == iters - 1;
+                    NDArray[] out = updateBlock.forward(net, inp, features, flow, last);
                     NDArray nextCoords = coords1.add(out[2]);
-                    NDScope.unregister(out[0], out[1], nextCoords);
+                    NDScope.unregister(out[0], nextCoords);
+                    if (last) {
+                        NDScope.unregister(out[1]);
+                        mask = out[1];
+                    }
                     if (i > 0) {
                         // the previous step's survivors; step 0 read the outer scope's arrays
                         net.close();
-                        mask.close();
                         coords1.close();
                     }
                     net = out[0];
-                    mask = out[1];
                     coords1 = nextCoords;
                 }
             }
