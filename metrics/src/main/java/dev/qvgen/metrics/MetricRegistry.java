@@ -1,5 +1,6 @@
 package dev.qvgen.metrics;
 
+import dev.qvgen.metrics.raft.RaftDynamicDegree;
 import dev.qvgen.metrics.toy.ToyColorMetric;
 import dev.qvgen.metrics.toy.ToyMotionMetric;
 import dev.qvgen.metrics.toy.ToyPersistenceMetric;
@@ -78,5 +79,20 @@ public final class MetricRegistry {
             resolved.add(get(name));
         }
         return resolved;
+    }
+
+    /**
+     * {@link #standard()} with dynamic_degree computed by RAFT, VBench's own flow, from these
+     * weights (e.g. raft-things.pth) instead of OpenCV Farneback; same names, same order.
+     *
+     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     */
+    public static MetricRegistry standard(java.nio.file.Path raftWeights) {
+        RaftDynamicDegree raft = RaftDynamicDegree.load(raftWeights);
+        MetricRegistry registry = new MetricRegistry();
+        for (VideoMetric metric : standard().metrics.values()) {
+            registry.register(metric.name().equals(DynamicDegree.NAME) ? raft : metric);
+        }
+        return registry;
     }
 }

@@ -2,7 +2,11 @@ package dev.qvgen.metrics.vbench;
 
 import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowFarneback;
 
+import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.metrics.video.OpenCvFrames;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
@@ -10,7 +14,7 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * RAFT (a learned model this harness does not ship). Parameters are OpenCV's commonly used
  * defaults; 3 pyramid levels follow motions of tens of pixels.
  */
-final class FarnebackFlow {
+final class FarnebackFlow implements OpticalFlow {
     static final String NAME = "opencv-farneback";
     static final double PYRAMID_SCALE = 0.5;
     static final int LEVELS = 3;
@@ -19,10 +23,31 @@ final class FarnebackFlow {
     static final int POLY_N = 5;
     static final double POLY_SIGMA = 1.2;
 
-    private FarnebackFlow() {
+    @Override
+    public String name() {
+        return NAME;
     }
 
-    static String parameters() {
+    /** Computed on 8-bit gray frames at their own size (no padding). */
+    @Override
+    public List<float[]> pairMagnitudes(DecodedVideo video, List<Integer> frames) {
+        List<float[]> out = new ArrayList<>();
+        Mat previous = OpenCvFrames.gray(video, frames.get(0));
+        try {
+            for (int i = 1; i < frames.size(); i++) {
+                Mat next = OpenCvFrames.gray(video, frames.get(i));
+                out.add(magnitudes(previous, next));
+                previous.close();
+                previous = next;
+            }
+        } finally {
+            previous.close();
+        }
+        return out;
+    }
+
+    @Override
+    public String parameters() {
         return "pyr_scale=" + PYRAMID_SCALE + ",levels=" + LEVELS + ",winsize=" + WINDOW + ",iterations="
                 + ITERATIONS + ",poly_n=" + POLY_N + ",poly_sigma=" + POLY_SIGMA;
     }

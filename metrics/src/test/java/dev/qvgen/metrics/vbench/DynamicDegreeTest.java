@@ -75,6 +75,53 @@ class DynamicDegreeTest {
     }
 
     @Test
+    void nanMagnitudesAreSkippedLikeNumpySortUntilTooFewFiniteRemain() {
+        float[] values = new float[100];
+        IntStream.range(0, 100).forEach(i -> values[i] = i);
+        values[99] = Float.NaN;
+        values[50] = Float.NaN;
+        // np.sort(-rad) puts NaN last: the top 5 finite values are 94..98
+        assertEquals(96.0, DynamicDegree.meanOfTopFraction(values), 1e-12);
+        float[] mostlyNan = new float[100];
+        java.util.Arrays.fill(mostlyNan, Float.NaN);
+        mostlyNan[0] = 1f;
+        assertTrue(Double.isNaN(DynamicDegree.meanOfTopFraction(mostlyNan)));
+    }
+
+    @Test
+    void anyFlowCanBeThresholdedAndIsRecorded() {
+        // 64x64 frames measured on a 64x64 grid; threshold 6 * 64 / 256 = 1.5; 5 frames need 1 pair
+        OpticalFlow fixed = new OpticalFlow() {
+            @Override
+            public String name() {
+                return "fixed";
+            }
+
+            @Override
+            public String parameters() {
+                return "p=1";
+            }
+
+            @Override
+            public java.util.List<float[]> pairMagnitudes(DecodedVideo video, java.util.List<Integer> frames) {
+                assertEquals(java.util.List.of(0, 1, 2, 3, 4), frames);
+                float[] slow = new float[64 * 64];
+                float[] fast = slow.clone();
+                java.util.Arrays.fill(fast, 0, 205, 1.6f); // int(4096 * 0.05) = 204 pixels above 1.5
+                return java.util.List.of(slow, slow, fast, slow);
+            }
+        };
+        MetricResult result = new DynamicDegree(fixed).score(DecodedVideo.fromFloats(ToyClips.flat(5, 64, 64, 0.2f), 8),
+                MetricContext.none());
+        assertEquals(1.0, result.value());
+        assertEquals("fixed", result.details().get("flow"));
+        assertEquals("p=1", result.details().get("flow_params"));
+        assertEquals("0.0000,0.0000,1.6000,0.0000", result.details().get("pair_scores"));
+        assertEquals("1", result.details().get("pairs_above_threshold"));
+        assertEquals("0", result.details().get("pairs_nan"));
+    }
+
+    @Test
     void highFrameRateClipsAreSubsampledToAboutEightFps() {
         float[][][][] frames = ToyClips.flat(24, 32, 32, 0.2f);
         MetricResult result = metric.score(DecodedVideo.fromFloats(frames, 24), MetricContext.none());
