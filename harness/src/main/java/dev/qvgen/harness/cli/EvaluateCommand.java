@@ -101,9 +101,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
-            if (raft != null) {
-                // the RAFT port lives in dev.qvgen.metrics.raft; until VBenchMetrics wires it in, say so
-                System.out.println("note: dynamic_degree in this build uses OpenCV Farneback flow; --raft is not used");
+            if (raft == null) {
+                System.out.println("note: dynamic_degree uses OpenCV Farneback flow (give --raft raft-things.pth for "
+                        + "VBench's RAFT)");
             }
             s.unavailable().forEach((d, why) -> System.out.println("unavailable: " + d + " (" + why + ")"));
             listener.errors.stream().limit(10).forEach(e -> System.out.println("error: " + e));

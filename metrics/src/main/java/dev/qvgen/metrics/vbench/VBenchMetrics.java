@@ -26,8 +26,10 @@ public final class VBenchMetrics {
                         : missing(name, "needs the CLIP ViT-L/14 weights (--clip-l14 ViT-L-14.pt) and the LAION "
                                 + "aesthetic head (--aesthetic-head sa_0_4_vit_l_14_linear.pth)");
                 case TemporalFlickering.NAME -> new TemporalFlickering();
-                // VBench uses RAFT; this one uses OpenCV Farneback flow and says so in its details
-                case DynamicDegree.NAME -> new DynamicDegree();
+                // VBench's flow is RAFT; without its weights OpenCV Farneback stands in, and the
+                // result's details name the flow that produced it.
+                case DynamicDegree.NAME -> b.weights().raft() != null
+                        ? dev.qvgen.metrics.raft.RaftDynamicDegree.load(b.weights().raft()) : new DynamicDegree();
                 case "motion_smoothness" -> missing(name, "needs the AMT-S frame interpolation network, not ported");
                 case "imaging_quality" -> missing(name, "needs the MUSIQ (pyiqa) image quality network, not ported");
                 case "object_class", "multiple_objects", "color", "spatial_relationship" ->
