@@ -5,6 +5,8 @@ import dev.qvgen.reports.ReportWriter;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.Series;
 import dev.qvgen.reports.Summary;
+import dev.qvgen.reports.PaperReport;
+import dev.qvgen.reports.paper.PublishedNumbers;
 import dev.qvgen.reports.paper.TrainingLog;
 
 import java.io.IOException;
@@ -54,6 +56,9 @@ public final class ToyReport {
         String runId = runDir.toAbsolutePath().normalize().getFileName().toString();
         ReportInput in = new ReportInput("QVGen Harness: toy-world quantization study", runId, notes, rows, m, charts);
         ReportWriter.writeAll(runDir, in);
+        // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
+        PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: toy-world study, paper layout", runId,
+                "toy-wan", rows, PublishedNumbers.load(), logs, notes));
     }
 
     /** The QAT training logs of the run, labelled by arm (e.g. qvgen-w3a3), in name order. */
