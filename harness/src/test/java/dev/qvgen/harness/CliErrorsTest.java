@@ -20,25 +20,11 @@ class CliErrorsTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    static void assertOneLine(Run r, String... fragments) {
+    static void assertOneLine(CliRun r, String... fragments) {
         assertEquals(2, r.code(), r.err());
         String line = r.err().strip();
         assertEquals(1, line.lines().count(), "expected one line, got: " + r.err());
@@ -75,7 +61,7 @@ class CliErrorsTest {
 
     @Test
     void parityPassesTheWanTransformerAndMarksTheRestSkipped() {
-        Run r = run("parity", "--pipeline", WAN.resolve("pipeline").toString(), "--golden",
+        CliRun r = run("parity", "--pipeline", WAN.resolve("pipeline").toString(), "--golden",
                 WAN.resolve("golden.safetensors").toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("tr\\.out rel_l2=\\S+ ok")), r.out());
@@ -101,7 +87,7 @@ class CliErrorsTest {
             g[dataStart + (int) begin + i] ^= 0x40;
         }
         Files.write(golden, g);
-        Run r = run("parity", "--pipeline", pipe.toString(), "--golden", golden.toString());
+        CliRun r = run("parity", "--pipeline", pipe.toString(), "--golden", golden.toString());
         assertEquals(1, r.code(), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("tr.out") && l.endsWith("FAIL")), r.out());
     }

@@ -1,5 +1,6 @@
 package dev.qvgen.harness.cli;
 
+import dev.qvgen.harness.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,22 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** `qvgen evaluate` end to end on tiny videos: files written, bad input as exit 2. */
 class EvaluateCommandTest {
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static float[][][][] gray(int frames, float... levels) {
@@ -55,7 +42,7 @@ class EvaluateCommandTest {
         Mp4Writer.write(videos.resolve("a flickering frame-0.mp4"), gray(6, 0.2f, 0.8f), 8);
         Files.writeString(videos.resolve("broken-0.mp4"), "junk");
         Path out = dir.resolve("out");
-        Run r = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "2",
+        CliRun r = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "2",
                 "--dimensions", "temporal_flickering,subject_consistency");
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("unavailable: subject_consistency"), r.out());
@@ -68,7 +55,7 @@ class EvaluateCommandTest {
         assertTrue(Files.exists(out.resolve("qvgen_per_video.csv")));
         assertTrue(Files.exists(out.resolve("qvgen_scores.json")));
 
-        Run again = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "1",
+        CliRun again = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "1",
                 "--dimensions", "temporal_flickering");
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("3 videos, 2 already done, 0 scored now, 1 failed"), again.out());
@@ -77,18 +64,18 @@ class EvaluateCommandTest {
     @Test
     void badInputIsOneLineExitTwo(@TempDir Path dir) throws IOException {
         Path videos = Files.createDirectories(dir.resolve("videos"));
-        Run unknown = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+        CliRun unknown = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
                 "--dimensions", "sharpness");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown dimension 'sharpness'"), unknown.err());
         Path missing = dir.resolve("dino.pth");
-        Run weights = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+        CliRun weights = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
                 "--dino", missing.toString());
         assertEquals(2, weights.code());
         assertTrue(weights.err().contains(missing.toString()), weights.err());
         // the toy DINO fixture is not ViT-B/16: the shape check names the file and tensor
         Path toy = Path.of("../shared/fixtures/metrics/dino-vit/dino_vit_pretrain.pth");
-        Run wrong = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+        CliRun wrong = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
                 "--dino", toy.toString(), "--dimensions", "subject_consistency");
         assertEquals(2, wrong.code(), wrong.err());
         assertTrue(wrong.err().contains("dino_vit_pretrain.pth") && wrong.err().strip().lines().count() == 1,

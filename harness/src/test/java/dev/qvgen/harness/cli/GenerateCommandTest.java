@@ -1,5 +1,6 @@
 package dev.qvgen.harness.cli;
 
+import dev.qvgen.harness.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,22 +29,8 @@ class GenerateCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static final String[] TOY_WAN = {"--height", "32", "--width", "48", "--frames", "9", "--steps", "2",
@@ -60,7 +47,7 @@ class GenerateCommandTest {
         Files.writeString(prompts, "a red car drives along a coastal road\n\n  a cat  sleeps on a sofa \n");
         Path out = tmp.resolve("videos");
         long t0 = System.nanoTime();
-        Run r = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
+        CliRun r = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
                 "--prompts", prompts.toString(), "--out", out.toString(), "--seeds", "0,1"));
         System.out.printf("generate 4 toy Wan videos: %.1fs%n", (System.nanoTime() - t0) / 1e9);
         assertEquals(0, r.code(), r.out() + r.err());
@@ -83,14 +70,14 @@ class GenerateCommandTest {
         FileTime kept = Files.getLastModifiedTime(out.resolve(names.get(0)));
         byte[] before = Files.readAllBytes(out.resolve(names.get(3)));
         Files.delete(out.resolve(names.get(3)));
-        Run again = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
+        CliRun again = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
                 "--prompts", prompts.toString(), "--out", out.toString(), "--seeds", "0,1"));
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("3 already"), again.out());
         assertEquals(kept, Files.getLastModifiedTime(out.resolve(names.get(0))));
         assertArrayEquals(before, Files.readAllBytes(out.resolve(names.get(3))), "same seed, same bytes");
 
-        Run done = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
+        CliRun done = run(concat(TOY_WAN, "generate", "--pipeline-dir", GOLDEN.resolve("wan2.1/pipeline").toString(),
                 "--prompts", prompts.toString(), "--out", out.toString(), "--seeds", "0,1"));
         assertEquals(0, done.code());
         assertTrue(done.out().contains("4 already"), done.out());
@@ -103,7 +90,7 @@ class GenerateCommandTest {
         Files.writeString(prompts, "[{\"prompt_en\": \"a dog runs on the beach\", \"dimension\": [\"subject_consistency\"]},"
                 + "{\"prompt_en\": \"a dog runs on the beach\", \"dimension\": [\"dynamic_degree\"]}]");
         Path out = tmp.resolve("cog");
-        Run r = run("generate", "--model", "cogvideox-2b", "--model-dir",
+        CliRun r = run("generate", "--model", "cogvideox-2b", "--model-dir",
                 GOLDEN.resolve("cogvideox-2b/pipeline").toString(), "--prompts", prompts.toString(), "--out",
                 out.toString(), "--height", "32", "--width", "48", "--frames", "9", "--steps", "2",
                 "--max-sequence-length", "16", "--weights-dtype", "fp16", "--threads", "1");
@@ -133,7 +120,7 @@ class GenerateCommandTest {
         }
         Path prompts = tmp.resolve("p.txt");
         Files.writeString(prompts, "x\n");
-        Run r = run("generate", "--model", "wan2.1-t2v-1.3b", "--model-dir", dir.toString(), "--prompts",
+        CliRun r = run("generate", "--model", "wan2.1-t2v-1.3b", "--model-dir", dir.toString(), "--prompts",
                 prompts.toString(), "--out", tmp.resolve("o").toString());
         assertEquals(2, r.code(), r.err());
         String line = r.err().strip();
@@ -158,11 +145,11 @@ class GenerateCommandTest {
                         "--weights-dtype", "bf16"),
                 concat(TOY_WAN, "generate", "--pipeline-dir", pipe, "--prompts", tmp.resolve("none.txt").toString(),
                         "--out", o))) {
-            Run r = run(args);
+            CliRun r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
-        Run r = run(concat(new String[] {"--frames", "10"}, "generate", "--pipeline-dir", pipe, "--prompts",
+        CliRun r = run(concat(new String[] {"--frames", "10"}, "generate", "--pipeline-dir", pipe, "--prompts",
                 prompts.toString(), "--out", o, "--height", "32", "--width", "48", "--steps", "1", "--guidance", "5"));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("num_frames"), r.err());

@@ -1,5 +1,6 @@
 package dev.qvgen.harness.plan;
 
+import dev.qvgen.harness.CliRun;
 import dev.qvgen.harness.Main;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.ResultsCsv;
@@ -45,22 +46,8 @@ class MergeAndGateCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static ResultRow row(PlanItem i, double score) {
@@ -116,7 +103,7 @@ class MergeAndGateCommandTest {
         List<Path> dirs = shards(planFile(), 3, false);
         Path out = tmp.resolve("merged");
         // Order of the shard directories on the command line does not matter.
-        Run r = run(args(out, List.of(dirs.get(2), dirs.get(0), dirs.get(1))));
+        CliRun r = run(args(out, List.of(dirs.get(2), dirs.get(0), dirs.get(1))));
         assertEquals(0, r.code(), r.err());
         List<ResultRow> rows = ResultsCsv.read(out.resolve("results.csv"));
         List<PlanItem> items = Plans.load(planFile().toString()).expand();
@@ -135,7 +122,7 @@ class MergeAndGateCommandTest {
     @Test
     void mergesJsonResultsAndOneShardOfOne() throws Exception {
         List<Path> dirs = shards(planFile(), 1, true);
-        Run r = run(args(tmp.resolve("m"), dirs));
+        CliRun r = run(args(tmp.resolve("m"), dirs));
         assertEquals(0, r.code(), r.err());
         assertEquals(24, ResultsCsv.read(tmp.resolve("m/results.csv")).size());
     }
@@ -143,7 +130,7 @@ class MergeAndGateCommandTest {
     @Test
     void refusesAGap() throws Exception {
         List<Path> dirs = shards(planFile(), 4, false);
-        Run r = run(args(tmp.resolve("m"), List.of(dirs.get(0), dirs.get(1), dirs.get(3))));
+        CliRun r = run(args(tmp.resolve("m"), List.of(dirs.get(0), dirs.get(1), dirs.get(3))));
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("gap: 6 of 24 items of plan 'merge-test' have no result row"), r.err());
@@ -154,7 +141,7 @@ class MergeAndGateCommandTest {
     @Test
     void refusesADuplicate() throws Exception {
         List<Path> dirs = shards(planFile(), 2, false);
-        Run r = run(args(tmp.resolve("m"), List.of(dirs.get(0), dirs.get(1), dirs.get(0))));
+        CliRun r = run(args(tmp.resolve("m"), List.of(dirs.get(0), dirs.get(1), dirs.get(0))));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("duplicate result for item toy-wan/s20-g4/fp/p0000/s0"), r.err());
         // A shard that wrote one item twice.
@@ -162,7 +149,7 @@ class MergeAndGateCommandTest {
         List<ResultRow> rows = new ArrayList<>(ResultsCsv.read(csv));
         rows.add(rows.get(0));
         ResultsCsv.write(csv, rows);
-        Run twice = run(args(tmp.resolve("m"), dirs));
+        CliRun twice = run(args(tmp.resolve("m"), dirs));
         assertEquals(2, twice.code(), twice.err());
         assertTrue(twice.err().contains(" twice (overlapping shards?)"), twice.err());
     }
@@ -175,16 +162,16 @@ class MergeAndGateCommandTest {
         ResultRow r0 = rows.get(0);
         rows.add(new ResultRow("lsq", "w4a4", 0, r0.prompt(), 0, r0.video(), r0.scores(), null));
         ResultsCsv.write(csv, rows);
-        Run r = run(args(tmp.resolve("m"), dirs));
+        CliRun r = run(args(tmp.resolve("m"), dirs));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("row 'lsq w4a4 prompt 0 seed 0' is not an item of plan 'merge-test'"), r.err());
 
         PlanManifest.write(dirs.get(1), Plans.builtIn("toy-smoke"), new Shard(1, 2));
-        Run mixed = run(args(tmp.resolve("m"), dirs));
+        CliRun mixed = run(args(tmp.resolve("m"), dirs));
         assertEquals(2, mixed.code(), mixed.err());
         assertTrue(mixed.err().contains("holds plan 'toy-smoke', which differs from the plan in"), mixed.err());
 
-        Run noManifest = run(args(tmp.resolve("m"), List.of(tmp)));
+        CliRun noManifest = run(args(tmp.resolve("m"), List.of(tmp)));
         assertEquals(2, noManifest.code());
         assertTrue(noManifest.err().contains("no plan.yaml"), noManifest.err());
     }
@@ -212,7 +199,7 @@ class MergeAndGateCommandTest {
             dirs.add(dir);
         }
         Path out = tmp.resolve("merged");
-        Run r = run(args(out, dirs));
+        CliRun r = run(args(out, dirs));
         assertEquals(0, r.code(), r.err());
         assertEquals(24, ResultsCsv.read(out.resolve("toy-wan/s20-g4/results.csv")).size());
         assertEquals(24, ResultsCsv.read(out.resolve("toy-wan/s8-g2/results.csv")).size());
@@ -242,14 +229,14 @@ class MergeAndGateCommandTest {
         Path base = resultSet("base", 0, 1);
         Path junit = tmp.resolve("reports/TEST-gate.xml");
 
-        Run noise = run("gate", "--baseline", base.toString(), "--candidate", resultSet("noise", 0, 2).toString(),
+        CliRun noise = run("gate", "--baseline", base.toString(), "--candidate", resultSet("noise", 0, 2).toString(),
                 "--tolerances", tol.toString(), "--junit", junit.toString());
         assertEquals(0, noise.code(), noise.out() + noise.err());
         assertTrue(noise.out().contains("gate: pass (6 checks, 0 regressions"), noise.out());
         var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(junit.toFile());
         assertEquals(6, doc.getElementsByTagName("testcase").getLength(), "3 groups x 2 dimensions");
 
-        Run drop = run("gate", "--baseline", base.toString(), "--candidate", resultSet("drop", -0.1, 3).toString(),
+        CliRun drop = run("gate", "--baseline", base.toString(), "--candidate", resultSet("drop", -0.1, 3).toString(),
                 "--tolerances", tol.toString(), "--junit", junit.toString());
         assertEquals(1, drop.code(), drop.out() + drop.err());
         assertTrue(drop.out().contains("gate: FAIL (6 checks, 6 regressions"), drop.out());
@@ -258,7 +245,7 @@ class MergeAndGateCommandTest {
 
         Path badTol = tmp.resolve("bad.yaml");
         Files.writeString(badTol, "defualt: 0.1\n");
-        Run bad = run("gate", "--baseline", base.toString(), "--candidate", base.toString(), "--tolerances",
+        CliRun bad = run("gate", "--baseline", base.toString(), "--candidate", base.toString(), "--tolerances",
                 badTol.toString(), "--junit", junit.toString());
         assertEquals(2, bad.code());
         assertEquals(badTol + ":1: key 'defualt': unknown key (known: default, dimensions, confidence, resamples, seed)",
@@ -266,12 +253,12 @@ class MergeAndGateCommandTest {
 
         Path garbage = Files.createDirectories(tmp.resolve("garbage"));
         Files.writeString(garbage.resolve("results.csv"), "not,a,results,file\n1,2,3,4\n");
-        Run unreadable = run("gate", "--baseline", base.toString(), "--candidate", garbage.toString(),
+        CliRun unreadable = run("gate", "--baseline", base.toString(), "--candidate", garbage.toString(),
                 "--tolerances", tol.toString(), "--junit", junit.toString());
         assertEquals(2, unreadable.code());
         assertTrue(unreadable.err().contains("results.csv:1: bad header"), unreadable.err());
 
-        Run missing = run("gate", "--baseline", base.toString(), "--candidate", tmp.resolve("nope").toString(),
+        CliRun missing = run("gate", "--baseline", base.toString(), "--candidate", tmp.resolve("nope").toString(),
                 "--tolerances", tol.toString());
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("nope: not found"), missing.err());
@@ -279,13 +266,13 @@ class MergeAndGateCommandTest {
 
     @Test
     void planCommandListsShards() throws Exception {
-        Run all = run("plan");
+        CliRun all = run("plan");
         assertEquals(0, all.code());
         assertTrue(all.out().contains("toy-smoke"), all.out());
-        Run shard = run("plan", planFile().toString(), "--shard", "1/4");
+        CliRun shard = run("plan", planFile().toString(), "--shard", "1/4");
         assertEquals(0, shard.code(), shard.err());
         assertEquals(1 + 6, shard.out().lines().count(), shard.out());
-        Run bad = run("plan", planFile().toString(), "--shard", "4/4");
+        CliRun bad = run("plan", planFile().toString(), "--shard", "4/4");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("bad shard 4/4"), bad.err());
     }
