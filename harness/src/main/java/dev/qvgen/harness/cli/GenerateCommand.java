@@ -203,10 +203,12 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new BadInputException("--random-weights reads tokenizer/ and scheduler/ from --model-dir");
             }
             List<String> missing = new ArrayList<>();
-            for (String f : List.of("tokenizer/tokenizer.json", "scheduler/scheduler_config.json")) {
-                if (!Files.isRegularFile(d.resolve(f))) {
-                    missing.add(f);
-                }
+            if (!Files.isRegularFile(d.resolve("tokenizer/tokenizer.json"))
+                    && !Files.isRegularFile(d.resolve("tokenizer/spiece.model"))) {
+                missing.add("tokenizer/tokenizer.json (or tokenizer/spiece.model)");
+            }
+            if (!Files.isRegularFile(d.resolve("scheduler/scheduler_config.json"))) {
+                missing.add("scheduler/scheduler_config.json");
             }
             if (!missing.isEmpty()) {
                 throw new BadInputException(d + ": missing " + String.join(", ", missing)

@@ -8,15 +8,19 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.io.CheckpointException;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The T5/UMT5 tokenizer of a diffusers pipeline ({@code tokenizer/tokenizer.json}, a SentencePiece
- * unigram model in Hugging Face tokenizers format), run by DJL's binding of the Rust tokenizers
- * library. Prompts are tokenized as the Wan and CogVideoX pipelines do: {@code </s>} appended,
+ * unigram model in Hugging Face tokenizers format, or {@code tokenizer/spiece.model} converted to it),
+ * run by DJL's binding of the Rust tokenizers library. Prompts are tokenized as the Wan and CogVideoX pipelines do: {@code </s>} appended,
  * truncated and padded to {@code max_sequence_length}.
  *
  * <p>The binding's native library ships inside its jar and is unpacked to the DJL cache on first
@@ -64,32 +68,63 @@ public final class T5Tokenizer implements AutoCloseable {
     }
 
     /**
-     * @param dir a pipeline's {@code tokenizer/} directory (or the {@code tokenizer.json} itself)
+     * Loads a pipeline's tokenizer: {@code tokenizer.json} when the directory has one, else
+     * {@code spiece.model} (published CogVideoX checkpoints ship only that), converted in memory to the
+     * tokenizer.json that transformers' T5 slow-to-fast conversion builds (see {@link SpmTokenizerJson},
+     * settings from the directory's tokenizer_config.json / special_tokens_map.json).
+     *
+     * @param dir a pipeline's {@code tokenizer/} directory, or a {@code tokenizer.json} or
+     *     {@code spiece.model} file itself
      * @param maxSequenceLength the pipeline's max_sequence_length (226 for CogVideoX, 512 for Wan)
      */
     public static T5Tokenizer fromPretrained(Path dir, int maxSequenceLength) {
-        Path json = Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir;
-        if (!Files.isRegularFile(json)) {
-            throw new CheckpointException(json + ": file not found (a tokenizer.json is needed; "
-                    + "a spiece.model-only tokenizer is not supported)");
-        }
         if (maxSequenceLength < 1) {
             throw new IllegalArgumentException("maxSequenceLength must be positive, got " + maxSequenceLength);
         }
-        try {
-            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(json)
-                    .optAddSpecialTokens(true)
-                    .optTruncation(true)
-                    .optPadToMaxLength()
-                    .optMaxLength(maxSequenceLength)
-                    .build();
-            return new T5Tokenizer(t, maxSequenceLength);
-        } catch (IOException e) {
-            throw new CheckpointException(json + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (RuntimeException e) {
-            throw new CheckpointException(json + ": not a tokenizers file (" + e.getMessage() + ")", e);
+        Path json;
+        Path spiece;
+        if (Files.isDirectory(dir)) {
+            json = dir.resolve("tokenizer.json");
+            spiece = dir.resolve("spiece.model");
+            if (!Files.isRegularFile(json)) {
+                json = null;
+                if (!Files.isRegularFile(spiece)) {
+                    throw new CheckpointException(dir + ": no tokenizer found (need tokenizer.json or spiece.model)");
+                }
+            }
+        } else if (Files.isRegularFile(dir)) {
+            boolean isSpm = dir.getFileName().toString().endsWith(".model");
+            json = isSpm ? null : dir;
+            spiece = isSpm ? dir : null;
+        } else {
+            throw new CheckpointException(dir + ": file not found (a tokenizer directory with tokenizer.json "
+                    + "or spiece.model is needed)");
         }
+        if (json != null) {
+            try {
+                return new T5Tokenizer(HuggingFaceTokenizer.newInstance(json, options(maxSequenceLength)),
+                        maxSequenceLength);
+            } catch (IOException e) {
+                throw new CheckpointException(json + ": cannot read (" + e.getMessage() + ")", e);
+            } catch (RuntimeException e) {
+                throw new CheckpointException(json + ": not a tokenizers file (" + e.getMessage() + ")", e);
+            }
+        }
+        SentencePieceModel model = SentencePieceModel.read(spiece);
+        String converted = SpmTokenizerJson.t5(model, SpmTokenizerJson.T5Options.read(spiece.getParent()), spiece);
+        try (InputStream in = new ByteArrayInputStream(converted.getBytes(StandardCharsets.UTF_8))) {
+            return new T5Tokenizer(HuggingFaceTokenizer.newInstance(in, options(maxSequenceLength)),
+                    maxSequenceLength);
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException(spiece + ": the tokenizer converted from it does not load ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
+    /** As diffusers calls the tokenizer: </s> appended, truncated and padded to max_sequence_length. */
+    private static Map<String, String> options(int maxSequenceLength) {
+        return Map.of("addSpecialTokens", "true", "truncation", "true", "padding", "MAX_LENGTH",
+                "maxLength", Integer.toString(maxSequenceLength));
     }
 
     public int maxSequenceLength() {
