@@ -59,7 +59,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     Path aestheticHead;
 
     @Option(names = "--clip-bpe", description = "bpe_simple_vocab_16e6.txt.gz, CLIP's tokenizer (appearance_style, "
-            + "with --clip-b32 and --prompts VBench_full_info.json).")
+            + "with --clip-b32 and --prompts VBench_full_info.json; overall_consistency and temporal_style, with "
+            + "--viclip).")
     Path clipBpe;
 
     @Option(names = "--raft", description = "raft-things.pth (dynamic_degree with RAFT optical flow).")

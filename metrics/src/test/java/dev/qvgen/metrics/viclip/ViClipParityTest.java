@@ -54,7 +54,7 @@ class ViClipParityTest {
     }
 
     /** The toy model with its heads from golden.json (the weights do not say; width / 64 would be 1). */
-    static ViClip loadToy(NDManager m) {
+    static ViClip loadToy(JsonObject golden, NDManager m) {
         return ViClip.load(resource("viclip_toy.pth"), golden.get("vision_heads").getAsInt(),
                 golden.get("text_heads").getAsInt(), m);
     }
@@ -63,7 +63,7 @@ class ViClipParityTest {
     static void load() throws IOException {
         golden = JsonParser.parseString(Files.readString(resource("golden.json"))).getAsJsonObject();
         manager = NDManager.newBaseManager();
-        model = loadToy(manager);
+        model = loadToy(golden, manager);
         tensors = SafeTensorsFile.open(resource("golden.safetensors"));
     }
 
@@ -117,7 +117,8 @@ class ViClipParityTest {
         }
     }
 
-    static DecodedVideo fixtureVideo() {
+    /** The fixture's synthetic uint8 video (13 frames, 36x50). */
+    static DecodedVideo fixtureVideo(JsonObject golden, SafeTensorsFile tensors) {
         JsonObject v = golden.getAsJsonObject("video");
         int t = v.get("frames").getAsInt();
         int h = v.get("height").getAsInt();
@@ -138,7 +139,7 @@ class ViClipParityTest {
 
     @Test
     void samplingAndPreprocessingMatchVBench() {
-        DecodedVideo video = fixtureVideo();
+        DecodedVideo video = fixtureVideo(golden, tensors);
         int[] idx = ViClipSimilarity.middleFrameIndices(8, video.frameCount());
         try (NDManager m = NDManager.newBaseManager()) {
             float[] ref = tensors.load("frame_indices", m).toFloatArray();
@@ -190,7 +191,7 @@ class ViClipParityTest {
         JsonObject refTokens = golden.getAsJsonObject("tokens");
         JsonObject refScores = golden.getAsJsonObject("scores");
         int ctx = model.config().contextLength();
-        DecodedVideo video = fixtureVideo();
+        DecodedVideo video = fixtureVideo(golden, tensors);
         ViClipSimilarity overall = new ViClipSimilarity(ViClipSimilarity.OVERALL_CONSISTENCY, () -> model, () -> tok);
         ViClipSimilarity style = new ViClipSimilarity(ViClipSimilarity.TEMPORAL_STYLE, () -> model, () -> tok);
         try (NDManager m = NDManager.newBaseManager()) {
