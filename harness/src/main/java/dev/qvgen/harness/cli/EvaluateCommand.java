@@ -59,11 +59,16 @@ public final class EvaluateCommand implements Callable<Integer> {
     Path aestheticHead;
 
     @Option(names = "--clip-bpe", description = "bpe_simple_vocab_16e6.txt.gz, CLIP's tokenizer (appearance_style, "
-            + "with --clip-b32 and --prompts VBench_full_info.json).")
+            + "with --clip-b32 and --prompts VBench_full_info.json; overall_consistency and temporal_style, with "
+            + "--viclip).")
     Path clipBpe;
 
     @Option(names = "--raft", description = "raft-things.pth (dynamic_degree with RAFT optical flow).")
     Path raft;
+
+    @Option(names = "--viclip", description = "ViClip-InternVid-10M-FLT.pth (overall_consistency, temporal_style; "
+            + "with --clip-bpe).")
+    Path viclip;
 
     @Override
     public Integer call() {
@@ -78,13 +83,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16());
+                DinoVisionTransformer.Config.vitBase16(), viclip);
         try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

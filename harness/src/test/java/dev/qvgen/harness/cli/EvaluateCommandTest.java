@@ -80,5 +80,12 @@ class EvaluateCommandTest {
         assertEquals(2, wrong.code(), wrong.err());
         assertTrue(wrong.err().contains("dino_vit_pretrain.pth") && wrong.err().strip().lines().count() == 1,
                 wrong.err());
+        // --viclip: a checkpoint that is not ViCLIP fails before any video, naming the file
+        Path bpe = Files.writeString(dir.resolve("bpe.txt"), "#version: 0.2\nh e\n");
+        Run notViclip = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--viclip", toy.toString(), "--clip-bpe", bpe.toString(), "--dimensions", "overall_consistency");
+        assertEquals(2, notViclip.code(), notViclip.err());
+        assertTrue(notViclip.err().contains("dino_vit_pretrain.pth") && notViclip.err().contains("ViCLIP"),
+                notViclip.err());
     }
 }

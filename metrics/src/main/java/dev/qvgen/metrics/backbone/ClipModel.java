@@ -138,8 +138,20 @@ public final class ClipModel extends Module {
 
     /** {@code encode_text}: (B, context) token ids (EOT = the highest id of each row) to (B, embed_dim). */
     public NDArray encodeText(long[][] tokens, NDManager manager) {
+        return encodeTokens(tokens, tokenEmbedding, positionalEmbedding.getArray(), transformer, lnFinal,
+                textProjection.getArray(), manager);
+    }
+
+    /**
+     * CLIP's text forward, shared with towers of the same design (ViCLIP's {@code CLIP_TEXT}):
+     * token + position embeddings, the causal transformer, ln_final, and the row of each
+     * sequence's EOT token (its highest id) projected by {@code projection}.
+     */
+    public static NDArray encodeTokens(long[][] tokens, Embedding tokenEmbedding, NDArray positionalEmbedding,
+                                       Transformer transformer, LayerNorm lnFinal, NDArray projection,
+                                       NDManager manager) {
         int b = tokens.length;
-        int ctx = config.contextLength();
+        int ctx = (int) positionalEmbedding.getShape().get(0);
         long[] flat = new long[b * ctx];
         int[] eot = new int[b];
         for (int i = 0; i < b; i++) {
@@ -155,14 +167,14 @@ public final class ClipModel extends Module {
             }
         }
         NDArray ids = manager.create(flat, new Shape(b, ctx));
-        NDArray x = tokenEmbedding.forward(ids).add(positionalEmbedding.getArray());
+        NDArray x = tokenEmbedding.forward(ids).add(positionalEmbedding);
         x = transformer.forward(x, causalMask(manager, ctx));
         x = lnFinal.forward(x);
         NDList rows = new NDList();
         for (int i = 0; i < b; i++) {
             rows.add(x.get(i, eot[i]));
         }
-        return NDArrays.stack(rows).matMul(textProjection.getArray());
+        return NDArrays.stack(rows).matMul(projection);
     }
 
     /** The learnt log temperature; {@code exp(logit_scale)} scales the cosine logits (100 in OpenAI's models). */
@@ -183,7 +195,8 @@ public final class ClipModel extends Module {
         return x.div(x.square().sum(new int[] {-1}, true).sqrt().maximum(1e-12f));
     }
 
-    private static NDArray causalMask(NDManager manager, int n) {
+    /** The additive (n, n) mask that hides later positions: -inf above the diagonal. */
+    public static NDArray causalMask(NDManager manager, int n) {
         float[] mask = new float[n * n];
         for (int i = 0; i < n; i++) {
             Arrays.fill(mask, i * n + i + 1, (i + 1) * n, Float.NEGATIVE_INFINITY);
@@ -230,17 +243,19 @@ public final class ClipModel extends Module {
         }
     }
 
-    static final class Transformer extends Module {
+    /** CLIP's {@code Transformer}: pre-LN blocks of torch MultiheadAttention and a QuickGELU MLP (batch-first here). */
+    public static final class Transformer extends Module {
         private final ModuleList<ResidualAttentionBlock> resblocks;
 
-        Transformer(int width, int layers, int heads) {
+        public Transformer(int width, int layers, int heads) {
             resblocks = child("resblocks", new ModuleList<>());
             for (int i = 0; i < layers; i++) {
                 resblocks.add(new ResidualAttentionBlock(width, heads));
             }
         }
 
-        NDArray forward(NDArray x, NDArray mask) {
+        /** (B, N, width) with an additive (N, N) mask or null. */
+        public NDArray forward(NDArray x, NDArray mask) {
             for (ResidualAttentionBlock block : resblocks.items()) {
                 x = MultiHead.scoped(x, in -> block.forward(in, mask));
             }
@@ -305,14 +320,16 @@ public final class ClipModel extends Module {
         }
     }
 
-    static final class Embedding extends Module {
+    /** torch.nn.Embedding. */
+    public static final class Embedding extends Module {
         private final Parameter weight;
 
-        Embedding(int vocab, int width) {
+        public Embedding(int vocab, int width) {
             weight = param("weight", new Shape(vocab, width));
         }
 
-        NDArray forward(NDArray ids) {
+        /** Integer ids of any shape to (..., width). */
+        public NDArray forward(NDArray ids) {
             if (ids.getDataType() != DataType.INT64) {
                 ids = ids.toType(DataType.INT64, false);
             }

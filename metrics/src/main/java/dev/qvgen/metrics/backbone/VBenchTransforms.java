@@ -14,7 +14,8 @@ import dev.qvgen.metrics.video.DecodedVideo;
  * VBench's {@code load_video} wraps the decoded uint8 frames in {@code torch.Tensor(...)}, which
  * makes a float32 tensor of 0..255 values: the resize therefore runs in float and its result is
  * neither rounded nor clamped (bicubic overshoot below 0 or above 255 stays), unlike a resize of
- * a uint8 tensor.
+ * a uint8 tensor. Only {@code read_frames_decord_by_fps} (overall_consistency, temporal_style)
+ * hands the transforms a uint8 tensor: {@link #clipUint8}.
  */
 public final class VBenchTransforms {
     public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
@@ -39,6 +40,22 @@ public final class VBenchTransforms {
     public static Image clip(DecodedVideo video, int t, int n) {
         int[] size = resizedSize(video.height(), video.width(), n);
         float[] resized = resizeFloat(planes(video, t), video.height(), video.width(), size[0], size[1], true);
+        float[] cropped = centerCrop(resized, size[0], size[1], n, n);
+        return new Image(normalize(cropped, n * n, CLIP_MEAN, CLIP_STD), n, n);
+    }
+
+    /**
+     * VBench's {@code clip_transform(n)} of frame t held as a uint8 tensor (decord's torch bridge,
+     * {@code read_frames_decord_by_fps}): torchvision resizes uint8 in float, then clamps a
+     * bicubic result to 0..255 and rounds half to even back to uint8, before CenterCrop, /255
+     * and CLIP mean/std.
+     */
+    public static Image clipUint8(DecodedVideo video, int t, int n) {
+        int[] size = resizedSize(video.height(), video.width(), n);
+        float[] resized = resizeFloat(planes(video, t), video.height(), video.width(), size[0], size[1], true);
+        for (int i = 0; i < resized.length; i++) {
+            resized[i] = (float) Math.rint(Math.min(255f, Math.max(0f, resized[i])));
+        }
         float[] cropped = centerCrop(resized, size[0], size[1], n, n);
         return new Image(normalize(cropped, n * n, CLIP_MEAN, CLIP_STD), n, n);
     }

@@ -6,6 +6,7 @@ import dev.qvgen.metrics.backbone.AestheticHead;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
+import dev.qvgen.metrics.viclip.ViClip;
 import dev.qvgen.models.nn.Linear;
 
 import java.nio.file.Path;
@@ -29,9 +30,16 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param raft          {@code raft-things.pth} (dynamic_degree with RAFT; handled outside this class)
      * @param clipBpe       {@code bpe_simple_vocab_16e6.txt.gz}, CLIP's tokenizer merges (appearance_style)
      * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
+     * @param viclip        {@code ViClip-InternVid-10M-FLT.pth} (overall_consistency, temporal_style; with clipBpe)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                          DinoVisionTransformer.Config dinoConfig) {
+                          DinoVisionTransformer.Config dinoConfig, Path viclip) {
+        /** Without ViCLIP. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null);
+        }
+
         public static Weights none() {
             return new Weights(null, null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
         }
@@ -44,6 +52,7 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<ClipModel> clipL14;
     private final Lazy<Linear> aestheticHead;
     private final Lazy<ClipTokenizer> clipTokenizer;
+    private final Lazy<ViClip> viclip;
 
     public VBenchBackbones(Weights weights) {
         this.weights = weights;
@@ -53,6 +62,11 @@ public final class VBenchBackbones implements AutoCloseable {
         clipL14 = new Lazy<>(() -> ClipModel.load(weights.clipL14(), null, manager));
         aestheticHead = new Lazy<>(() -> AestheticHead.load(weights.aestheticHead(), manager));
         clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
+        viclip = new Lazy<>(() -> ViClip.load(weights.viclip(), null, null, manager));
+    }
+
+    Optional<Supplier<ViClip>> viclip() {
+        return weights.viclip() == null ? Optional.empty() : Optional.of(viclip);
     }
 
     Optional<Supplier<ClipTokenizer>> clipTokenizer() {
@@ -99,6 +113,12 @@ public final class VBenchBackbones implements AutoCloseable {
                 case "appearance_style" -> {
                     if (clipB32().isPresent() && clipTokenizer().isPresent()) {
                         clipB32.get();
+                        clipTokenizer.get();
+                    }
+                }
+                case "overall_consistency", "temporal_style" -> {
+                    if (viclip().isPresent() && clipTokenizer().isPresent()) {
+                        viclip.get();
                         clipTokenizer.get();
                     }
                 }

@@ -40,8 +40,11 @@ public final class VBenchMetrics {
                         ? new AppearanceStyle(b.clipB32().get(), b.clipTokenizer().get())
                         : missing(name, "needs the CLIP ViT-B/32 weights (--clip-b32 ViT-B-32.pt) and CLIP's BPE "
                                 + "merges (--clip-bpe bpe_simple_vocab_16e6.txt.gz)");
-                case "temporal_style", "overall_consistency" -> missing(name, "needs the ViCLIP video-text model, "
-                        + "not ported");
+                case ViClipSimilarity.TEMPORAL_STYLE, ViClipSimilarity.OVERALL_CONSISTENCY ->
+                        b.viclip().isPresent() && b.clipTokenizer().isPresent()
+                                ? new ViClipSimilarity(name, b.viclip().get(), b.clipTokenizer().get())
+                                : missing(name, "needs the ViCLIP weights (--viclip ViClip-InternVid-10M-FLT.pth) and "
+                                        + "CLIP's BPE merges (--clip-bpe bpe_simple_vocab_16e6.txt.gz)");
                 default -> throw new IllegalStateException("no rule for VBench dimension " + name);
             });
         }
