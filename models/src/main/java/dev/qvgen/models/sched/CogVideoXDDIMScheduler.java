@@ -12,45 +12,14 @@ import java.nio.file.Path;
  * previous timestep is {@code t - N / steps} (integer division), not the next entry of the
  * schedule, and the step past timestep 0 uses alpha 1 (or alphas_cumprod[0]).
  */
-public final class CogVideoXDDIMScheduler {
-    private final CogVideoXSchedulerConfig config;
-    private final double[] alphasCumprod;
-    private final double finalAlphaCumprod;
-    private long[] timesteps = new long[0];
+public final class CogVideoXDDIMScheduler extends CogVideoXScheduler {
 
     public CogVideoXDDIMScheduler(CogVideoXSchedulerConfig config) {
-        this.config = config;
-        this.alphasCumprod = config.alphasCumprod();
-        this.finalAlphaCumprod = config.setAlphaToOne() ? 1.0 : alphasCumprod[0];
+        super(config);
     }
 
     public static CogVideoXDDIMScheduler fromConfig(Path file) {
         return new CogVideoXDDIMScheduler(CogVideoXSchedulerConfig.read(file));
-    }
-
-    public CogVideoXSchedulerConfig config() {
-        return config;
-    }
-
-    public void setTimesteps(int steps) {
-        timesteps = config.timesteps(steps);
-    }
-
-    public long[] timesteps() {
-        return timesteps.clone();
-    }
-
-    public float[] timestepsAsFloat() {
-        float[] out = new float[timesteps.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = timesteps[i];
-        }
-        return out;
-    }
-
-    /** alphas_cumprod at a training timestep (a copy of the schedule, for tests and callers). */
-    public double alphaCumprod(int t) {
-        return alphasCumprod[t];
     }
 
     /** One DDIM step from training timestep {@code timestep}; returns the previous sample. */

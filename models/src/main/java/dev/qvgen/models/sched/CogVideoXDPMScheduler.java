@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * twice on the others (the first draw is then discarded). The draws come from a {@link Noise}
  * the caller passes, so a recorded noise sequence replays the reference exactly.
  */
-public final class CogVideoXDPMScheduler {
+public final class CogVideoXDPMScheduler extends CogVideoXScheduler {
 
     /** Source of standard-normal noise shaped like the sample. */
     @FunctionalInterface
@@ -35,35 +35,13 @@ public final class CogVideoXDPMScheduler {
     /** The next sample and the x0 prediction to pass back as {@code oldPredOriginalSample}. */
     public record Step(NDArray prevSample, NDArray predOriginalSample) {}
 
-    private final CogVideoXSchedulerConfig config;
-    private final double[] alphasCumprod;
-    private final double finalAlphaCumprod;
-    private long[] timesteps = new long[0];
 
     public CogVideoXDPMScheduler(CogVideoXSchedulerConfig config) {
-        this.config = config;
-        this.alphasCumprod = config.alphasCumprod();
-        this.finalAlphaCumprod = config.setAlphaToOne() ? 1.0 : alphasCumprod[0];
+        super(config);
     }
 
     public static CogVideoXDPMScheduler fromConfig(Path file) {
         return new CogVideoXDPMScheduler(CogVideoXSchedulerConfig.read(file));
-    }
-
-    public CogVideoXSchedulerConfig config() {
-        return config;
-    }
-
-    public void setTimesteps(int steps) {
-        timesteps = config.timesteps(steps);
-    }
-
-    public long[] timesteps() {
-        return timesteps.clone();
-    }
-
-    public double alphaCumprod(int t) {
-        return alphasCumprod[t];
     }
 
     private static double lambda(double a) {
