@@ -242,9 +242,6 @@ public final class ReproduceCommand implements Callable<Integer> {
     }
 
     private ToyQat.Settings qatSettings() {
-        ToyQat.Settings d = ToyQat.Settings.defaults();
-        int warmup = Math.max(1, qatSteps / 10);
-        return new ToyQat.Settings(qatSteps, qatBatch, d.lrScale(), warmup, d.captionDropout(), d.seed(), d.phiRank(),
-                d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(), qatSteps / 4)));
+        return ToyQat.Settings.defaults().withSteps(qatSteps, qatBatch);
     }
 }

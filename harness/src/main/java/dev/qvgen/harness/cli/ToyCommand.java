@@ -139,6 +139,10 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--lr-scale", description = "Multiple of the official learning rates (default: ${DEFAULT-VALUE}).")
         float lrScale = dev.qvgen.harness.toy.ToyQat.Settings.defaults().lrScale();
 
+        @Option(names = "--loss", description = "distillation, diffusion or mimicking (default: the method's own; "
+                + "QVGen's is distillation).")
+        dev.qvgen.quantizer.qat.QatTrainer.Loss loss;
+
         @Option(names = "--out", required = true, description = "Work directory (log.csv, state, quantized.safetensors).")
         Path out;
 
@@ -161,10 +165,9 @@ public final class ToyCommand implements Runnable {
                 throw new dev.qvgen.harness.BadInputException(e.getMessage());
             }
             Djl.configure(threads);
-            var d = dev.qvgen.harness.toy.ToyQat.Settings.defaults();
-            var s = new dev.qvgen.harness.toy.ToyQat.Settings(steps, batch, lrScale, Math.max(1, steps / 10),
-                    d.captionDropout(), d.seed(), d.phiRank(), d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(),
-                            steps / 4)));
+            var s = dev.qvgen.harness.toy.ToyQat.Settings.defaults().withSteps(steps, batch).withLoss(loss);
+            s = new dev.qvgen.harness.toy.ToyQat.Settings(s.steps(), s.batch(), lrScale, s.warmupSteps(),
+                    s.captionDropout(), s.seed(), s.phiRank(), s.clipGroups(), s.checkpointEvery(), s.loss());
             Path export = new dev.qvgen.harness.toy.ToyQat(dev.qvgen.suites.toy.ToyWorld.defaults(), s, System.out)
                     .trainAndExport(method, spec, model, out);
             System.out.println("wrote " + export);

@@ -40,10 +40,22 @@ public final class ToyQat {
      * model; the toy model learnt at 1e-3, so its QAT uses {@code lrScale} times the official rates.
      */
     public record Settings(int steps, int batch, float lrScale, int warmupSteps, float captionDropout, long seed,
-            int phiRank, int clipGroups, int checkpointEvery) {
+            int phiRank, int clipGroups, int checkpointEvery, QatTrainer.Loss loss) {
         public static Settings defaults() {
             return new Settings(240, 8, 10f, 24, 0.1f, 0, LowRankBranch.DEFAULT_RANK,
-                    ClippedDynamicActQuantizer.DEFAULT_GROUPS, 40);
+                    ClippedDynamicActQuantizer.DEFAULT_GROUPS, 40, null);
+        }
+
+        /** The same recipe with other steps and batch (warm-up 10%, checkpoints at most every quarter). */
+        public Settings withSteps(int newSteps, int newBatch) {
+            return new Settings(newSteps, newBatch, lrScale, Math.max(1, newSteps / 10), captionDropout, seed, phiRank,
+                    clipGroups, Math.max(1, Math.min(checkpointEvery, newSteps / 4)), loss);
+        }
+
+        /** The same recipe with the loss forced (null: each method's own). */
+        public Settings withLoss(QatTrainer.Loss l) {
+            return new Settings(steps, batch, lrScale, warmupSteps, captionDropout, seed, phiRank, clipGroups,
+                    checkpointEvery, l);
         }
 
         /**
@@ -95,7 +107,7 @@ public final class ToyQat {
                     .mapToInt(k -> k.phi().maxRank()).max().orElse(0);
             RankDecay decay = r0 > 0 ? new RankDecay(s.decayPeriod(r0), true) : null;
             QatTrainer.Settings ts = new QatTrainer.Settings(s.steps(), s.warmupSteps(), 1,
-                    QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay, qat.loss(),
+                    QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay, s.loss() == null ? qat.loss() : s.loss(),
                     s.checkpointEvery());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
             Task task = new Task(teacher, student);

@@ -82,7 +82,7 @@ class EvaluateCommandTest {
                 wrong.err());
         // --viclip: a checkpoint that is not ViCLIP fails before any video, naming the file
         Path bpe = Files.writeString(dir.resolve("bpe.txt"), "#version: 0.2\nh e\n");
-        Run notViclip = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+        CliRun notViclip = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
                 "--viclip", toy.toString(), "--clip-bpe", bpe.toString(), "--dimensions", "overall_consistency");
         assertEquals(2, notViclip.code(), notViclip.err());
         assertTrue(notViclip.err().contains("dino_vit_pretrain.pth") && notViclip.err().contains("ViCLIP"),

@@ -27,7 +27,7 @@ import java.util.List;
 class ToyStudyTest {
     static final Path MODEL = Path.of("checkpoints/toy-wan");
     /** A few QAT steps: enough to exercise training, export and reload, not to learn much. */
-    static final ToyQat.Settings QAT = new ToyQat.Settings(6, 2, 10f, 1, 0.1f, 0, 32, 50, 3);
+    static final ToyQat.Settings QAT = new ToyQat.Settings(6, 2, 10f, 1, 0.1f, 0, 32, 50, 3, null);
 
     @TempDir
     Path tmp;
