@@ -82,10 +82,16 @@ class EvaluateCommandTest {
                 wrong.err());
         // --viclip: a checkpoint that is not ViCLIP fails before any video, naming the file
         Path bpe = Files.writeString(dir.resolve("bpe.txt"), "#version: 0.2\nh e\n");
-        Run notViclip = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+        CliRun notViclip = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
                 "--viclip", toy.toString(), "--clip-bpe", bpe.toString(), "--dimensions", "overall_consistency");
         assertEquals(2, notViclip.code(), notViclip.err());
         assertTrue(notViclip.err().contains("dino_vit_pretrain.pth") && notViclip.err().contains("ViCLIP"),
                 notViclip.err());
+        // --musiq: likewise for a checkpoint that is not MUSIQ
+        CliRun notMusiq = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--musiq", toy.toString(), "--dimensions", "imaging_quality");
+        assertEquals(2, notMusiq.code(), notMusiq.err());
+        assertTrue(notMusiq.err().contains("dino_vit_pretrain.pth") && notMusiq.err().contains("MUSIQ"),
+                notMusiq.err());
     }
 }
