@@ -70,6 +70,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             + "with --clip-bpe).")
     Path viclip;
 
+    @Option(names = "--musiq", description = "musiq_spaq_ckpt-358bb6af.pth, pyiqa's MUSIQ (imaging_quality).")
+    Path musiq;
+
     @Override
     public Integer call() {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -83,13 +86,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16(), viclip);
+                DinoVisionTransformer.Config.vitBase16(), viclip, musiq);
         try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

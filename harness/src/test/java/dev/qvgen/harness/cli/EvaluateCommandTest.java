@@ -87,5 +87,11 @@ class EvaluateCommandTest {
         assertEquals(2, notViclip.code(), notViclip.err());
         assertTrue(notViclip.err().contains("dino_vit_pretrain.pth") && notViclip.err().contains("ViCLIP"),
                 notViclip.err());
+        // --musiq: likewise for a checkpoint that is not MUSIQ
+        CliRun notMusiq = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--musiq", toy.toString(), "--dimensions", "imaging_quality");
+        assertEquals(2, notMusiq.code(), notMusiq.err());
+        assertTrue(notMusiq.err().contains("dino_vit_pretrain.pth") && notMusiq.err().contains("MUSIQ"),
+                notMusiq.err());
     }
 }

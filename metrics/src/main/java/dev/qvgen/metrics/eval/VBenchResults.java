@@ -30,8 +30,8 @@ import org.apache.commons.csv.CSVPrinter;
  * <ul>
  * <li>{@code <name>_eval_results.json}: {@code {dimension: [mean, [{video_path, video_results}, ...]]}},
  *     the structure VBench's evaluate.py writes and its cal_final_score.py reads (dynamic_degree
- *     results are booleans and background_consistency entries carry video_sim / cnt_per_video,
- *     as in VBench);</li>
+ *     results are booleans, imaging_quality results are raw MUSIQ means (0..100) and
+ *     background_consistency entries carry video_sim / cnt_per_video, as in VBench);</li>
  * <li>{@code <name>_per_video.csv}: one row per video, one column per dimension, errors included;</li>
  * <li>{@code <name>_scores.json}: each dimension's mean and normalised score, and the Quality,
  *     Semantic and Total scores by VBench's constants. A total that needs a dimension which is
@@ -94,6 +94,10 @@ public final class VBenchResults {
                 o.addProperty("video_path", r.videoPath());
                 if (d.equals("dynamic_degree")) {
                     o.addProperty("video_results", v >= 0.5); // VBench stores whether the video moves
+                } else if (d.equals("imaging_quality")) {
+                    // VBench lists each video's raw MUSIQ mean (0..100); only the dimension is / 100
+                    o.addProperty("video_results", Double.parseDouble(r.details().getOrDefault(d, Map.of())
+                            .getOrDefault("mean_musiq", Double.toString(v * 100))));
                 } else {
                     o.addProperty("video_results", v);
                 }

@@ -6,6 +6,7 @@ import dev.qvgen.metrics.backbone.AestheticHead;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
+import dev.qvgen.metrics.musiq.Musiq;
 import dev.qvgen.metrics.viclip.ViClip;
 import dev.qvgen.models.nn.Linear;
 
@@ -31,13 +32,20 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param clipBpe       {@code bpe_simple_vocab_16e6.txt.gz}, CLIP's tokenizer merges (appearance_style)
      * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
      * @param viclip        {@code ViClip-InternVid-10M-FLT.pth} (overall_consistency, temporal_style; with clipBpe)
+     * @param musiq         {@code musiq_spaq_ckpt-358bb6af.pth}, pyiqa's MUSIQ (imaging_quality)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                          DinoVisionTransformer.Config dinoConfig, Path viclip) {
+                          DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq) {
+        /** Without MUSIQ. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig, Path viclip) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, null);
+        }
+
         /** Without ViCLIP. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                        DinoVisionTransformer.Config dinoConfig) {
-            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null);
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null, null);
         }
 
         public static Weights none() {
@@ -53,6 +61,7 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<Linear> aestheticHead;
     private final Lazy<ClipTokenizer> clipTokenizer;
     private final Lazy<ViClip> viclip;
+    private final Lazy<Musiq> musiq;
 
     public VBenchBackbones(Weights weights) {
         this.weights = weights;
@@ -63,10 +72,15 @@ public final class VBenchBackbones implements AutoCloseable {
         aestheticHead = new Lazy<>(() -> AestheticHead.load(weights.aestheticHead(), manager));
         clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
         viclip = new Lazy<>(() -> ViClip.load(weights.viclip(), null, null, manager));
+        musiq = new Lazy<>(() -> Musiq.load(weights.musiq(), null, manager));
     }
 
     Optional<Supplier<ViClip>> viclip() {
         return weights.viclip() == null ? Optional.empty() : Optional.of(viclip);
+    }
+
+    Optional<Supplier<Musiq>> musiq() {
+        return weights.musiq() == null ? Optional.empty() : Optional.of(musiq);
     }
 
     Optional<Supplier<ClipTokenizer>> clipTokenizer() {
@@ -103,6 +117,7 @@ public final class VBenchBackbones implements AutoCloseable {
         for (String d : dimensions) {
             switch (d) {
                 case "subject_consistency" -> dino().ifPresent(Supplier::get);
+                case "imaging_quality" -> musiq().ifPresent(Supplier::get);
                 case "background_consistency" -> clipB32().ifPresent(Supplier::get);
                 case "aesthetic_quality" -> {
                     if (clipL14().isPresent() && aestheticHead().isPresent()) {

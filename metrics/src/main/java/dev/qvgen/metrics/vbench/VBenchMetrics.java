@@ -31,7 +31,8 @@ public final class VBenchMetrics {
                 case DynamicDegree.NAME -> b.weights().raft() != null
                         ? dev.qvgen.metrics.raft.RaftDynamicDegree.load(b.weights().raft()) : new DynamicDegree();
                 case "motion_smoothness" -> missing(name, "needs the AMT-S frame interpolation network, not ported");
-                case "imaging_quality" -> missing(name, "needs the MUSIQ (pyiqa) image quality network, not ported");
+                case ImagingQuality.NAME -> b.musiq().<VideoMetric>map(ImagingQuality::new)
+                        .orElseGet(() -> missing(name, "needs pyiqa's MUSIQ SPAQ weights (--musiq musiq_spaq_ckpt-358bb6af.pth)"));
                 case "object_class", "multiple_objects", "color", "spatial_relationship" ->
                         missing(name, "needs the GRiT dense captioning detector, not ported");
                 case "human_action" -> missing(name, "needs the UMT video classifier, not ported");
