@@ -122,8 +122,6 @@ public final class ToyStudy {
         for (int i = work.owned().nextSetBit(0); i >= 0; i = work.owned().nextSetBit(i + 1)) {
             missing += Files.exists(videoPath(runDir, arm, all.get(i))) ? 0 : 1;
         }
-        Progress progress = new Progress("generate " + arm.key(), owned, log);
-        progress.skip(owned - missing);
         if (missing == 0) {
             log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), owned);
             return;
@@ -134,6 +132,9 @@ public final class ToyStudy {
             ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
             ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
             applyArm(runDir, arm, model, manager);
+            // Created after training or calibration, so its rate and ETA are the generation's.
+            Progress progress = new Progress("generate " + arm.key(), owned, log);
+            progress.skip(owned - missing);
             for (int from = 0; from < all.size(); from += s.batch()) {
                 int to = Math.min(from + s.batch(), all.size());
                 boolean needed = false;
