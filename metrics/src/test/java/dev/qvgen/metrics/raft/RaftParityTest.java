@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 class RaftParityTest {
     static final Path DIR = Path.of("../shared/fixtures/metrics/raft");
     static final Path CROSSCHECK = Path.of("metrics/src/test/resources/raft/crosscheck-125x130.safetensors");
+    /** VBench's PyTorch RAFT with the shared random weights at 128x160 (make_fixture_128x160.py). */
+    static final Path GOLDEN_128X160 = Path.of("metrics/src/test/resources/raft/golden-128x160.safetensors");
 
     private static NDManager manager;
     private static Raft raft;
@@ -72,6 +74,25 @@ class RaftParityTest {
                     assertArrayEquals(expectedNan, nanMask(actual), name + " NaN pattern");
                 }
             }
+        }
+    }
+
+    @Test
+    void matchesVbenchRaftAt128x160() {
+        try (NDManager m = manager.newSubManager(); SafeTensorsFile golden = SafeTensorsFile.open(GOLDEN_128X160)) {
+            NDArray image1 = golden.load("image1", m);
+            NDArray image2 = golden.load("image2", m);
+            assertEquals(new ai.djl.ndarray.types.Shape(1, 3, 128, 160), image1.getShape());
+            Raft.Flow flow = raft.forward(image1, image2, 20);
+            NDArray expectedUp = golden.load("flow_up", m);
+            // the fixture is only meaningful with finite flows that move pixels
+            assertTrue(allFinite(nanMask(expectedUp)), "golden flow_up has NaN");
+            assertTrue(expectedUp.abs().mean().getFloat() > 1f, "golden flow is too small to test anything");
+            double low = Tensors.relativeL2(flow.low(), golden.load("flow_low", m));
+            double up = Tensors.relativeL2(flow.up(), expectedUp);
+            System.out.printf("raft golden 128x160: flow_low rel_l2=%.3g flow_up rel_l2=%.3g%n", low, up);
+            assertTrue(low < 1e-3, "flow_low rel_l2=" + low);
+            assertTrue(up < 1e-3, "flow_up rel_l2=" + up);
         }
     }
 
