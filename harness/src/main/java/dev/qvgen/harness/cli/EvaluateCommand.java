@@ -65,6 +65,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--raft", description = "raft-things.pth (dynamic_degree with RAFT optical flow).")
     Path raft;
 
+    @Option(names = "--amt", description = "amt-s.pth (motion_smoothness with the AMT-S interpolation network).")
+    Path amt;
+
     @Override
     public Integer call() {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -78,13 +81,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, amt}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16());
+                DinoVisionTransformer.Config.vitBase16()).withAmt(amt);
         try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

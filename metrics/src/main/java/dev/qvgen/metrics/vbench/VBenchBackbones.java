@@ -29,11 +29,23 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param raft          {@code raft-things.pth} (dynamic_degree with RAFT; handled outside this class)
      * @param clipBpe       {@code bpe_simple_vocab_16e6.txt.gz}, CLIP's tokenizer merges (appearance_style)
      * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
+     * @param amt           {@code amt-s.pth} (motion_smoothness; handled outside this class)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                          DinoVisionTransformer.Config dinoConfig) {
+                          DinoVisionTransformer.Config dinoConfig, Path amt) {
+        /** Without AMT-S weights. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null);
+        }
+
         public static Weights none() {
             return new Weights(null, null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
+        }
+
+        /** These weights with {@code amt-s.pth} at {@code amt} (null for none). */
+        public Weights withAmt(Path amt) {
+            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, amt);
         }
     }
 

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.qvgen.metrics.MetricContext;
+import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.MetricResult;
+import dev.qvgen.metrics.VideoMetric;
+import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.metrics.video.DecodedVideo;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.SafeTensorsFile;
@@ -122,6 +125,20 @@ class AmtParityTest {
             System.out.printf("amt motion_smoothness=%.9f vbench=%.9f%n", r.value(), expectedScore);
             assertEquals(expectedScore, r.value(), 1e-5);
             assertEquals("2", r.details().get("interpolated_frames"));
+        }
+    }
+
+    @Test
+    void registryUsesAmtWhenWeightsAreGiven() {
+        try (VBenchBackbones none = new VBenchBackbones(VBenchBackbones.Weights.none());
+                VBenchBackbones withAmt = new VBenchBackbones(
+                        VBenchBackbones.Weights.none().withAmt(DIR.resolve("amt-s.pth")))) {
+            assertTrue(MetricRegistry.vbench(none).get(MotionSmoothness.NAME).unavailableReason().orElseThrow()
+                    .contains("--amt"));
+            VideoMetric metric = MetricRegistry.vbench(withAmt).get(MotionSmoothness.NAME);
+            assertTrue(metric instanceof MotionSmoothness);
+            assertTrue(metric.unavailableReason().isEmpty());
+            ((MotionSmoothness) metric).close();
         }
     }
 
