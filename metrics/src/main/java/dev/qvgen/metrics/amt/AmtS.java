@@ -144,7 +144,7 @@ public final class AmtS extends Module {
             record(debug, "decoder1.flow0", d1.flow0());
             record(debug, "decoder1.mask", d1.mask());
 
-            NDArray pred = combine(x0, x1, d1, mean).clip(0f, 1f);
+            NDArray pred = Layers.scoped(() -> combine(x0, x1, d1, mean).clip(0f, 1f));
             NDScope.unregister(pred);
             if (debug != null) {
                 debug.values().forEach(NDScope::unregister);
@@ -169,8 +169,12 @@ public final class AmtS extends Module {
             flow0 = Sampling.resize(flow0, inv).mul((float) inv);
             flow1 = Sampling.resize(flow1, inv).mul((float) inv);
         }
-        NDArray features = corr.lookup(coord.add(flow1.mul(t1Scale)), coord.add(flow0.mul(t0Scale)));
-        NDArray[] delta = update.forward(d.features(), flow0.concat(flow1, 1), features);
+        NDArray f0 = flow0;
+        NDArray f1 = flow1;
+        NDArray[] delta = Layers.scopedAll(() -> {
+            NDArray features = corr.lookup(coord.add(f1.mul(t1Scale)), coord.add(f0.mul(t0Scale)));
+            return update.forward(d.features(), f0.concat(f1, 1), features);
+        });
         record(debug, name + ".delta_ft", delta[0]);
         record(debug, name + ".delta_flow", delta[1]);
         return new Decoders.Out(d.flow0().add(delta[1].get(":, 0:2")), d.flow1().add(delta[1].get(":, 2:4")),

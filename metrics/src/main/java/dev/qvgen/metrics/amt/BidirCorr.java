@@ -62,7 +62,7 @@ final class BidirCorr {
      * concatenated along channels.
      */
     NDArray lookup(NDArray coords0, NDArray coords1) {
-        return lookup(pyramid, coords0).concat(lookup(pyramidT, coords1), 1);
+        return Layers.scoped(() -> lookup(pyramid, coords0).concat(lookup(pyramidT, coords1), 1));
     }
 
     private NDArray lookup(List<NDArray> levelsOf, NDArray coords) {

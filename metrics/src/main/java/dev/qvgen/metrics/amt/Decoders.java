@@ -32,7 +32,7 @@ final class Decoders {
         }
 
         NDArray forward(NDArray x) {
-            return up.forward(res.forward(head.forward(x)));
+            return Layers.scoped(() -> up.forward(res.forward(head.forward(x))));
         }
     }
 
@@ -49,10 +49,13 @@ final class Decoders {
         }
 
         Out forward(NDArray f0, NDArray f1, float embt) {
-            Shape s = f0.getShape();
-            NDArray t = f0.getManager().full(new Shape(s.get(0), 1, s.get(2), s.get(3)), embt);
-            NDArray out = block.forward(NDArrays.concat(new NDList(f0, f1, t), 1));
-            return new Out(out.get(":, 0:2"), out.get(":, 2:4"), out.get(":, 4:"), null, null);
+            NDArray[] r = Layers.scopedAll(() -> {
+                Shape s = f0.getShape();
+                NDArray t = f0.getManager().full(new Shape(s.get(0), 1, s.get(2), s.get(3)), embt);
+                NDArray out = block.forward(NDArrays.concat(new NDList(f0, f1, t), 1));
+                return new NDArray[] {out.get(":, 0:2"), out.get(":, 2:4"), out.get(":, 4:")};
+            });
+            return new Out(r[0], r[1], r[2], null, null);
         }
     }
 
@@ -66,12 +69,15 @@ final class Decoders {
         }
 
         Out forward(NDArray ft, NDArray f0, NDArray f1, NDArray flow0, NDArray flow1) {
-            NDArray f0w = Sampling.warp(f0, flow0);
-            NDArray f1w = Sampling.warp(f1, flow1);
-            NDArray out = block.forward(NDArrays.concat(new NDList(ft, f0w, f1w, flow0, flow1), 1));
-            NDArray up0 = out.get(":, 0:2").add(Sampling.resize(flow0, 2.0).mul(2f));
-            NDArray up1 = out.get(":, 2:4").add(Sampling.resize(flow1, 2.0).mul(2f));
-            return new Out(up0, up1, out.get(":, 4:"), null, null);
+            NDArray[] r = Layers.scopedAll(() -> {
+                NDArray f0w = Sampling.warp(f0, flow0);
+                NDArray f1w = Sampling.warp(f1, flow1);
+                NDArray out = block.forward(NDArrays.concat(new NDList(ft, f0w, f1w, flow0, flow1), 1));
+                NDArray up0 = out.get(":, 0:2").add(Sampling.resize(flow0, 2.0).mul(2f));
+                NDArray up1 = out.get(":, 2:4").add(Sampling.resize(flow1, 2.0).mul(2f));
+                return new NDArray[] {up0, up1, out.get(":, 4:")};
+            });
+            return new Out(r[0], r[1], r[2], null, null);
         }
     }
 
@@ -87,6 +93,11 @@ final class Decoders {
         }
 
         Out forward(NDArray ft, NDArray f0, NDArray f1, NDArray flow0, NDArray flow1) {
+            NDArray[] r = Layers.scopedAll(() -> decode(ft, f0, f1, flow0, flow1));
+            return new Out(r[0], r[1], null, r[2], r[3]);
+        }
+
+        private NDArray[] decode(NDArray ft, NDArray f0, NDArray f1, NDArray flow0, NDArray flow1) {
             int n = numFlows;
             NDArray f0w = Sampling.warp(f0, flow0);
             NDArray f1w = Sampling.warp(f1, flow1);
@@ -98,7 +109,7 @@ final class Decoders {
             mask = ai.djl.nn.Activation.sigmoid(mask);
             NDArray up0 = delta0.add(repeatChannels(Sampling.resize(flow0, 2.0).mul(2f), n));
             NDArray up1 = delta1.add(repeatChannels(Sampling.resize(flow1, 2.0).mul(2f), n));
-            return new Out(up0, up1, null, mask, imgRes);
+            return new NDArray[] {up0, up1, mask, imgRes};
         }
 
         /** {@code x.repeat(1, n, 1, 1)}: the channels n times over. */
@@ -137,6 +148,10 @@ final class Decoders {
         }
 
         NDArray forward(NDArray x) {
+            return Layers.scoped(() -> residual(x));
+        }
+
+        private NDArray residual(NDArray x) {
             NDArray out = conv3.forward(sideConv(conv1.forward(x), conv2));
             out = conv5.forward(sideConv(out, conv4));
             return prelu.forward(x.add(out));

@@ -31,11 +31,13 @@ final class FeatureEncoder extends Module {
 
     /** x: (N, 3, H, W), each sample normalised on its own. */
     NDArray forward(NDArray x) {
-        NDArray y = Activation.relu(Layers.instanceNorm(conv1.forward(x)));
-        for (Bottleneck b : blocks) {
-            y = b.forward(y);
-        }
-        return conv2.forward(y);
+        return Layers.scoped(() -> {
+            NDArray y = Activation.relu(Layers.instanceNorm(conv1.forward(x)));
+            for (Bottleneck b : blocks) {
+                y = b.forward(y);
+            }
+            return conv2.forward(y);
+        });
     }
 
     /** BottleneckBlock: 1x1, 3x3 (strided), 1x1 convolutions with instance norm and ReLU. */
@@ -58,11 +60,13 @@ final class FeatureEncoder extends Module {
         }
 
         NDArray forward(NDArray x) {
-            NDArray y = Activation.relu(Layers.instanceNorm(conv1.forward(x)));
-            y = Activation.relu(Layers.instanceNorm(conv2.forward(y)));
-            y = Activation.relu(Layers.instanceNorm(conv3.forward(y)));
-            NDArray shortcut = downsample == null ? x : Layers.instanceNorm(downsample.forward(x));
-            return Activation.relu(shortcut.add(y));
+            return Layers.scoped(() -> {
+                NDArray y = Activation.relu(Layers.instanceNorm(conv1.forward(x)));
+                y = Activation.relu(Layers.instanceNorm(conv2.forward(y)));
+                y = Activation.relu(Layers.instanceNorm(conv3.forward(y)));
+                NDArray shortcut = downsample == null ? x : Layers.instanceNorm(downsample.forward(x));
+                return Activation.relu(shortcut.add(y));
+            });
         }
     }
 }

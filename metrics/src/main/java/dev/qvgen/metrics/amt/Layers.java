@@ -1,6 +1,8 @@
 package dev.qvgen.metrics.amt;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import java.util.function.Supplier;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
@@ -9,6 +11,41 @@ import dev.qvgen.models.nn.Module;
 /** The torch.nn layers AMT-S is built from, with the parameter names of its state dict. */
 final class Layers {
     private Layers() {}
+
+    /**
+     * Runs {@code body} in its own {@link NDScope}: every array it creates except the result is
+     * freed on return, and the result belongs to the enclosing scope (if any). A full-size frame
+     * pair makes gigabytes of temporaries otherwise, all held until the pair is done. The body
+     * must return arrays it created, never one of its inputs.
+     */
+    static NDArray scoped(Supplier<NDArray> body) {
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            out = body.get();
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        return out;
+    }
+
+    /** {@link #scoped(Supplier)} for several results (nulls allowed). */
+    static NDArray[] scopedAll(Supplier<NDArray[]> body) {
+        NDArray[] out;
+        try (NDScope scope = new NDScope()) {
+            out = body.get();
+            for (NDArray a : out) {
+                if (a != null) {
+                    NDScope.unregister(a);
+                }
+            }
+        }
+        for (NDArray a : out) {
+            if (a != null) {
+                NDScope.register(a);
+            }
+        }
+        return out;
+    }
 
     /** nn.Conv2d with bias: weight (out, in, k, k), square kernel, no dilation or groups. */
     static final class Conv extends Module {
@@ -52,6 +89,10 @@ final class Layers {
         }
 
         NDArray forward(NDArray x) {
+            return scoped(() -> transposed(x));
+        }
+
+        private NDArray transposed(NDArray x) {
             Shape s = x.getShape();
             long n = s.get(0);
             long c = s.get(1);
@@ -79,18 +120,21 @@ final class Layers {
 
         NDArray forward(NDArray x) {
             // relu(x) + a * min(x, 0) is exactly torch's where(x >= 0, x, a * x)
-            NDArray slope = weight.getArray().reshape(1, channels, 1, 1);
-            return x.maximum(0f).add(slope.mul(x.minimum(0f)));
+            return scoped(() -> x.maximum(0f).add(weight.getArray().reshape(1, channels, 1, 1).mul(x.minimum(0f))));
         }
     }
 
     /** nn.LeakyReLU(0.1): max(x, 0.1 x) equals x for x >= 0 and 0.1 x otherwise, as torch computes it. */
     static NDArray leakyRelu(NDArray x) {
-        return x.maximum(x.mul(0.1f));
+        return scoped(() -> x.maximum(x.mul(0.1f)));
     }
 
     /** nn.InstanceNorm2d(affine=False): each (sample, channel) plane by its own mean and biased variance. */
     static NDArray instanceNorm(NDArray x) {
+        return scoped(() -> normalise(x));
+    }
+
+    private static NDArray normalise(NDArray x) {
         Shape shape = x.getShape();
         NDArray planes = x.reshape(shape.get(0), shape.get(1), -1);
         NDArray centred = planes.sub(planes.mean(new int[] {2}, true));

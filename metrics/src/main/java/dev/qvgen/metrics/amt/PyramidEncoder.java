@@ -25,7 +25,9 @@ final class PyramidEncoder extends Module {
     NDArray[] forward(NDArray x) {
         NDArray[] out = new NDArray[stages.length];
         for (int i = 0; i < stages.length; i++) {
-            x = stages[i][1].forward(stages[i][0].forward(x));
+            NDArray in = x;
+            ConvRelu[] stage = stages[i];
+            x = Layers.scoped(() -> stage[1].forward(stage[0].forward(in)));
             out[i] = x;
         }
         return out;

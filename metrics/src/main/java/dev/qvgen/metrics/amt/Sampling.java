@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import static dev.qvgen.metrics.amt.Layers.scoped;
+
 /** The resampling AMT-S does: bilinear resizing, flow warping, and correlation lookups. */
 final class Sampling {
     private Sampling() {}
@@ -19,6 +21,10 @@ final class Sampling {
      * sum of the same taps as ATen's (up to the order of float additions).
      */
     static NDArray resize(NDArray x, double s) {
+        return scoped(() -> resized(x, s));
+    }
+
+    private static NDArray resized(NDArray x, double s) {
         Shape shape = x.getShape();
         int h = (int) shape.get(2);
         int w = (int) shape.get(3);
@@ -52,6 +58,10 @@ final class Sampling {
      * the image, then interpolated between the four neighbours.
      */
     static NDArray warp(NDArray img, NDArray flow) {
+        return scoped(() -> warped(img, flow));
+    }
+
+    private static NDArray warped(NDArray img, NDArray flow) {
         Shape s = img.getShape();
         int b = (int) s.get(0);
         int c = (int) s.get(1);
@@ -92,6 +102,10 @@ final class Sampling {
      * gives NaN as PyTorch does. Returns (n, k).
      */
     static NDArray sampleZeros(NDArray img, NDArray x, NDArray y) {
+        return scoped(() -> sampledZeros(img, x, y));
+    }
+
+    private static NDArray sampledZeros(NDArray img, NDArray x, NDArray y) {
         Shape s = img.getShape();
         int n = (int) s.get(0);
         int h = (int) s.get(2);

@@ -48,6 +48,10 @@ final class UpdateBlock extends Module {
 
     /** Returns {delta_net, delta_flow}. */
     NDArray[] forward(NDArray net, NDArray flow, NDArray corr) {
+        return Layers.scopedAll(() -> update(net, flow, corr));
+    }
+
+    private NDArray[] update(NDArray net, NDArray flow, NDArray corr) {
         if (scaleFactor != 1) {
             net = Sampling.resize(net, 1.0 / scaleFactor);
         }
