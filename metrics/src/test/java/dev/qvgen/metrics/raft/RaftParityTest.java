@@ -17,9 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * RAFT against the shared golden fixture (VBench's PyTorch RAFT, random weights) and against a
- * float64 NumPy re-implementation on frames large enough for finite flows (see
- * src/test/resources/raft/numpy_raft_reference.py).
+ * RAFT against the shared golden fixture (VBench's PyTorch RAFT, random weights; its 60x92 frames
+ * give NaN flows), against VBench's PyTorch RAFT at 128x160 with the same weights (finite flows,
+ * src/test/resources/raft/make_fixture_128x160.py), and against a float64 NumPy
+ * re-implementation (src/test/resources/raft/numpy_raft_reference.py).
  */
 class RaftParityTest {
     static final Path DIR = Path.of("../shared/fixtures/metrics/raft");
