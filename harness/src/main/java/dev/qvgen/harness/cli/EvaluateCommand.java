@@ -73,6 +73,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--musiq", description = "musiq_spaq_ckpt-358bb6af.pth, pyiqa's MUSIQ (imaging_quality).")
     Path musiq;
 
+    @Option(names = "--amt", description = "amt-s.pth (motion_smoothness with the AMT-S interpolation network).")
+    Path amt;
+
     @Override
     public Integer call() {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -86,13 +89,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq, amt}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16(), viclip, musiq);
+                DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt);
         try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

@@ -94,4 +94,34 @@ class EvaluateCommandTest {
         assertTrue(notMusiq.err().contains("dino_vit_pretrain.pth") && notMusiq.err().contains("MUSIQ"),
                 notMusiq.err());
     }
+
+    @Test
+    void amtWeightsEnableMotionSmoothness(@TempDir Path dir) throws IOException {
+        Path videos = Files.createDirectories(dir.resolve("videos"));
+        // a gradient sliding right: 128x160 is the smallest size whose AMT correlation pyramid is finite
+        float[][][][] v = new float[3][128][160][3];
+        for (int t = 0; t < v.length; t++) {
+            for (int r = 0; r < 128; r++) {
+                for (int c = 0; c < 160; c++) {
+                    java.util.Arrays.fill(v[t][r][c], 0.5f + 0.4f * (float) Math.sin((c - 2 * t) / 9.0 + r / 23.0));
+                }
+            }
+        }
+        Mp4Writer.write(videos.resolve("a sliding gradient-0.mp4"), v, 8);
+        Path out = dir.resolve("out");
+        long t0 = System.nanoTime();
+        CliRun r = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "1",
+                "--dimensions", "motion_smoothness", "--amt", "metrics/src/test/resources/amt/amt-s.pth");
+        assertEquals(0, r.code(), r.err() + r.out());
+        System.out.printf("evaluate --amt took %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        assertTrue(r.out().contains("1 scored now, 0 failed"), r.out());
+        JsonObject eval = JsonParser.parseString(Files.readString(out.resolve("qvgen_eval_results.json")))
+                .getAsJsonObject();
+        double score = eval.getAsJsonArray("motion_smoothness").get(0).getAsDouble();
+        assertTrue(score > 0 && score <= 1, "score " + score);
+        CliRun missing = run("evaluate", "--videos", videos.toString(), "--out", dir.resolve("o").toString(),
+                "--amt", dir.resolve("amt-s.pth").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("amt-s.pth"), missing.err());
+    }
 }

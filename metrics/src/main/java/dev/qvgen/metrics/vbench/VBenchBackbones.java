@@ -33,23 +33,35 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param dinoConfig    the DINO architecture ({@link DinoVisionTransformer.Config#vitBase16()} for VBench)
      * @param viclip        {@code ViClip-InternVid-10M-FLT.pth} (overall_consistency, temporal_style; with clipBpe)
      * @param musiq         {@code musiq_spaq_ckpt-358bb6af.pth}, pyiqa's MUSIQ (imaging_quality)
+     * @param amt           {@code amt-s.pth} (motion_smoothness; handled outside this class)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                          DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq) {
-        /** Without MUSIQ. */
+                          DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt) {
+        /** Without AMT-S. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                       DinoVisionTransformer.Config dinoConfig, Path viclip) {
-            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, null);
+                       DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, null);
         }
 
-        /** Without ViCLIP. */
+        /** Without MUSIQ and AMT-S. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig, Path viclip) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, null, null);
+        }
+
+        /** Without ViCLIP, MUSIQ and AMT-S. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                        DinoVisionTransformer.Config dinoConfig) {
-            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null, null);
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, null, null, null);
         }
 
         public static Weights none() {
             return new Weights(null, null, null, null, null, null, DinoVisionTransformer.Config.vitBase16());
+        }
+
+        /** These weights with {@code amt-s.pth} at {@code amt} (null for none). */
+        public Weights withAmt(Path amt) {
+            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt);
         }
     }
 

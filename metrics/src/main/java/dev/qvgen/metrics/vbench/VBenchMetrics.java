@@ -1,6 +1,7 @@
 package dev.qvgen.metrics.vbench;
 
 import dev.qvgen.metrics.VideoMetric;
+import dev.qvgen.metrics.amt.MotionSmoothness;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,9 @@ public final class VBenchMetrics {
                 // result's details name the flow that produced it.
                 case DynamicDegree.NAME -> b.weights().raft() != null
                         ? dev.qvgen.metrics.raft.RaftDynamicDegree.load(b.weights().raft()) : new DynamicDegree();
-                case "motion_smoothness" -> missing(name, "needs the AMT-S frame interpolation network, not ported");
+                case MotionSmoothness.NAME -> b.weights().amt() != null
+                        ? MotionSmoothness.load(b.weights().amt())
+                        : missing(name, "needs the AMT-S frame interpolation weights (--amt amt-s.pth)");
                 case ImagingQuality.NAME -> b.musiq().<VideoMetric>map(ImagingQuality::new)
                         .orElseGet(() -> missing(name, "needs pyiqa's MUSIQ SPAQ weights (--musiq musiq_spaq_ckpt-358bb6af.pth)"));
                 case "object_class", "multiple_objects", "color", "spatial_relationship" ->

@@ -17,13 +17,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * RAFT against the shared golden fixture (VBench's PyTorch RAFT, random weights) and against a
- * float64 NumPy re-implementation on frames large enough for finite flows (see
- * src/test/resources/raft/numpy_raft_reference.py).
+ * RAFT against the shared golden fixture (VBench's PyTorch RAFT, random weights; its 60x92 frames
+ * give NaN flows), against VBench's PyTorch RAFT at 128x160 with the same weights (finite flows,
+ * src/test/resources/raft/make_fixture_128x160.py), and against a float64 NumPy
+ * re-implementation (src/test/resources/raft/numpy_raft_reference.py).
  */
 class RaftParityTest {
     static final Path DIR = Path.of("../shared/fixtures/metrics/raft");
     static final Path CROSSCHECK = Path.of("metrics/src/test/resources/raft/crosscheck-125x130.safetensors");
+    /** VBench's PyTorch RAFT with the shared random weights at 128x160 (make_fixture_128x160.py). */
+    static final Path GOLDEN_128X160 = Path.of("metrics/src/test/resources/raft/golden-128x160.safetensors");
 
     private static NDManager manager;
     private static Raft raft;
@@ -72,6 +75,25 @@ class RaftParityTest {
                     assertArrayEquals(expectedNan, nanMask(actual), name + " NaN pattern");
                 }
             }
+        }
+    }
+
+    @Test
+    void matchesVbenchRaftAt128x160() {
+        try (NDManager m = manager.newSubManager(); SafeTensorsFile golden = SafeTensorsFile.open(GOLDEN_128X160)) {
+            NDArray image1 = golden.load("image1", m);
+            NDArray image2 = golden.load("image2", m);
+            assertEquals(new ai.djl.ndarray.types.Shape(1, 3, 128, 160), image1.getShape());
+            Raft.Flow flow = raft.forward(image1, image2, 20);
+            NDArray expectedUp = golden.load("flow_up", m);
+            // the fixture is only meaningful with finite flows that move pixels
+            assertTrue(allFinite(nanMask(expectedUp)), "golden flow_up has NaN");
+            assertTrue(expectedUp.abs().mean().getFloat() > 1f, "golden flow is too small to test anything");
+            double low = Tensors.relativeL2(flow.low(), golden.load("flow_low", m));
+            double up = Tensors.relativeL2(flow.up(), expectedUp);
+            System.out.printf("raft golden 128x160: flow_low rel_l2=%.3g flow_up rel_l2=%.3g%n", low, up);
+            assertTrue(low < 1e-3, "flow_low rel_l2=" + low);
+            assertTrue(up < 1e-3, "flow_up rel_l2=" + up);
         }
     }
 
