@@ -46,11 +46,21 @@ public final class ToyReport {
         List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics)));
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
+            List<TrainingLog> weightLogs = weightGradientLogs(runDir, logs);
+            if (!weightLogs.isEmpty()) {
+                ReportInput.Chart c = TrainingLog.smoothedGradNormChart("qat_grad_norm_weights.svg", weightLogs, 20);
+                charts.add(new ReportInput.Chart(c.file(), "QAT gradient norm of the model weights only (running mean "
+                        + "of 20 steps)", c.xLabel(), c.yLabel(), c.series(), c.logY()));
+            }
             charts.add(TrainingLog.gradNormChart("qat_grad_norm_raw.svg", logs));
             logs.stream().filter(l -> !l.ranks().isEmpty() && l.ranks().values().iterator().next().length > 0
                     && l.ranks().values().iterator().next()[0] > 0).forEach(l -> charts.add(l.rankChart(
                             "qat_rank_" + l.label() + ".svg")));
-            notes.addAll(gradientFindings(logs));
+            notes.addAll(gradientFindings(logs, "gradient norm (all trained parameters)"));
+            if (!weightLogs.isEmpty()) {
+                notes.addAll(gradientFindings(weightLogs, "gradient norm of the model weights alone (without Φ and "
+                        + "quantizer parameters)"));
+            }
         }
         notes.addAll(Deployment.notes(runDir));
         String runId = runDir.toAbsolutePath().normalize().getFileName().toString();
@@ -79,10 +89,43 @@ public final class ToyReport {
         return logs;
     }
 
+    /**
+     * The logs again with the gradient norm of the "weights" parameter group (the log's
+     * {@code grad_norm:weights} column) in place of the total; logs without that column are left out.
+     */
+    static List<TrainingLog> weightGradientLogs(Path runDir, List<TrainingLog> logs) throws IOException {
+        List<TrainingLog> out = new ArrayList<>();
+        for (TrainingLog l : logs) {
+            Path csv = runDir.resolve("qat").resolve(l.label()).resolve("log.csv");
+            double[] w = column(csv, "grad_norm:weights");
+            if (w != null && w.length == l.steps().length) {
+                out.add(new TrainingLog(l.label(), l.steps(), l.loss(), w, l.lrFactor(), l.ranks()));
+            }
+        }
+        return out;
+    }
+
+    private static double[] column(Path csv, String name) throws IOException {
+        if (!Files.exists(csv)) {
+            return null;
+        }
+        try (var parser = org.apache.commons.csv.CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
+                .get().parse(Files.newBufferedReader(csv))) {
+            if (!parser.getHeaderNames().contains(name)) {
+                return null;
+            }
+            return parser.getRecords().stream().mapToDouble(r -> Double.parseDouble(r.get(name))).toArray();
+        }
+    }
+
     /** QVGen's claim: its gradient norm stays below LSQ's. Checked per bit width, with the numbers. */
     static List<String> gradientFindings(List<TrainingLog> logs) {
+        return gradientFindings(logs, "gradient norm");
+    }
+
+    static List<String> gradientFindings(List<TrainingLog> logs, String what) {
         List<String> notes = new ArrayList<>();
-        StringBuilder means = new StringBuilder("Mean QAT gradient norm over training:");
+        StringBuilder means = new StringBuilder("Mean QAT " + what + " over training:");
         logs.forEach(l -> means.append(String.format(Locale.ROOT, " %s %.4g;", l.label(), l.meanGradNorm())));
         notes.add(means.substring(0, means.length() - 1) + ".");
         for (TrainingLog q : logs) {
@@ -98,8 +141,8 @@ public final class ToyReport {
                 for (int i = 0; i < n; i++) {
                     below += a[i] < b[i] ? 1 : 0;
                 }
-                notes.add(String.format(Locale.ROOT, "%s: QVGen's gradient norm (20-step running mean) is below "
-                        + "LSQ's at %d of %d steps (%.0f%%); means %.4g vs %.4g. %s", bits.toUpperCase(Locale.ROOT),
+                notes.add(String.format(Locale.ROOT, "%s: QVGen's %s (20-step running mean) is below "
+                        + "LSQ's at %d of %d steps (%.0f%%); means %.4g vs %.4g. %s", bits.toUpperCase(Locale.ROOT), what,
                         below, n, 100.0 * below / Math.max(1, n), q.meanGradNorm(), lsq.meanGradNorm(),
                         below == n ? "The paper's claim holds here." : "The paper's claim (below throughout) does NOT "
                                 + "hold on this run."));

@@ -24,6 +24,7 @@ public final class AdamW {
     private final float eps;
     private int step;
     private int skipped;
+    private final Map<String, Double> groupNorms = new LinkedHashMap<>();
 
     public AdamW(List<Group> groups, float beta1, float beta2, float eps) {
         this.groups = groups;
@@ -42,17 +43,33 @@ public final class AdamW {
         }
     }
 
-    /** Global L2 norm of all gradients (before clipping). */
+    /** Global L2 norm of all gradients (before clipping); also records each group's norm. */
     public double gradientNorm() {
         double sq = 0;
         for (Group g : groups) {
+            double gsq = 0;
             for (NDArray a : g.arrays()) {
-                try (NDArray grad = a.getGradient()) {
-                    sq += grad.square().sum().getFloat();
+                try (NDArray grad = a.getGradient(); NDArray s2 = grad.square(); NDArray sum = s2.sum()) {
+                    gsq += sum.getFloat();
                 }
             }
+            groupNorms.put(g.name(), Math.sqrt(gsq));
+            sq += gsq;
         }
         return Math.sqrt(sq);
+    }
+
+    /**
+     * Each group's gradient norm at the last {@link #step} (before clipping): e.g. the model
+     * weights' own, which QVGen's analysis is about, apart from the auxiliary parameters'.
+     */
+    public Map<String, Double> groupNorms() {
+        return java.util.Collections.unmodifiableMap(groupNorms);
+    }
+
+    /** Names of the groups, in order. */
+    public List<String> groupNames() {
+        return groups.stream().map(Group::name).toList();
     }
 
     /**

@@ -26,7 +26,7 @@ import java.util.Map;
  * diffusion loss against the batch's target. AdamW (betas 0.9/0.95, eps 1e-8), linear warm-up
  * then cosine with hard restarts, global gradient-norm clip, Φ's rank decay applied before every
  * step. Each step appends a row to {@code log.csv} (loss, total gradient norm, every layer's
- * rank); every {@code checkpointEvery} steps the whole state (weights, quantizers, Φ, optimizer
+ * rank, then each parameter group's gradient norm); every {@code checkpointEvery} steps the whole state (weights, quantizers, Φ, optimizer
  * moments) goes to {@code state.safetensors}, and a new run in the same directory resumes from it
  * bit-identically (batches are a function of the step).
  */
@@ -105,7 +105,8 @@ public final class QatTrainer {
             start = resume(state, student, layers, opt, manager, logCsv);
         } else {
             write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
-                    names.stream().map(n -> "rank:" + n).toList()) + "\n", false);
+                    names.stream().map(n -> "rank:" + n).toList()) + "," + String.join(",",
+                    opt.groupNames().stream().map(g -> "grad_norm:" + g).toList()) + "\n", false);
         }
         layers.setRequiresGradient(groups, true);
         try {
@@ -134,6 +135,8 @@ public final class QatTrainer {
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4g,%.3f", step + 1,
                         loss, norm, f, (System.nanoTime() - t0) / 1e9));
                 names.forEach(n -> row.append(',').append(ranks.get(n)));
+                opt.groupNames().forEach(g -> row.append(String.format(Locale.ROOT, ",%.6g",
+                        opt.groupNorms().getOrDefault(g, Double.NaN))));
                 write(logCsv, row.append('\n').toString(), true);
                 if ((step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
                     layers.setRequiresGradient(groups, false);

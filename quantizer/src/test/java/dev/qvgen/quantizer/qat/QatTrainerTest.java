@@ -90,7 +90,17 @@ class QatTrainerTest {
         RankDecay decay = new RankDecay(3, true);
         List<String> a = run(tmp.resolve("a"), 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100), (s, l, g) -> { });
         List<String> b = run(tmp.resolve("b"), 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100), (s, l, g) -> { });
-        assertEquals("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0.fc1,rank:blocks.0.fc2", a.get(0));
+        assertEquals("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0.fc1,rank:blocks.0.fc2,"
+                + "grad_norm:weights,grad_norm:quantizer,grad_norm:clipping,grad_norm:phi", a.get(0));
+        for (String row : a.subList(1, a.size())) {
+            String[] c = row.split(",");
+            double groups = 0;
+            for (int i = 7; i < 11; i++) {
+                groups += Double.parseDouble(c[i]) * Double.parseDouble(c[i]);
+            }
+            assertEquals(Double.parseDouble(c[2]), Math.sqrt(groups), 1e-4 * Double.parseDouble(c[2]),
+                    "the groups' norms make up the total");
+        }
         assertEquals(STEPS + 1, a.size());
         for (int i = 1; i < a.size(); i++) {
             assertEquals(withoutTimes(a.get(i)), withoutTimes(b.get(i)), "same seed, same log (row " + i + ")");
