@@ -64,7 +64,7 @@ public final class CogVideoXPatchEmbed extends Module {
             if (!config.useRotaryPositionalEmbeddings()) {
                 float[] table = sinCosTable((int) f, (int) hp, (int) wp);
                 NDArray pos = latents.getManager().create(table, new Shape(1, f * hp * wp, config.innerDim()))
-                        .toDevice(latents.getDevice(), false);
+                        .toDevice(latents.getDevice(), false).toType(v.getDataType(), false);
                 v = v.add(pos);
             }
         } else {

@@ -126,11 +126,12 @@ public final class CogVideoXTransformer3DModel extends Module {
             throw new IllegalArgumentException("latent size " + h + "x" + w + " must be a multiple of patch_size " + p);
         }
 
+        // diffusers: t_emb.to(dtype=hidden_states.dtype) (the sinusoid is float32; float16 runs cast it)
         NDArray emb = timeEmbedding.forward(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
-                config.flipSinToCos(), config.freqShift()));
+                config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false));
         if (ofsEmbedding != null) {
             emb = emb.add(ofsEmbedding.forward(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
-                    config.flipSinToCos(), config.freqShift())));
+                    config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false)));
         }
 
         NDList embedded = patchEmbed.forward(text, latents);

@@ -47,6 +47,8 @@ public final class Attention {
     public enum Mode { FUSED, CHUNKED, PLAIN }
 
     private static volatile Block fused;
+    /** Held for the life of the JVM: DJL's BaseModel closes its module when it is finalized. */
+    private static Model fusedModel;
     private static volatile boolean fusedTried;
     private static volatile String fusedError;
 
@@ -156,6 +158,7 @@ public final class Attention {
         // The module has no parameters: loaded once on the CPU, it runs on whatever device its inputs are.
         Model model = Model.newInstance("sdpa", Device.cpu(), "PyTorch");
         model.load(dir, "sdpa");
+        fusedModel = model;
         Files.deleteIfExists(dir.resolve("sdpa.pt"));
         Files.deleteIfExists(dir);
         return model.getBlock();

@@ -2,6 +2,7 @@ package dev.qvgen.models.wan;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.Linear;
@@ -26,6 +27,11 @@ public final class WanConditionEmbedder extends Module {
     /** @return temb (B, dim), timestep projection (B, 6*dim), embedded text (B, S, dim) */
     public NDList forward(NDArray timestep, NDArray text) {
         NDArray sinusoid = TimestepEmbedding.sinusoidal(timestep, freqDim, true, 0f);
+        // diffusers casts the float32 sinusoid to the time embedder's dtype (float16 runs)
+        DataType wt = timeEmbedder.linear1.weight().getDataType();
+        if (sinusoid.getDataType() != wt) {
+            sinusoid = sinusoid.toType(wt, false);
+        }
         NDArray temb = timeEmbedder.forward(sinusoid, false);
         NDArray proj = timeProj.forward(Activations.silu(temb));
         NDArray context = textEmbedder.forward(text, true);
