@@ -13,6 +13,7 @@ import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.TimestepEmbedding;
 
@@ -147,7 +148,13 @@ public final class CogVideoXTransformer3DModel extends Module {
         }
 
         for (int i = 0; i < blocks.size(); i++) {
-            NDList out = blocks.get(i).forward(x, enc, emb, cos, sin);
+            CogVideoXBlock block = blocks.get(i);
+            NDArray xi = x;
+            NDArray ei = enc;
+            NDArray c = cos;
+            NDArray sn = sin;
+            NDArray e = emb;
+            NDList out = Scopes.scopedList(() -> block.forward(xi, ei, e, c, sn));
             x = out.get(0);
             enc = out.get(1);
             if (blockObserver != null) {

@@ -107,8 +107,10 @@ public final class Attention {
         NDList parts = new NDList();
         for (long start = 0; start < lq; start += chunk) {
             long end = Math.min(lq, start + chunk);
-            NDArray qc = q.get("..., {}:{}, :", start, end);
-            parts.add(Scalars.mul(qc.matMul(kt), scale).softmax(-1).matMul(v));
+            long from = start;
+            // each block's scores are freed before the next block's are made
+            parts.add(Scopes.scoped(() -> Scalars.mul(q.get("..., {}:{}, :", from, end).matMul(kt), scale)
+                    .softmax(-1).matMul(v)));
         }
         return NDArrays.concat(parts, n - 2);
     }

@@ -27,10 +27,11 @@ public final class WanConditionEmbedder extends Module {
     /** @return temb (B, dim), timestep projection (B, 6*dim), embedded text (B, S, dim) */
     public NDList forward(NDArray timestep, NDArray text) {
         NDArray sinusoid = TimestepEmbedding.sinusoidal(timestep, freqDim, true, 0f);
-        // diffusers casts the float32 sinusoid to the time embedder's dtype (float16 runs)
-        DataType wt = timeEmbedder.linear1.weight().getDataType();
-        if (sinusoid.getDataType() != wt) {
-            sinusoid = sinusoid.toType(wt, false);
+        // The float32 sinusoid takes the activations' type (float16 runs), as diffusers casts it to
+        // the time embedder's; float16-stored weights with float32 compute keep float32.
+        DataType compute = text.getDataType();
+        if (sinusoid.getDataType() != compute) {
+            sinusoid = sinusoid.toType(compute, false);
         }
         NDArray temb = timeEmbedder.forward(sinusoid, false);
         NDArray proj = timeProj.forward(Activations.silu(temb));

@@ -13,6 +13,7 @@ import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.ModuleList;
 
 import java.nio.file.Path;
@@ -118,7 +119,9 @@ public final class WanTransformer3DModel extends Module {
         NDArray context = cond.get(2);
 
         for (int i = 0; i < blocks.size(); i++) {
-            x = blocks.get(i).forward(x, context, timestepProj, cos, sin);
+            WanTransformerBlock block = blocks.get(i);
+            NDArray in = x;
+            x = Scopes.scoped(() -> block.forward(in, context, timestepProj, cos, sin));
             if (blockObserver != null) {
                 blockObserver.accept(i, x);
             }
