@@ -12,6 +12,8 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class LowRankBranch {
     public static final int DEFAULT_RANK = 32;
+    /** Layers with more weights than this get Φ from {@link Svd#randomized}. */
+    public static final long RANDOMIZED_ABOVE = 1L << 21;
 
     private final NDArray left;
     private final NDArray right;
@@ -38,7 +40,13 @@ public final class LowRankBranch {
         int out = (int) w.getShape().get(0);
         int in = (int) w.getShape().get(1);
         int r = cappedRank(rank, out, in);
-        Svd.Factors f = Svd.truncated(w.sub(wq).toFloatArray(), out, in, r);
+        NDArray residual = w.sub(wq);
+        // Dense SVD for the small layers (toy models, tests); randomized for full-size ones, where
+        // EJML's dense SVD of a 1536 x 8960 residual takes minutes per layer.
+        Svd.Factors f = (long) out * in <= RANDOMIZED_ABOVE
+                ? Svd.truncated(residual.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), out, in, r)
+                : Svd.randomized(residual, r, 10, 2, (long) out * 31 + in);
+        residual.close();
         return new LowRankBranch(manager.create(f.left(), new Shape(out, r)), manager.create(f.right(), new Shape(r, in)),
                 f.rank());
     }
