@@ -145,8 +145,17 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+        String device = "cpu";
+
         @Override
         public Integer call() throws Exception {
+            ai.djl.Device target;
+            try {
+                target = dev.qvgen.harness.profile.Devices.parse(device);
+            } catch (IllegalArgumentException e) {
+                throw new dev.qvgen.harness.BadInputException(e.getMessage());
+            }
             if (!java.util.List.of("qvgen", "lsq", "qdm", "efficientdm").contains(method)) {
                 throw new dev.qvgen.harness.BadInputException("--method must be qvgen, lsq, qdm or efficientdm, got '"
                         + method + "'");
@@ -165,8 +174,11 @@ public final class ToyCommand implements Runnable {
             var s = new dev.qvgen.harness.toy.ToyQat.Settings(steps, batch, lrScale, Math.max(1, steps / 10),
                     d.captionDropout(), d.seed(), d.phiRank(), d.clipGroups(), Math.max(1, Math.min(d.checkpointEvery(),
                             steps / 4)));
+            long t0 = System.nanoTime();
             Path export = new dev.qvgen.harness.toy.ToyQat(dev.qvgen.suites.toy.ToyWorld.defaults(), s, System.out)
-                    .trainAndExport(method, spec, model, out);
+                    .onDevice(target).trainAndExport(method, spec, model, out);
+            System.out.printf(java.util.Locale.ROOT, "qat on %s: %.1f s; memory in use %.2f GiB%n", target,
+                    (System.nanoTime() - t0) / 1e9, dev.qvgen.harness.profile.Devices.memoryInUse(target) / (double) (1L << 30));
             System.out.println("wrote " + export);
             return 0;
         }
