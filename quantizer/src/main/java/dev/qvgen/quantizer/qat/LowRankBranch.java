@@ -107,6 +107,17 @@ public final class LowRankBranch {
         int in = (int) right.getShape().get(1);
         float[] l = left.toFloatArray();
         float[] r = right.toFloatArray();
+        if ((long) out * in > RANDOMIZED_ABOVE) {
+            // full-size layers: the SVD of L_k R_k through thin QRs (exact; the dense one takes minutes)
+            float[] lk = new float[out * newRank];
+            for (int i = 0; i < out; i++) {
+                System.arraycopy(l, i * maxRank, lk, i * newRank, newRank);
+            }
+            float[] rk = java.util.Arrays.copyOf(r, newRank * in);
+            Svd.Factors f = Svd.ofProduct(lk, rk, out, newRank, in, maxRank);
+            writeKept(f, out, in, newRank);
+            return;
+        }
         float[] m = new float[out * in];
         for (int i = 0; i < out; i++) {
             for (int k = 0; k < newRank; k++) {
@@ -119,7 +130,10 @@ public final class LowRankBranch {
                 }
             }
         }
-        Svd.Factors f = Svd.truncated(m, out, in, maxRank);
+        writeKept(Svd.truncated(m, out, in, maxRank), out, in, newRank);
+    }
+
+    private void writeKept(Svd.Factors f, int out, int in, int newRank) {
         float[] nl = new float[out * maxRank];
         float[] nr = new float[maxRank * in];
         for (int i = 0; i < out; i++) {

@@ -57,4 +57,50 @@ class RandomizedSvdTest {
             assertTrue(diff < 1e-3, "rank-" + rank + " reconstructions differ by " + diff);
         }
     }
+
+    @Test
+    void svdOfAProductMatchesDenseSvdOfTheFormedMatrix() {
+        int rows = 90;
+        int cols = 70;
+        int k = 8;
+        int rank = 16;
+        SplittableRandom r = new SplittableRandom(9);
+        float[] l = new float[rows * k];
+        float[] rt = new float[k * cols];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = (float) (r.nextDouble() - 0.5);
+        }
+        for (int i = 0; i < rt.length; i++) {
+            rt[i] = (float) (r.nextDouble() - 0.5);
+        }
+        float[] m = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < k; c++) {
+                for (int j = 0; j < cols; j++) {
+                    m[i * cols + j] += l[i * k + c] * rt[c * cols + j];
+                }
+            }
+        }
+        Svd.Factors dense = Svd.truncated(m, rows, cols, rank);
+        Svd.Factors thin = Svd.ofProduct(l, rt, rows, k, cols, rank);
+        assertEquals(k, thin.rank());
+        for (int j = 0; j < k; j++) {
+            double rel = Math.abs(thin.singularValues()[j] - dense.singularValues()[j]) / dense.singularValues()[j];
+            assertTrue(rel < 1e-5, "sigma " + j + " rel " + rel);
+        }
+        // same rank-k reconstruction (the product itself); the padding columns are zero
+        double err = 0;
+        double norm = 0;
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                double v = 0;
+                for (int c = 0; c < rank; c++) {
+                    v += thin.left()[i * rank + c] * thin.right()[c * cols + j];
+                }
+                err += (v - m[i * cols + j]) * (v - m[i * cols + j]);
+                norm += m[i * cols + j] * m[i * cols + j];
+            }
+        }
+        assertTrue(Math.sqrt(err / norm) < 1e-5, "reconstruction " + Math.sqrt(err / norm));
+    }
 }
