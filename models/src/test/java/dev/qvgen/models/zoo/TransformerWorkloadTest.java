@@ -46,6 +46,15 @@ class TransformerWorkloadTest {
     }
 
     @Test
+    void parameterCountsEqualThePyTorchReferenceModules() {
+        // bench/torch_reference.py printed these for its modules (the side-by-side compares like with like)
+        assertEquals(1_418_996_800L, ModelRegistry.parameterCount(ModelRegistry.buildTransformer("wan2.1-t2v-1.3b",
+                null, false)));
+        assertEquals(1_693_783_872L, ModelRegistry.parameterCount(ModelRegistry.buildTransformer("cogvideox-2b",
+                null, false)));
+    }
+
+    @Test
     void float16ForwardMatchesFloat32OnCpu() {
         for (TransformerSpec spec : new TransformerSpec[] {SMALL_WAN, smallCog("cogvideox-2b"), smallCog("cogvideox-5b")}) {
             TransformerWorkload w = new TransformerWorkload(spec, 1, 5, 32, 48);
