@@ -6,6 +6,7 @@ import dev.qvgen.harness.cli.GenerateCommand;
 import dev.qvgen.harness.cli.MergeCommand;
 import dev.qvgen.harness.cli.ParityCommand;
 import dev.qvgen.harness.cli.PlanCommand;
+import dev.qvgen.harness.cli.ProfileCommand;
 import dev.qvgen.harness.cli.ReproduceCommand;
 import dev.qvgen.harness.cli.ToyCommand;
 
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
         version = "qvgen 0.1.0",
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
         subcommands = {ReproduceCommand.class, GenerateCommand.class, EvaluateCommand.class, ParityCommand.class,
-                ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class,
+                ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class, ProfileCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

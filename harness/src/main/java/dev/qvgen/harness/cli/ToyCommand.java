@@ -149,8 +149,17 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+        String device = "cpu";
+
         @Override
         public Integer call() throws Exception {
+            ai.djl.Device target;
+            try {
+                target = dev.qvgen.harness.profile.Devices.parse(device);
+            } catch (IllegalArgumentException e) {
+                throw new dev.qvgen.harness.BadInputException(e.getMessage());
+            }
             if (!java.util.List.of("qvgen", "lsq", "qdm", "efficientdm").contains(method)) {
                 throw new dev.qvgen.harness.BadInputException("--method must be qvgen, lsq, qdm or efficientdm, got '"
                         + method + "'");
@@ -168,8 +177,11 @@ public final class ToyCommand implements Runnable {
             var s = dev.qvgen.harness.toy.ToyQat.Settings.defaults().withSteps(steps, batch).withLoss(loss);
             s = new dev.qvgen.harness.toy.ToyQat.Settings(s.steps(), s.batch(), lrScale, s.warmupSteps(),
                     s.captionDropout(), s.seed(), s.phiRank(), s.clipGroups(), s.checkpointEvery(), s.loss());
+            long t0 = System.nanoTime();
             Path export = new dev.qvgen.harness.toy.ToyQat(dev.qvgen.suites.toy.ToyWorld.defaults(), s, System.out)
-                    .trainAndExport(method, spec, model, out);
+                    .onDevice(target).trainAndExport(method, spec, model, out);
+            System.out.printf(java.util.Locale.ROOT, "qat on %s: %.1f s; memory in use %.2f GiB%n", target,
+                    (System.nanoTime() - t0) / 1e9, dev.qvgen.harness.profile.Devices.memoryInUse(target) / (double) (1L << 30));
             System.out.println("wrote " + export);
             return 0;
         }

@@ -81,6 +81,14 @@ public final class ToyQat {
         this.log = log;
     }
 
+    private ai.djl.Device device;
+
+    /** Trains on {@code d} (e.g. a GPU) instead of the engine's default device. */
+    public ToyQat onDevice(ai.djl.Device d) {
+        this.device = d;
+        return this;
+    }
+
     /**
      * Trains the QAT {@code method} (see {@link Methods}) at {@code spec} from the FP model in
      * {@code modelDir}, working in {@code workDir}; returns the export (skips training if present).
@@ -96,7 +104,7 @@ public final class ToyQat {
             throw new IllegalArgumentException("not a QAT method: " + method);
         }
         Methods.Qat qat = m.qat();
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device)) {
             ToyVideoModel teacher = ToyVideoModel.load(modelDir, manager);
             ToyVideoModel student = ToyVideoModel.load(modelDir, manager);
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,

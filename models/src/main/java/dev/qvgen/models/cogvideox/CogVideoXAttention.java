@@ -79,6 +79,10 @@ public final class CogVideoXAttention extends Module {
      * (x[2j], x[2j+1]) to (-x[2j+1], x[2j]); x (B, H, L, D), tables (L, D).
      */
     static NDArray applyRotary(NDArray x, NDArray cos, NDArray sin) {
+        if (x.getDataType() != cos.getDataType()) {
+            // diffusers: (x.float() * cos + x_rotated.float() * sin).to(x.dtype)
+            return applyRotary(x.toType(cos.getDataType(), false), cos, sin).toType(x.getDataType(), false);
+        }
         Shape s = x.getShape();
         NDArray pairs = x.reshape(s.get(0), s.get(1), s.get(2), s.get(3) / 2, 2);
         NDArray re = pairs.get("..., 0");

@@ -15,6 +15,7 @@ import dev.qvgen.models.nn.Module;
  * (t, h, w) cubes with a linear layer over the flattened (C, pt, p, p) patch.
  */
 public final class CogVideoXPatchEmbed extends Module {
+    private final dev.qvgen.models.nn.TableCache posCache = new dev.qvgen.models.nn.TableCache();
     private final CogVideoXConfig config;
     private final ConvProj conv;
     private final Linear linearProj;
@@ -62,9 +63,12 @@ public final class CogVideoXPatchEmbed extends Module {
             NDArray bias = conv.bias == null ? null : conv.bias.getArray();
             v = patches.getNDArrayInternal().linear(patches, weight, bias).singletonOrThrow();
             if (!config.useRotaryPositionalEmbeddings()) {
-                float[] table = sinCosTable((int) f, (int) hp, (int) wp);
-                NDArray pos = latents.getManager().create(table, new Shape(1, f * hp * wp, config.innerDim()))
-                        .toDevice(latents.getDevice(), false);
+                long ff = f;
+                long gh = hp;
+                long gw = wp;
+                NDArray pos = posCache.get(java.util.List.of(ff, gh, gw), v.getDevice(), v.getDataType(),
+                        () -> latents.getManager().create(sinCosTable((int) ff, (int) gh, (int) gw),
+                                new Shape(1, ff * gh * gw, config.innerDim())));
                 v = v.add(pos);
             }
         } else {

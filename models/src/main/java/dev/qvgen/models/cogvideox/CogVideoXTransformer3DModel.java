@@ -13,6 +13,7 @@ import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.TimestepEmbedding;
 
@@ -126,11 +127,12 @@ public final class CogVideoXTransformer3DModel extends Module {
             throw new IllegalArgumentException("latent size " + h + "x" + w + " must be a multiple of patch_size " + p);
         }
 
+        // diffusers: t_emb.to(dtype=hidden_states.dtype) (the sinusoid is float32; float16 runs cast it)
         NDArray emb = timeEmbedding.forward(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
-                config.flipSinToCos(), config.freqShift()));
+                config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false));
         if (ofsEmbedding != null) {
             emb = emb.add(ofsEmbedding.forward(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
-                    config.flipSinToCos(), config.freqShift())));
+                    config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false)));
         }
 
         NDList embedded = patchEmbed.forward(text, latents);
@@ -146,7 +148,13 @@ public final class CogVideoXTransformer3DModel extends Module {
         }
 
         for (int i = 0; i < blocks.size(); i++) {
-            NDList out = blocks.get(i).forward(x, enc, emb, cos, sin);
+            CogVideoXBlock block = blocks.get(i);
+            NDArray xi = x;
+            NDArray ei = enc;
+            NDArray c = cos;
+            NDArray sn = sin;
+            NDArray e = emb;
+            NDList out = Scopes.scopedList(() -> block.forward(xi, ei, e, c, sn));
             x = out.get(0);
             enc = out.get(1);
             if (blockObserver != null) {

@@ -2,6 +2,7 @@ package dev.qvgen.models.wan;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.Linear;
@@ -26,6 +27,12 @@ public final class WanConditionEmbedder extends Module {
     /** @return temb (B, dim), timestep projection (B, 6*dim), embedded text (B, S, dim) */
     public NDList forward(NDArray timestep, NDArray text) {
         NDArray sinusoid = TimestepEmbedding.sinusoidal(timestep, freqDim, true, 0f);
+        // The float32 sinusoid takes the activations' type (float16 runs), as diffusers casts it to
+        // the time embedder's; float16-stored weights with float32 compute keep float32.
+        DataType compute = text.getDataType();
+        if (sinusoid.getDataType() != compute) {
+            sinusoid = sinusoid.toType(compute, false);
+        }
         NDArray temb = timeEmbedder.forward(sinusoid, false);
         NDArray proj = timeProj.forward(Activations.silu(temb));
         NDArray context = textEmbedder.forward(text, true);

@@ -81,6 +81,10 @@ public final class WanRotaryPosEmbed {
 
     /** Rotates (B, L, H, D) query/key pairs (x[2j], x[2j+1]) by the given (L, 1, D/2) tables. */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+        if (x.getDataType() != cos.getDataType()) {
+            // float16 activations: rotate in the tables' float32 and cast back (diffusers' type_as)
+            return apply(x.toType(cos.getDataType(), false), cos, sin).toType(x.getDataType(), false);
+        }
         Shape shape = x.getShape();
         long d = shape.get(3);
         NDArray pairs = x.reshape(shape.get(0), shape.get(1), shape.get(2), d / 2, 2);

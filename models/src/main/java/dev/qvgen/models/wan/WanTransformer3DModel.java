@@ -3,6 +3,7 @@ package dev.qvgen.models.wan;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -13,6 +14,8 @@ import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.models.nn.TableCache;
 import dev.qvgen.models.nn.ModuleList;
 
 import java.nio.file.Path;
@@ -36,6 +39,8 @@ public final class WanTransformer3DModel extends Module {
     private final Linear projOut;
     private final Parameter scaleShiftTable;
     private BiConsumer<Integer, NDArray> blockObserver;
+    private final TableCache ropeCos = new TableCache();
+    private final TableCache ropeSin = new TableCache();
 
     public WanTransformer3DModel(WanConfig c) {
         this.config = c;
@@ -102,9 +107,11 @@ public final class WanTransformer3DModel extends Module {
         long pf = f / p[0];
         long ph = h / p[1];
         long pw = w / p[2];
-        NDList ropeTables = rope.forward(latents.getManager(), f, h, w);
-        NDArray cos = ropeTables.get(0).toDevice(latents.getDevice(), false);
-        NDArray sin = ropeTables.get(1).toDevice(latents.getDevice(), false);
+        java.util.List<Integer> size = java.util.List.of(f, h, w);
+        NDArray cos = ropeCos.get(size, latents.getDevice(), DataType.FLOAT32,
+                () -> rope.forward(latents.getManager(), f, h, w).get(0));
+        NDArray sin = ropeSin.get(size, latents.getDevice(), DataType.FLOAT32,
+                () -> rope.forward(latents.getManager(), f, h, w).get(1));
 
         NDArray patches = latents.reshape(b, c, pf, p[0], ph, p[1], pw, p[2])
                 .transpose(0, 2, 4, 6, 1, 3, 5, 7)
@@ -118,7 +125,9 @@ public final class WanTransformer3DModel extends Module {
         NDArray context = cond.get(2);
 
         for (int i = 0; i < blocks.size(); i++) {
-            x = blocks.get(i).forward(x, context, timestepProj, cos, sin);
+            WanTransformerBlock block = blocks.get(i);
+            NDArray in = x;
+            x = Scopes.scoped(() -> block.forward(in, context, timestepProj, cos, sin));
             if (blockObserver != null) {
                 blockObserver.accept(i, x);
             }

@@ -12,6 +12,8 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class LowRankBranch {
     public static final int DEFAULT_RANK = 32;
+    /** Layers with more weights than this get Φ from {@link Svd#randomized}. */
+    public static final long RANDOMIZED_ABOVE = 1L << 21;
 
     private final NDArray left;
     private final NDArray right;
@@ -38,7 +40,13 @@ public final class LowRankBranch {
         int out = (int) w.getShape().get(0);
         int in = (int) w.getShape().get(1);
         int r = cappedRank(rank, out, in);
-        Svd.Factors f = Svd.truncated(w.sub(wq).toFloatArray(), out, in, r);
+        NDArray residual = w.sub(wq);
+        // Dense SVD for the small layers (toy models, tests); randomized for full-size ones, where
+        // EJML's dense SVD of a 1536 x 8960 residual takes minutes per layer.
+        Svd.Factors f = (long) out * in <= RANDOMIZED_ABOVE
+                ? Svd.truncated(residual.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), out, in, r)
+                : Svd.randomized(residual, r, 10, 2, (long) out * 31 + in);
+        residual.close();
         return new LowRankBranch(manager.create(f.left(), new Shape(out, r)), manager.create(f.right(), new Shape(r, in)),
                 f.rank());
     }
@@ -99,6 +107,17 @@ public final class LowRankBranch {
         int in = (int) right.getShape().get(1);
         float[] l = left.toFloatArray();
         float[] r = right.toFloatArray();
+        if ((long) out * in > RANDOMIZED_ABOVE) {
+            // full-size layers: the SVD of L_k R_k through thin QRs (exact; the dense one takes minutes)
+            float[] lk = new float[out * newRank];
+            for (int i = 0; i < out; i++) {
+                System.arraycopy(l, i * maxRank, lk, i * newRank, newRank);
+            }
+            float[] rk = java.util.Arrays.copyOf(r, newRank * in);
+            Svd.Factors f = Svd.ofProduct(lk, rk, out, newRank, in, maxRank);
+            writeKept(f, out, in, newRank);
+            return;
+        }
         float[] m = new float[out * in];
         for (int i = 0; i < out; i++) {
             for (int k = 0; k < newRank; k++) {
@@ -111,7 +130,10 @@ public final class LowRankBranch {
                 }
             }
         }
-        Svd.Factors f = Svd.truncated(m, out, in, maxRank);
+        writeKept(Svd.truncated(m, out, in, maxRank), out, in, newRank);
+    }
+
+    private void writeKept(Svd.Factors f, int out, int in, int newRank) {
         float[] nl = new float[out * maxRank];
         float[] nr = new float[maxRank * in];
         for (int i = 0; i < out; i++) {

@@ -14,6 +14,13 @@ import ai.djl.ndarray.types.Shape;
 public final class LsqPlusWeightQuantizer {
     private static final int CANDIDATES = 80;
     private static final double NORM = 2.4;
+    /**
+     * Layers with more weights than this run the search as tensor ops in the engine (on the GPU
+     * when it is there): the host loop takes about 10 s per million weights, i.e. minutes per
+     * block of a full-size video transformer. The engine sums the error in float32 where the
+     * host loop sums in float64, so near-ties can resolve to a neighbouring candidate.
+     */
+    public static final long ENGINE_SEARCH_ABOVE = 1L << 20;
 
     private final int bits;
     private final float levels;
@@ -33,8 +40,11 @@ public final class LsqPlusWeightQuantizer {
     public static LsqPlusWeightQuantizer initialise(NDArray w, int bits, NDManager manager) {
         int out = (int) w.getShape().get(0);
         int in = (int) w.getShape().get(1);
+        if ((long) out * in > ENGINE_SEARCH_ABOVE) {
+            return initialiseOnEngine(w, bits, manager);
+        }
         float levels = (1 << bits) - 1;
-        float[] v = w.toFloatArray();
+        float[] v = w.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         float[] s = new float[out];
         float[] z = new float[out];
         for (int r = 0; r < out; r++) {
@@ -66,6 +76,61 @@ public final class LsqPlusWeightQuantizer {
         }
         return new LsqPlusWeightQuantizer(bits, manager.create(s, new Shape(out, 1)),
                 manager.create(z, new Shape(out, 1)), in);
+    }
+
+    /** {@link #initialise}'s search, candidate by candidate over whole (out, in) tensors. */
+    static LsqPlusWeightQuantizer initialiseOnEngine(NDArray w, int bits, NDManager manager) {
+        int out = (int) w.getShape().get(0);
+        int in = (int) w.getShape().get(1);
+        float levels = (1 << bits) - 1;
+        NDArray bestErr = null;
+        NDArray bestS = null;
+        NDArray bestZ = null;
+        float[] s;
+        float[] z;
+        try (ai.djl.ndarray.NDScope outer = new ai.djl.ndarray.NDScope()) {
+            NDArray wf = w.toType(ai.djl.ndarray.types.DataType.FLOAT32, true);
+            NDArray min = wf.min(new int[] {1}, true);
+            NDArray max = wf.max(new int[] {1}, true);
+            for (int i = 0; i < CANDIDATES; i++) {
+                float p = 1f - i / 100f;
+                try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                    NDArray lo = min.mul(p);
+                    NDArray step = max.mul(p).sub(lo).div(levels).maximum(1e-9f);
+                    NDArray zp = lo.neg().div(step);
+                    NDArray q = wf.div(step).add(zp).round().clip(0f, levels);
+                    NDArray err = q.sub(zp).mul(step).sub(wf).abs().pow((float) NORM).sum(new int[] {1}, true);
+                    if (bestErr == null) {
+                        bestErr = err;
+                        bestS = step;
+                        bestZ = zp;
+                    } else {
+                        NDArray better = err.lt(bestErr);
+                        NDArray e = ai.djl.ndarray.NDArrays.where(better, err, bestErr);
+                        NDArray st = ai.djl.ndarray.NDArrays.where(better, step, bestS);
+                        NDArray zz = ai.djl.ndarray.NDArrays.where(better, zp, bestZ);
+                        bestErr.close();
+                        bestS.close();
+                        bestZ.close();
+                        bestErr = e;
+                        bestS = st;
+                        bestZ = zz;
+                    }
+                    ai.djl.ndarray.NDScope.unregister(bestErr, bestS, bestZ);
+                }
+            }
+            s = bestS.toFloatArray();
+            z = bestZ.toFloatArray();
+        } finally {
+            for (NDArray a : new NDArray[] {bestErr, bestS, bestZ}) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        }
+        // made outside the scope, which would free them
+        return new LsqPlusWeightQuantizer(bits, manager.create(s, new Shape(out, 1)), manager.create(z, new Shape(out, 1)),
+                in);
     }
 
     /** Fake-quantized weight, differentiable in W (straight-through), s and z. */

@@ -1,0 +1,245 @@
+package dev.qvgen.harness.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import com.google.gson.GsonBuilder;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.profile.Devices;
+import dev.qvgen.harness.profile.TransformerProfiler;
+import dev.qvgen.harness.profile.TransformerQat;
+import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
+import dev.qvgen.models.nn.Attention;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Precision;
+import dev.qvgen.models.wan.WanConfig;
+import dev.qvgen.models.wan.WanTransformer3DModel;
+import dev.qvgen.models.zoo.ModelRegistry;
+import dev.qvgen.models.zoo.ModelSpec;
+import dev.qvgen.models.zoo.TransformerSpec;
+import dev.qvgen.models.zoo.TransformerWorkload;
+import dev.qvgen.quantizer.QuantSpec;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code qvgen profile}: per-denoising-step cost of a zoo transformer at its published video size
+ * (or a given one): latency, memory, weight bytes full vs packed low-bit, tokens/s and the
+ * fraction of the accelerator's peak. With {@code --qat-steps} it instead runs a short QVGen
+ * QAT on random inputs and logs step time and memory.
+ */
+@Command(name = "profile", mixinStandardHelpOptions = true,
+        description = "Profile one denoising step of a model's transformer (latency, memory, weight bytes, "
+                + "throughput, fraction of peak), or a short QVGen QAT run (--qat-steps).")
+public final class ProfileCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "A zoo model, e.g. wan2.1-t2v-1.3b or cogvideox-2b.")
+    String model;
+
+    @Option(names = "--random-weights", description = "Random weights (no checkpoint needed).")
+    boolean randomWeights;
+
+    @Option(names = "--checkpoint", description = "Diffusers checkpoint directory (its transformer/ is loaded).")
+    Path checkpoint;
+
+    @Option(names = "--bits", split = ",", description = "Settings to profile: fp and/or wXaY (default: fp,w4a4).")
+    List<String> bits = List.of("fp", "w4a4");
+
+    @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
+
+    @Option(names = "--precision", description = "fp32 or fp16 (default: fp16 on CUDA, fp32 on the CPU; bf16 is "
+            + "not available through DJL 0.36).")
+    String precision;
+
+    @Option(names = "--batch", description = "Videos per forward (2 = classifier-free guidance's pair; default: ${DEFAULT-VALUE}).")
+    int batch = 1;
+
+    @Option(names = "--frames", description = "Video frames (default: the model's published size).")
+    Integer frames;
+
+    @Option(names = "--height", description = "Video height in pixels (default: published).")
+    Integer height;
+
+    @Option(names = "--width", description = "Video width in pixels (default: published).")
+    Integer width;
+
+    @Option(names = "--layers", description = "Keep only this many transformer blocks (default: all).")
+    Integer layers;
+
+    @Option(names = "--warmup", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    int warmup = 2;
+
+    @Option(names = "--runs", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs = 5;
+
+    @Option(names = "--peak-tflops", description = "The accelerator's dense fp16/bf16 peak in TFLOP/s "
+            + "(default: ${DEFAULT-VALUE}, H100 per the brief; ignored on the CPU).")
+    double peakTflops = 786;
+
+    @Option(names = "--attention", description = "fused, chunked or plain (default: fused when the SDPA module loads).")
+    String attention;
+
+    @Option(names = "--qat-steps", description = "Run this many QVGen QAT steps instead of profiling the forward "
+            + "(uses the first low-bit --bits entry, float32).")
+    int qatSteps;
+
+    @Option(names = "--seed", description = "Random-weight seed (default: ${DEFAULT-VALUE}).")
+    long seed = ModelRegistry.DEFAULT_SEED;
+
+    @Option(names = "--out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("runs/profile");
+
+    @Option(names = "--threads", description = "Intra-op threads on the CPU (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSpec spec;
+        Device dev;
+        try {
+            spec = ModelRegistry.get(model);
+            dev = Devices.parse(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        if (randomWeights == (checkpoint != null)) {
+            throw new BadInputException("give exactly one of --random-weights and --checkpoint");
+        }
+        if (checkpoint != null && layers != null) {
+            throw new BadInputException("--layers works with --random-weights only");
+        }
+        if (batch < 1 || runs < 1 || warmup < 0 || (layers != null && layers < 1) || qatSteps < 0) {
+            throw new BadInputException("--batch, --runs and --layers must be positive, --warmup and --qat-steps >= 0");
+        }
+        DataType type;
+        try {
+            type = qatSteps > 0 ? DataType.FLOAT32
+                    : Precision.parse(precision != null ? precision : dev.isGpu() ? "fp16" : "fp32");
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--precision: " + e.getMessage());
+        }
+        for (String b : bits) {
+            if (!b.equals("fp")) {
+                try {
+                    QuantSpec.parse(b);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException("--bits: " + e.getMessage());
+                }
+            }
+        }
+        if (attention != null) {
+            if (!List.of("fused", "chunked", "plain").contains(attention)) {
+                throw new BadInputException("--attention must be fused, chunked or plain");
+            }
+            System.setProperty("qvgen.attention", attention);
+        }
+        TransformerSpec ts = layers == null ? spec.transformer() : withLayers(spec.transformer(), layers);
+        TransformerWorkload w;
+        try {
+            w = new TransformerWorkload(ts, batch, frames != null ? frames : spec.sampling().frames(),
+                    height != null ? height : spec.sampling().height(), width != null ? width : spec.sampling().width());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        Djl.configure(dev.isGpu() ? 0 : threads);
+        Files.createDirectories(out);
+        String attn = Attention.mode().name().toLowerCase(Locale.ROOT);
+        try (NDManager m = NDManager.newBaseManager(dev)) {
+            long t0 = System.nanoTime();
+            if (qatSteps > 0) {
+                String low = bits.stream().filter(b -> !b.equals("fp")).findFirst()
+                        .orElseThrow(() -> new BadInputException("--qat-steps needs a low-bit --bits entry, e.g. w4a4"));
+                Module teacher = build(ts, m, dev, type);
+                Module student = build(ts, m, dev, type);
+                System.out.printf(Locale.ROOT, "[qat] %s, %d blocks, %dx%dx%d (%d tokens), built in %.1f s%n", model,
+                        countBlocks(student), w.width(), w.height(), w.frames(), w.videoTokens(),
+                        (System.nanoTime() - t0) / 1e9);
+                new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), qatSteps, dev, m, out);
+                System.out.println("wrote " + out.resolve("qat.csv"));
+                return 0;
+            }
+            Module tr = build(ts, m, dev, type);
+            System.out.printf(Locale.ROOT, "[profile] %s built on %s in %.1f s (%d blocks, %d video tokens, attention %s)%n",
+                    model, dev, (System.nanoTime() - t0) / 1e9, countBlocks(tr), w.videoTokens(), attn);
+            List<TransformerProfiler.Row> rows = new TransformerProfiler(System.out).profile(model, tr, w, dev, type,
+                    bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m);
+            write(rows, out);
+        }
+        return 0;
+    }
+
+    private Module build(TransformerSpec ts, NDManager m, Device dev, DataType type) {
+        Module tr;
+        if (checkpoint != null) {
+            Path dir = checkpoint.resolve("transformer");
+            tr = ts instanceof TransformerSpec.Wan ? WanTransformer3DModel.fromPretrained(dir, m)
+                    : CogVideoXTransformer3DModel.fromPretrained(dir, m);
+        } else {
+            tr = ModelRegistry.buildTransformer(ts, m, true, seed);
+        }
+        Precision.cast(tr, type, dev);
+        return tr;
+    }
+
+    private static int countBlocks(Module tr) {
+        return (int) tr.namedModules().keySet().stream().filter(p -> p.matches("(blocks|transformer_blocks)\\.\\d+"))
+                .count();
+    }
+
+    /** The same config with {@code n} blocks. */
+    static TransformerSpec withLayers(TransformerSpec s, int n) {
+        if (s instanceof TransformerSpec.Wan w) {
+            WanConfig c = w.config();
+            return new TransformerSpec.Wan(new WanConfig(c.patchSize(), c.numAttentionHeads(), c.attentionHeadDim(),
+                    c.inChannels(), c.outChannels(), c.textDim(), c.freqDim(), c.ffnDim(), n, c.crossAttnNorm(),
+                    c.qkNorm(), c.eps(), c.ropeMaxSeqLen()));
+        }
+        var c = ((TransformerSpec.CogVideoX) s).config();
+        return new TransformerSpec.CogVideoX(c.resized(c.numAttentionHeads(), c.attentionHeadDim(), n,
+                c.timeEmbedDim(), c.textEmbedDim()));
+    }
+
+    /** profile.csv, profile.json and profile.md (a report section) in {@code dir}. */
+    static void write(List<TransformerProfiler.Row> rows, Path dir) throws java.io.IOException {
+        StringBuilder csv = new StringBuilder("model,device,precision,bits,attention,batch,frames,height,width,layers,"
+                + "video_tokens,warmup,runs,median_ms,min_ms,memory_bytes,weight_bytes_full,weight_bytes,"
+                + "tokens_per_s,flops,tflops_per_s,peak_fraction,finite\n");
+        StringBuilder md = new StringBuilder("## Transformer step profile\n\n"
+                + "| model | device | precision | bits | video | tokens | median ms | memory GiB | weights MiB "
+                + "(full → this) | tokens/s | TFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (TransformerProfiler.Row r : rows) {
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,%d,%d,%.1f,%.4g,%.2f,%s,%b%n",
+                    r.model(), r.device(), r.precision(), r.bits(), r.attention(), r.batch(), r.frames(), r.height(),
+                    r.width(), r.layers(), r.videoTokens(), r.warmup(), r.runs(), r.medianMs(), r.minMs(),
+                    r.memoryBytes(), r.weightBytesFull(), r.weightBytes(), r.tokensPerSecond(), r.flops(),
+                    r.tflopsPerSecond(), Double.isNaN(r.peakFraction()) ? "" : String.format(Locale.ROOT, "%.4f",
+                            r.peakFraction()), r.finite()));
+            md.append(String.format(Locale.ROOT, "| %s (%d blocks) | %s | %s | %s | %dx%dx%d, batch %d | %d | %.1f | %.2f | "
+                    + "%.0f → %.0f | %.0f | %.1f | %s |%n", r.model(), r.layers(), r.device(), r.precision(), r.bits(),
+                    r.width(), r.height(), r.frames(), r.batch(), r.videoTokens(), r.medianMs(),
+                    r.memoryBytes() / (double) (1L << 30), r.weightBytesFull() / 1048576.0,
+                    r.weightBytes() / 1048576.0, r.tokensPerSecond(), r.tflopsPerSecond(),
+                    Double.isNaN(r.peakFraction()) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * r.peakFraction())));
+        }
+        md.append("\nMedian of warm runs, each ended by a device synchronisation; FLOPs counted analytically "
+                + "(matrix products only); low-bit rows run RTN fake-quantized kernels (simulated, float GEMMs) and "
+                + "count weights in the packed format. Memory: on CUDA the device memory in use after the runs "
+                + "(CUDA context plus the caching allocator's peak reservation), on the CPU the process's peak RSS.\n");
+        Files.writeString(dir.resolve("profile.csv"), csv.toString());
+        Files.writeString(dir.resolve("profile.json"), new GsonBuilder().setPrettyPrinting()
+                .serializeSpecialFloatingPointValues().create().toJson(rows));
+        Files.writeString(dir.resolve("profile.md"), md.toString());
+        System.out.println("wrote " + dir.resolve("profile.csv") + ", profile.json and profile.md");
+    }
+}

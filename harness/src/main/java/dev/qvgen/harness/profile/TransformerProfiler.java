@@ -1,0 +1,135 @@
+package dev.qvgen.harness.profile;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.zoo.TransformerWorkload;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.quantizer.deploy.BitPacking;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Times one denoising step of a transformer (its forward pass on one step's inputs): median of
+ * warm runs, each ended by a device synchronisation, plus memory, weight bytes, throughput and
+ * the achieved fraction of the accelerator's peak.
+ *
+ * <p>A low-bit setting ({@code w4a4}...) installs RTN fake-quantized kernels on the layers
+ * inside the blocks (the layers QVGen quantizes): its latency is that of the simulated
+ * quantized model (float GEMMs over quantized values plus per-token activation quantization),
+ * not of an integer kernel, which DJL does not have; its weight bytes are those of the packed
+ * deployment format ({@link BitPacking} codes plus a float32 scale and zero point per output
+ * channel, as {@link dev.qvgen.quantizer.deploy.PackedLinear#deployedBytes()} counts them), with
+ * every other parameter at the compute precision.
+ */
+public final class TransformerProfiler {
+    /** One measured setting. */
+    public record Row(String model, String device, String precision, String bits, String attention, int batch,
+            int frames, int height, int width, int layers, long videoTokens, int warmup, int runs, double medianMs,
+            double minMs, long memoryBytes, long weightBytesFull, long weightBytes, double tokensPerSecond,
+            double flops, double tflopsPerSecond, double peakFraction, boolean finite) {}
+
+    private final PrintStream log;
+
+    public TransformerProfiler(PrintStream log) {
+        this.log = log;
+    }
+
+    /**
+     * @param bits "fp" for the model as is, else a {@link QuantSpec} label such as w4a4
+     * @param peakTflops the accelerator's dense peak for {@code type}, or 0 (CPU) for none
+     */
+    public List<Row> profile(String model, Module transformer, TransformerWorkload w, Device device, DataType type,
+            List<String> bits, int warmup, int runs, double peakTflops, String attention, NDManager manager) {
+        long full = weightBytes(transformer, type, 0);
+        List<Row> rows = new ArrayList<>();
+        NDList inputs = w.randomInputs(manager, type, 11);
+        for (String b : bits) {
+            QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
+            if (spec != null) {
+                try (NDScope scope = new NDScope()) {
+                    new Rtn().apply(transformer, spec, LayerSelection.insideBlocks());
+                }
+            }
+            try {
+                Devices.releaseCached(device);
+                double[] ms = new double[runs];
+                boolean finite = true;
+                for (int i = 0; i < warmup + runs; i++) {
+                    try (NDScope scope = new NDScope()) {
+                        long t0 = System.nanoTime();
+                        NDArray out = TransformerWorkload.forward(transformer, inputs);
+                        Devices.sync(out);
+                        long t1 = System.nanoTime();
+                        if (i >= warmup) {
+                            ms[i - warmup] = (t1 - t0) / 1e6;
+                        }
+                        if (i == warmup + runs - 1) {
+                            finite = Float.isFinite(out.toType(DataType.FLOAT32, false).abs().max().getFloat());
+                        }
+                    }
+                }
+                long mem = Devices.memoryInUse(device);
+                double[] sorted = ms.clone();
+                Arrays.sort(sorted);
+                double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
+                double flops = w.flops();
+                double tflops = flops / (median / 1e3) / 1e12;
+                Row r = new Row(model, device.toString(), type == DataType.FLOAT16 ? "fp16" : "fp32", b,
+                        attention, w.batch(), w.frames(), w.height(), w.width(), layers(transformer), w.videoTokens(),
+                        warmup, runs, median, sorted[0], mem, full,
+                        spec == null ? full : weightBytes(transformer, type, spec.weightBits()),
+                        w.batch() * w.videoTokens() / (median / 1e3), flops, tflops,
+                        peakTflops > 0 ? tflops / peakTflops : Double.NaN, finite);
+                log.printf("[profile] %s %s %s %s: median %.2f ms (min %.2f, %d runs), %.1f TFLOP/s, memory %.2f GiB%n",
+                        model, r.device(), r.precision(), b, median, sorted[0], runs, tflops, mem / (double) (1L << 30));
+                rows.add(r);
+            } finally {
+                if (spec != null) {
+                    Rtn.restore(transformer);
+                }
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Weight bytes: every parameter at {@code type}'s width, except, for {@code bits > 0}, the
+     * linear layers inside the blocks, packed ({@code out * bytesPerRow(in, bits)} plus a float32
+     * scale and zero point per output channel).
+     */
+    public static long weightBytes(Module transformer, DataType type, int bits) {
+        Map<String, Linear> quantized = bits > 0 ? LayerSelection.linears(transformer, LayerSelection.insideBlocks())
+                : Map.of();
+        long total = 0;
+        for (Map.Entry<String, Shape> e : dev.qvgen.models.io.WeightLoader.declaredShapes(transformer).entrySet()) {
+            String name = e.getKey();
+            int dot = name.lastIndexOf('.');
+            Linear l = dot < 0 ? null : quantized.get(name.substring(0, dot));
+            if (l != null && name.endsWith(".weight")) {
+                total += (long) l.outFeatures() * BitPacking.bytesPerRow(l.inFeatures(), bits) + 8L * l.outFeatures();
+            } else {
+                total += e.getValue().size() * type.getNumOfBytes();
+            }
+        }
+        return total;
+    }
+
+    static int layers(Module transformer) {
+        return (int) transformer.namedModules().keySet().stream()
+                .filter(p -> p.matches("(blocks|transformer_blocks)\\.\\d+")).count();
+    }
+}

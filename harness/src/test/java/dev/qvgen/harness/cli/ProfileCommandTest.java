@@ -1,0 +1,128 @@
+package dev.qvgen.harness.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import dev.qvgen.harness.Main;
+import dev.qvgen.harness.profile.TransformerProfiler;
+import dev.qvgen.harness.profile.TransformerQat;
+import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.zoo.ModelRegistry;
+import dev.qvgen.models.zoo.TransformerSpec;
+import dev.qvgen.models.zoo.TransformerWorkload;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.Rtn;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** qvgen profile on the CPU: full-width models trimmed to one block at a tiny video size. */
+class ProfileCommandTest {
+    @TempDir
+    Path tmp;
+
+    static int run(String... args) {
+        PrintStream old = System.out;
+        try {
+            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            return Main.run(args);
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @Test
+    void profilesFpAndLowBitAndWritesCsvJsonAndReport() throws Exception {
+        for (String model : List.of("wan2.1-t2v-1.3b", "cogvideox-2b")) {
+            Path out = tmp.resolve(model);
+            int code = run("profile", "--model", model, "--random-weights", "--layers", "1", "--frames", "5",
+                    "--height", "32", "--width", "48", "--bits", "fp,w4a4", "--warmup", "1", "--runs", "2",
+                    "--threads", "1", "--out", out.toString());
+            assertEquals(0, code);
+            List<String> csv = Files.readAllLines(out.resolve("profile.csv"));
+            assertEquals(3, csv.size(), String.join("\n", csv));
+            String[] head = csv.get(0).split(",");
+            String[] fp = csv.get(1).split(",", -1);
+            String[] q = csv.get(2).split(",", -1);
+            int median = List.of(head).indexOf("median_ms");
+            int full = List.of(head).indexOf("weight_bytes_full");
+            int bytes = List.of(head).indexOf("weight_bytes");
+            int finite = List.of(head).indexOf("finite");
+            assertEquals("fp", fp[3]);
+            assertEquals("w4a4", q[3]);
+            assertTrue(Double.parseDouble(fp[median]) > 0);
+            assertEquals(fp[full], fp[bytes]);
+            // 4-bit packing of the block's linears: well under half the float32 bytes
+            assertTrue(Long.parseLong(q[bytes]) < Long.parseLong(q[full]) / 2, q[bytes] + " vs " + q[full]);
+            assertEquals("true", fp[finite]);
+            assertEquals("true", q[finite]);
+            assertTrue(Files.readString(out.resolve("profile.json")).contains("\"medianMs\""));
+            assertTrue(Files.readString(out.resolve("profile.md")).startsWith("## Transformer step profile"));
+        }
+    }
+
+    @Test
+    void packedWeightBytesEqualTheDeployedFormat() {
+        var full = ((TransformerSpec.Wan) ModelRegistry.get("wan2.1-t2v-1.3b").transformer());
+        TransformerSpec one = ProfileCommand.withLayers(full, 1);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Module tr = ModelRegistry.buildTransformer(one, m, true, 1);
+            long fp = TransformerProfiler.weightBytes(tr, DataType.FLOAT32, 0);
+            assertEquals(4 * ModelRegistry.parameterCount(tr), fp);
+            long packed = TransformerProfiler.weightBytes(tr, DataType.FLOAT32, 3);
+            Map<String, Linear> layers = LayerSelection.linears(tr, LayerSelection.insideBlocks());
+            long expect = fp;
+            for (Linear l : layers.values()) {
+                expect += Rtn.pack(l, new QuantSpec(3, 3)).deployedBytes() - 4L * l.outFeatures() * l.inFeatures();
+            }
+            assertEquals(expect, packed);
+        }
+    }
+
+    @Test
+    void shortQatRunLogsStepTimeAndMemory() throws Exception {
+        // a narrow Wan (the CLI's full-width run is the same code at another size)
+        TransformerSpec small = new TransformerSpec.Wan(new dev.qvgen.models.wan.WanConfig(new int[] {1, 2, 2}, 2, 16,
+                16, 16, 24, 32, 48, 2, true, "rms_norm_across_heads", 1e-6, 1024));
+        TransformerWorkload w = new TransformerWorkload(small, 1, 5, 32, 32);
+        Path out = tmp.resolve("qat");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Module teacher = ModelRegistry.buildTransformer(small, m, true, 1);
+            Module student = ModelRegistry.buildTransformer(small, m, true, 1);
+            new TransformerQat(new PrintStream(new ByteArrayOutputStream())).run(teacher, student, w,
+                    new QuantSpec(4, 4), 3, ai.djl.Device.cpu(), m, out);
+        }
+        List<String> rows = Files.readAllLines(out.resolve("qat.csv"));
+        assertEquals("step,loss,grad_norm,seconds,memory_bytes", rows.get(0));
+        assertEquals(4, rows.size());
+        for (String row : rows.subList(1, 4)) {
+            String[] f = row.split(",");
+            assertTrue(Double.isFinite(Double.parseDouble(f[1])) && Double.parseDouble(f[1]) > 0, row);
+            assertTrue(Double.parseDouble(f[3]) > 0 && Long.parseLong(f[4]) > 0, row);
+        }
+        assertTrue(Files.readString(out.resolve("qat-work/log.csv")).lines().count() == 4);
+    }
+
+    @Test
+    void badInputIsExitTwo() {
+        assertEquals(2, run("profile", "--model", "nope", "--random-weights"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--device", "tpu:0"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--precision", "bf16"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--frames", "6"));
+        assertEquals(2, run("toy", "qat", "--device", "tpu", "--out", "x"));
+    }
+}
