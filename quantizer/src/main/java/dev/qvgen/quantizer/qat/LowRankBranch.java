@@ -85,6 +85,11 @@ public final class LowRankBranch {
         return right;
     }
 
+    /** Every array Φ owns (factors and coefficients), e.g. to keep them out of an enclosing scope. */
+    public NDArray[] arrays() {
+        return new NDArray[] {left, right, alphaArray};
+    }
+
     public void setAlpha(float[] a) {
         if (a.length != maxRank) {
             throw new IllegalArgumentException("alpha has " + a.length + " entries, Φ has " + maxRank);

@@ -80,7 +80,7 @@ public final class QatLayers {
             if (phiRank > 0) {
                 try (NDScope scope = new NDScope()) {
                     phi = LowRankBranch.fromResidual(l.weight(), wq.forward(l.weight()), phiRank, manager);
-                    NDScope.unregister(phi.left(), phi.right());
+                    NDScope.unregister(phi.arrays());
                 }
             }
             LoraBranch lora = o.loraRank() > 0 ? LoraBranch.initialise(l.outFeatures(), l.inFeatures(), o.loraRank(),

@@ -84,6 +84,19 @@ class LowRankBranchTest {
         }
     }
 
+    @Test
+    void installedPhiIsUsableBeforeAnyDecayStep() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            dev.qvgen.quantizer.TinyNet net = new dev.qvgen.quantizer.TinyNet(m, 3);
+            QatLayers layers = QatLayers.install(net, dev.qvgen.quantizer.QuantSpec.W4A4,
+                    dev.qvgen.quantizer.LayerSelection.insideBlocks(), 4, 4, m);
+            NDArray x = random(m, 2, 8, 6);
+            // The coefficients survive the install's scope: the forward pass works at once.
+            assertEquals(2 * 4, net.forward(x, null).size());
+            assertEquals(4, layers.kernels().get("blocks.0.fc1").phi().rank());
+        }
+    }
+
     static NDArray random(NDManager m, int rows, int cols, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] v = new float[rows * cols];
