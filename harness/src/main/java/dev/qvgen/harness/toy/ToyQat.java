@@ -42,7 +42,7 @@ public final class ToyQat {
     public record Settings(int steps, int batch, float lrScale, int warmupSteps, float captionDropout, long seed,
             int phiRank, int clipGroups, int checkpointEvery, QatTrainer.Loss loss) {
         public static Settings defaults() {
-            return new Settings(240, 8, 10f, 24, 0.1f, 0, LowRankBranch.DEFAULT_RANK,
+            return new Settings(160, 8, 10f, 16, 0.1f, 0, LowRankBranch.DEFAULT_RANK,
                     ClippedDynamicActQuantizer.DEFAULT_GROUPS, 40, null);
         }
 

@@ -6,6 +6,7 @@ import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.Series;
 import dev.qvgen.reports.Summary;
 import dev.qvgen.reports.PaperReport;
+import dev.qvgen.reports.gate.Bootstrap;
 import dev.qvgen.reports.paper.PublishedNumbers;
 import dev.qvgen.reports.paper.TrainingLog;
 
@@ -43,7 +44,7 @@ public final class ToyReport {
                     List.of(curve(log, 1, "loss")), true));
         }
         List<TrainingLog> logs = qatLogs(runDir);
-        List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics)));
+        List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics), rows));
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
             List<TrainingLog> weightLogs = weightGradientLogs(runDir, logs);
@@ -152,7 +153,7 @@ public final class ToyReport {
     }
 
     /** The mean of the four ground-truth scores per group, and the FP vs RTN W3A3 verdict. */
-    static List<String> findings(List<Summary> summary) {
+    static List<String> findings(List<Summary> summary, List<ResultRow> rows) {
         List<String> notes = new ArrayList<>();
         StringBuilder means = new StringBuilder("Mean ground-truth score (colour, shape, motion, persistence):");
         Map<String, Double> gt = new LinkedHashMap<>();
@@ -179,13 +180,36 @@ public final class ToyReport {
             }
             for (String other : List.of("lsq", "rtn", "qdm", "efficientdm", "vidit-q", "svdquant")) {
                 Double o = gt.get(other + " " + bits);
-                if (o != null) {
-                    notes.add(String.format(Locale.ROOT, "%s: QVGen %s %s on the ground truth (%.3f vs %.3f, %+.3f).",
-                            bits.toUpperCase(Locale.ROOT), qv > o ? "beats" : "does NOT beat", other, qv, o, qv - o));
+                if (o == null) {
+                    continue;
                 }
+                double[] diff = pairedDifferences(rows, "qvgen", other, bits);
+                if (diff.length < 2) {
+                    continue;
+                }
+                Bootstrap.Interval ci = Bootstrap.meanInterval(diff, 2000, 0.95, 0);
+                String verdict = ci.low() > 0 ? "beats" : qv > o ? "is above, but within noise of," : "does NOT beat";
+                notes.add(String.format(Locale.ROOT, "%s: QVGen %s %s on the ground truth (%.3f vs %.3f, %+.3f; "
+                        + "95%% bootstrap interval of the paired difference over %d videos: %+.3f to %+.3f).",
+                        bits.toUpperCase(Locale.ROOT), verdict, other, qv, o, qv - o, diff.length, ci.low(),
+                        ci.high()));
             }
         }
         return notes;
+    }
+
+    /** Per-video differences of the mean ground-truth score, method a minus b, paired by prompt and seed. */
+    static double[] pairedDifferences(List<ResultRow> rows, String a, String b, String bits) {
+        Map<String, Double> other = new LinkedHashMap<>();
+        rows.stream().filter(r -> r.method().equals(b) && r.bits().equals(bits) && r.error() == null)
+                .forEach(r -> other.put(r.promptIndex() + "/" + r.seed(), groundTruth(r)));
+        return rows.stream().filter(r -> r.method().equals(a) && r.bits().equals(bits) && r.error() == null
+                && other.containsKey(r.promptIndex() + "/" + r.seed()))
+                .mapToDouble(r -> groundTruth(r) - other.get(r.promptIndex() + "/" + r.seed())).toArray();
+    }
+
+    private static double groundTruth(ResultRow r) {
+        return GROUND_TRUTH.stream().mapToDouble(k -> r.scores().get(k)).average().orElse(Double.NaN);
     }
 
     private static Series curve(Path csv, int column, String name) throws IOException {

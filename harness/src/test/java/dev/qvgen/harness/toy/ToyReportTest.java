@@ -26,6 +26,31 @@ class ToyReportTest {
         return TrainingLog.read(f, label);
     }
 
+    private static List<dev.qvgen.reports.ResultRow> rows(String method, double... gt) {
+        List<dev.qvgen.reports.ResultRow> out = new java.util.ArrayList<>();
+        for (int i = 0; i < gt.length; i++) {
+            java.util.Map<String, Double> s = new java.util.LinkedHashMap<>();
+            for (String k : ToyReport.GROUND_TRUTH) {
+                s.put(k, gt[i]);
+            }
+            out.add(new dev.qvgen.reports.ResultRow(method, "w3a3", i, "p" + i, 1000L * i, "v" + i, s, null));
+        }
+        return out;
+    }
+
+    @Test
+    void scoreVerdictUsesThePairedBootstrapInterval() {
+        List<dev.qvgen.reports.ResultRow> all = new java.util.ArrayList<>();
+        all.addAll(rows("qvgen", 0.6, 0.7, 0.5, 0.6, 0.65, 0.55));
+        all.addAll(rows("rtn", 0.3, 0.4, 0.2, 0.3, 0.35, 0.25));
+        all.addAll(rows("lsq", 0.7, 0.6, 0.4, 0.7, 0.55, 0.6));
+        List<String> notes = ToyReport.findings(dev.qvgen.reports.Summary.of(all, ToyReport.GROUND_TRUTH), all);
+        String rtn = notes.stream().filter(n -> n.startsWith("W3A3: QVGen") && n.contains(" rtn on")).findFirst().orElseThrow();
+        String lsq = notes.stream().filter(n -> n.startsWith("W3A3: QVGen") && n.contains(" lsq on")).findFirst().orElseThrow();
+        assertTrue(rtn.contains("QVGen beats rtn"), rtn);
+        assertTrue(lsq.contains("within noise"), lsq);
+    }
+
     @Test
     void gradientVerdictSaysWhetherQvgenStaysBelowLsq(@TempDir Path tmp) throws IOException {
         List<String> holds = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
