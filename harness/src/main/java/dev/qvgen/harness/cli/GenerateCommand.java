@@ -96,9 +96,10 @@ public final class GenerateCommand implements Callable<Integer> {
             + "scheduler/ from --model-dir.")
     boolean randomWeights;
 
-    @Option(names = "--weights-dtype", defaultValue = "fp32", description = "fp32 or fp16: how linear-layer weights "
-            + "are held in memory (compute is float32; fp16 halves memory). bf16 is not available: DJL 0.36 has no "
-            + "bfloat16, bf16 checkpoints are widened (fp32) or rounded (fp16).")
+    @Option(names = "--weights-dtype", defaultValue = "fp32", description = "fp32, bf16 or fp16: how linear-layer "
+            + "weights are held in memory (compute is float32; bf16 and fp16 halve memory; bf16 keeps a bf16 "
+            + "checkpoint's own values as raw bytes, since DJL 0.36 has no bfloat16 type, and widens one layer at a "
+            + "time).")
     String weightsDtype;
 
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (0: the engine's default).")
@@ -110,8 +111,8 @@ public final class GenerateCommand implements Callable<Integer> {
         WeightLoader.Storage storage = switch (weightsDtype.toLowerCase(Locale.ROOT)) {
             case "fp32" -> WeightLoader.Storage.FP32;
             case "fp16" -> WeightLoader.Storage.FP16;
-            default -> throw new BadInputException("--weights-dtype must be fp32 or fp16, got " + weightsDtype
-                    + " (bf16: DJL 0.36 has no bfloat16)");
+            case "bf16" -> WeightLoader.Storage.BF16;
+            default -> throw new BadInputException("--weights-dtype must be fp32, bf16 or fp16, got " + weightsDtype);
         };
         Path dir = checkedDirectory(spec);
         List<String> promptList = readPrompts(prompts);

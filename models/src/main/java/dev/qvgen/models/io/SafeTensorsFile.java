@@ -214,6 +214,24 @@ public final class SafeTensorsFile implements WeightSource {
         }
     }
 
+    /** A bfloat16 tensor's bytes go to the engine as they are, in chunks; other types are rounded. */
+    @Override
+    public NDArray loadBf16Bytes(String name, NDManager manager) {
+        TensorInfo t = info(name);
+        if (!t.dtype().equals("BF16")) {
+            return WeightSource.super.loadBf16Bytes(name, manager);
+        }
+        long n = 2 * t.numel();
+        NDArray out = manager.create(new Shape(n), DataType.UINT8);
+        for (long start = 0; start < n; start += 2L * CHUNK) {
+            int len = (int) Math.min(2L * CHUNK, n - start);
+            try (NDArray chunk = manager.create(map(t.begin() + start, len), new Shape(len), DataType.UINT8)) {
+                out.set(new NDIndex(start + ":" + (start + len)), chunk);
+            }
+        }
+        return out;
+    }
+
     private NDArray loadFloat(TensorInfo t, Shape shape, NDManager manager, DataType target) {
         long n = t.numel();
         int bpe = TensorInfo.bytesPerElement(t.dtype());

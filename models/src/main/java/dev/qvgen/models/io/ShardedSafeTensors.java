@@ -79,6 +79,11 @@ public final class ShardedSafeTensors implements WeightSource {
         return shard(name).load(name, manager, floatType);
     }
 
+    @Override
+    public NDArray loadBf16Bytes(String name, NDManager manager) {
+        return shard(name).loadBf16Bytes(name, manager);
+    }
+
     private SafeTensorsFile shard(String name) {
         SafeTensorsFile s = byTensor.get(name);
         if (s == null) {

@@ -48,8 +48,9 @@ public final class WeightLoader {
         for (var e : params.entrySet()) {
             // One tensor at a time, converted while read: the checkpoint is memory-mapped, so the
             // model's weights exist once (in the engine), plus one chunk of conversion scratch.
-            NDArray a = source.load(e.getKey(), manager,
-                    half.contains(e.getKey()) ? DataType.FLOAT16 : DataType.FLOAT32);
+            NDArray a = !half.contains(e.getKey()) ? source.load(e.getKey(), manager, DataType.FLOAT32)
+                    : storage() == Storage.BF16 ? source.loadBf16Bytes(e.getKey(), manager)
+                    : source.load(e.getKey(), manager, DataType.FLOAT16);
             e.getValue().setArray(a);
         }
     }
@@ -65,7 +66,13 @@ public final class WeightLoader {
          * JNI has no bfloat16 type (such an NDArray aborts the JVM), so bf16 checkpoints are rounded
          * to float16 (values beyond ±65504 would overflow; trained weights are far smaller).
          */
-        FP16
+        FP16,
+        /**
+         * Linear-layer weight matrices kept as bfloat16: their raw bytes (UINT8, see
+         * {@code nn.Bfloat16}, since DJL 0.36 has no bfloat16 type), widened exactly to float32
+         * one layer at a time when used. The same memory as FP16 and a bf16 checkpoint's own values.
+         */
+        BF16
     }
 
     private static final ThreadLocal<Storage> STORAGE = ThreadLocal.withInitial(() -> Storage.FP32);
@@ -85,10 +92,10 @@ public final class WeightLoader {
         return () -> STORAGE.set(before);
     }
 
-    /** Names of the parameters that the current {@link #storage()} keeps in float16. */
+    /** Names of the parameters that the current {@link #storage()} keeps in 16 bits. */
     public static Set<String> halfStored(Module root) {
         Set<String> out = new TreeSet<>();
-        if (storage() != Storage.FP16) {
+        if (storage() == Storage.FP32) {
             return out;
         }
         root.namedModules().forEach((path, m) -> {

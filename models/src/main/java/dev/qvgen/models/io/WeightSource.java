@@ -31,6 +31,19 @@ public interface WeightSource extends Closeable {
         return out;
     }
 
+    /**
+     * Loads a floating-point tensor as raw little-endian bfloat16 bytes (UINT8, two per value; see
+     * {@code nn.Bfloat16}): a bfloat16 checkpoint's bytes as stored, other types rounded to
+     * nearest even.
+     */
+    default NDArray loadBf16Bytes(String name, NDManager manager) {
+        try (NDArray a = load(name, manager)) {
+            byte[] b = dev.qvgen.models.nn.Bfloat16.bytes(a.toFloatArray());
+            return manager.create(java.nio.ByteBuffer.wrap(b), new ai.djl.ndarray.types.Shape(b.length),
+                    DataType.UINT8);
+        }
+    }
+
     /** The file or directory this source reads, for error messages. */
     String describe();
 

@@ -32,6 +32,17 @@ public final class Linear extends Module {
     /** The product with a substitute weight (e.g. a fake-quantized one) and this layer's bias. */
     public NDArray dense(NDArray x, NDArray w) {
         NDArray b = bias == null ? null : bias.getArray();
+        if (w.getDataType() == DataType.UINT8) {
+            // bfloat16 storage (WeightLoader.Storage.BF16): widen this layer's weight for the product only
+            try (NDArray wide = Bfloat16.widen(w, new Shape(outFeatures, inFeatures))) {
+                if (x.getDataType() != DataType.FLOAT32) {
+                    try (NDArray typed = wide.toType(x.getDataType(), false)) {
+                        return x.getNDArrayInternal().linear(x, typed, b).singletonOrThrow();
+                    }
+                }
+                return x.getNDArrayInternal().linear(x, wide, b).singletonOrThrow();
+            }
+        }
         if (w.getDataType() == DataType.FLOAT16 && x.getDataType() == DataType.FLOAT32) {
             // float16 storage (WeightLoader.Storage.FP16): widen this layer's weight for the product only
             try (NDArray wide = w.toType(DataType.FLOAT32, false)) {

@@ -198,8 +198,9 @@ public final class ModelRegistry {
             }
             // Filled in chunks into engine memory (as WeightLoader does): a full-size model's
             // largest tensors (UMT5's 1e9-entry embedding) exceed one Java array or direct buffer.
+            boolean bf16 = half.contains(name) && WeightLoader.storage() == WeightLoader.Storage.BF16;
             DataType type = half.contains(name) ? DataType.FLOAT16 : DataType.FLOAT32;
-            NDArray flat = manager.create(new Shape(n), type);
+            NDArray flat = bf16 ? manager.create(new Shape(2 * n), DataType.UINT8) : manager.create(new Shape(n), type);
             for (long start = 0; start < n; start += INIT_CHUNK) {
                 float[] v = new float[(int) Math.min(INIT_CHUNK, n - start)];
                 if (leaf.equals("scale_shift_table")) {
@@ -215,13 +216,23 @@ public final class ModelRegistry {
                 } else if (leaf.equals("weight")) {
                     java.util.Arrays.fill(v, 1f);
                 } // other 1-D tensors (norm and conv biases) stay 0
+                if (bf16) {
+                    byte[] raw = dev.qvgen.models.nn.Bfloat16.bytes(v);
+                    try (NDArray chunk = manager.create(java.nio.ByteBuffer.wrap(raw), new Shape(raw.length),
+                            DataType.UINT8)) {
+                        flat.set(new ai.djl.ndarray.index.NDIndex(2 * start + ":" + (2 * start + raw.length)), chunk);
+                    }
+                    continue;
+                }
                 try (NDArray chunk = manager.create(v);
                         NDArray typed = chunk.toType(type, true)) {
                     flat.set(new ai.djl.ndarray.index.NDIndex(start + ":" + (start + v.length)), typed);
                 }
             }
-            NDArray a = flat.reshape(shape);
-            flat.close();
+            NDArray a = bf16 ? flat : flat.reshape(shape);
+            if (!bf16) {
+                flat.close();
+            }
             e.getValue().setArray(a);
         }
     }
