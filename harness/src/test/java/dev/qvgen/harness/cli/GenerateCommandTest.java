@@ -98,6 +98,16 @@ class GenerateCommandTest {
         float[][][][] v = Mp4Reader.read(out.resolve("a dog runs on the beach-0.mp4"));
         assertEquals(9, v.length);
         assertTrue(r.out().contains("fp16 weights"), r.out());
+
+        // bf16-resident weights (raw bytes, widened per layer) generate too
+        Path outBf16 = tmp.resolve("cog-bf16");
+        CliRun b = run("generate", "--model", "cogvideox-2b", "--model-dir",
+                GOLDEN.resolve("cogvideox-2b/pipeline").toString(), "--prompts", prompts.toString(), "--out",
+                outBf16.toString(), "--height", "32", "--width", "48", "--frames", "9", "--steps", "2",
+                "--max-sequence-length", "16", "--weights-dtype", "bf16", "--threads", "1");
+        assertEquals(0, b.code(), b.out() + b.err());
+        assertEquals(9, Mp4Reader.read(outBf16.resolve("a dog runs on the beach-0.mp4")).length);
+        assertTrue(b.out().contains("bf16 weights"), b.out());
     }
 
     @Test
@@ -142,7 +152,7 @@ class GenerateCommandTest {
                     "--out", o},
                 new String[] {"generate", "--random-weights", "--prompts", prompts.toString(), "--out", o},
                 concat(TOY_WAN, "generate", "--pipeline-dir", pipe, "--prompts", prompts.toString(), "--out", o,
-                        "--weights-dtype", "bf16"),
+                        "--weights-dtype", "fp8"),
                 concat(TOY_WAN, "generate", "--pipeline-dir", pipe, "--prompts", tmp.resolve("none.txt").toString(),
                         "--out", o))) {
             CliRun r = run(args);
