@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
+import dev.qvgen.metrics.ops.ReplicatePadder;
 import dev.qvgen.metrics.video.DecodedVideo;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +69,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
         if (frames < 3) {
             return new MetricResult(Double.NaN, Map.of("reason", "needs at least 3 frames"));
         }
-        FramePadder padder = new FramePadder(video.height(), video.width(), DIVISOR);
+        ReplicatePadder padder = new ReplicatePadder(video.height(), video.width(), DIVISOR);
         if (padder.paddedHeight() < MIN_PADDED_SIDE || padder.paddedWidth() < MIN_PADDED_SIDE) {
             throw new IllegalArgumentException("AMT-S needs frames larger than 48 px a side, got " + video.width() + "x"
                     + video.height());
@@ -88,7 +89,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
     }
 
     /** One interpolated frame as packed RGB24, as VBench's tensor2img makes it. */
-    byte[] interpolate(FramePadder padder, byte[] rgb0, byte[] rgb1, int height, int width) {
+    byte[] interpolate(ReplicatePadder padder, byte[] rgb0, byte[] rgb1, int height, int width) {
         try (NDManager step = manager.newSubManager()) {
             NDArray img0 = padder.pad(toTensor(step, rgb0, height, width));
             NDArray img1 = padder.pad(toTensor(step, rgb1, height, width));
