@@ -2,8 +2,9 @@ package dev.qvgen.metrics.raft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import dev.qvgen.metrics.ops.OwnedManager;
 import dev.qvgen.metrics.ops.ReplicatePadder;
+import dev.qvgen.metrics.ops.RgbFrames;
 import dev.qvgen.metrics.vbench.OpticalFlow;
 import dev.qvgen.metrics.video.DecodedVideo;
 import java.nio.file.Path;
@@ -38,13 +39,8 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftFlow load(Path weights) {
-        NDManager manager = NDManager.newBaseManager();
-        try {
-            return new RaftFlow(manager, Raft.load(weights, manager), weights.getFileName().toString());
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return OwnedManager.build(
+                manager -> new RaftFlow(manager, Raft.load(weights, manager), weights.getFileName().toString()));
     }
 
     @Override
@@ -92,12 +88,7 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
 
     /** Frame t as (1, 3, H, W) float RGB in 0..255, the tensor VBench builds from the decoded frame. */
     static NDArray frame(NDManager manager, DecodedVideo video, int t) {
-        byte[] rgb = video.rgb8(t);
-        float[] values = new float[rgb.length];
-        for (int i = 0; i < rgb.length; i++) {
-            values[i] = rgb[i] & 0xff;
-        }
-        return manager.create(values, new Shape(video.height(), video.width(), 3)).transpose(2, 0, 1).expandDims(0);
+        return RgbFrames.toTensor(manager, video.rgb8(t), video.height(), video.width(), 1f);
     }
 
     @Override
