@@ -6,12 +6,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import dev.qvgen.metrics.amt.Layers.Conv;
 import dev.qvgen.metrics.amt.Layers.PRelu;
 import dev.qvgen.metrics.amt.Layers.Seq;
+import dev.qvgen.metrics.ops.Conv;
+import dev.qvgen.metrics.ops.RenamedWeights;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.TensorInfo;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.nn.Module;
@@ -82,7 +82,7 @@ public final class AmtS extends Module {
         }
         AmtS model = new AmtS();
         try (TorchPickle raw = TorchPickle.open(weights)) {
-            WeightLoader.load(model, new StateDictEntry(raw), manager, Set.of());
+            WeightLoader.load(model, new RenamedWeights(raw, stateDictNames(raw)), manager, Set.of());
         }
         return model;
     }
@@ -90,7 +90,7 @@ public final class AmtS extends Module {
     /**
      * Interpolates the frame halfway between two frames ({@code embt = 1/2}, VBench's only use).
      *
-     * @param img0 (1, 3, H, W) RGB in 0..1, H and W multiples of 16 (see {@link FramePadder})
+     * @param img0 (1, 3, H, W) RGB in 0..1, H and W multiples of 16 (see {@link dev.qvgen.metrics.ops.ReplicatePadder})
      * @param img1 the later frame, same shape
      * @return (1, 3, H, W) in 0..1, attached to img0's manager
      */
@@ -218,54 +218,17 @@ public final class AmtS extends Module {
     }
 
     /** The {@code state_dict.*} tensors of a trainer checkpoint, by their model names; else every tensor. */
-    private static final class StateDictEntry implements WeightSource {
-        private static final String PREFIX = "state_dict.";
-        private final WeightSource source;
-        private final Map<String, String> original = new LinkedHashMap<>();
-
-        StateDictEntry(WeightSource source) {
-            this.source = source;
-            boolean wrapped = source.names().stream().anyMatch(n -> n.startsWith(PREFIX));
-            for (String name : source.names()) {
-                if (!wrapped) {
-                    original.put(name, name);
-                } else if (name.startsWith(PREFIX)) {
-                    original.put(name.substring(PREFIX.length()), name);
-                }
+    private static Map<String, String> stateDictNames(WeightSource source) {
+        String prefix = "state_dict.";
+        Map<String, String> original = new LinkedHashMap<>();
+        boolean wrapped = source.names().stream().anyMatch(n -> n.startsWith(prefix));
+        for (String name : source.names()) {
+            if (!wrapped) {
+                original.put(name, name);
+            } else if (name.startsWith(prefix)) {
+                original.put(name.substring(prefix.length()), name);
             }
         }
-
-        @Override
-        public Set<String> names() {
-            return original.keySet();
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return source.info(full(name));
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager) {
-            return source.load(full(name), manager);
-        }
-
-        private String full(String name) {
-            String full = original.get(name);
-            if (full == null) {
-                throw new CheckpointException(source.describe() + ": no tensor named " + name);
-            }
-            return full;
-        }
-
-        @Override
-        public String describe() {
-            return source.describe();
-        }
-
-        @Override
-        public void close() {
-            source.close();
-        }
+        return original;
     }
 }

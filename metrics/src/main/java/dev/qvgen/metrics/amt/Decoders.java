@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import dev.qvgen.metrics.amt.Layers.Conv;
+import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.metrics.amt.Layers.ConvRelu;
 import dev.qvgen.metrics.amt.Layers.ConvTranspose;
 import dev.qvgen.metrics.amt.Layers.PRelu;

@@ -2,7 +2,7 @@ package dev.qvgen.metrics.amt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import dev.qvgen.metrics.amt.Layers.Conv;
+import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.metrics.amt.Layers.Seq;
 import dev.qvgen.models.nn.Module;
 

@@ -6,6 +6,7 @@ import java.util.function.Supplier;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
+import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.models.nn.Module;
 
 /** The torch.nn layers AMT-S is built from, with the parameter names of its state dict. */
@@ -45,31 +46,6 @@ final class Layers {
             }
         }
         return out;
-    }
-
-    /** nn.Conv2d with bias: weight (out, in, k, k), square kernel, no dilation or groups. */
-    static final class Conv extends Module {
-        private final Parameter weight;
-        private final Parameter bias;
-        private final Shape stride;
-        private final Shape padding;
-
-        Conv(int in, int out, int kernel, int stride, int padding) {
-            this.weight = param("weight", new Shape(out, in, kernel, kernel));
-            this.bias = param("bias", new Shape(out));
-            this.stride = new Shape(stride, stride);
-            this.padding = new Shape(padding, padding);
-        }
-
-        /** A 3x3 "same" convolution, the most common layer here. */
-        static Conv same3(int in, int out) {
-            return new Conv(in, out, 3, 1, 1);
-        }
-
-        NDArray forward(NDArray x) {
-            return Conv2d.conv2d(x, weight.getArray(), bias.getArray(), stride, padding, new Shape(1, 1), 1)
-                    .singletonOrThrow();
-        }
     }
 
     /**

@@ -2,10 +2,12 @@ package dev.qvgen.metrics.amt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
+import dev.qvgen.metrics.ops.OwnedManager;
+import dev.qvgen.metrics.ops.ReplicatePadder;
+import dev.qvgen.metrics.ops.RgbFrames;
 import dev.qvgen.metrics.video.DecodedVideo;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,13 +49,8 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static MotionSmoothness load(Path weights) {
-        NDManager manager = NDManager.newBaseManager();
-        try {
-            return new MotionSmoothness(manager, AmtS.load(weights, manager), weights.getFileName().toString());
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return OwnedManager.build(
+                manager -> new MotionSmoothness(manager, AmtS.load(weights, manager), weights.getFileName().toString()));
     }
 
     @Override
@@ -68,7 +65,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
         if (frames < 3) {
             return new MetricResult(Double.NaN, Map.of("reason", "needs at least 3 frames"));
         }
-        FramePadder padder = new FramePadder(video.height(), video.width(), DIVISOR);
+        ReplicatePadder padder = new ReplicatePadder(video.height(), video.width(), DIVISOR);
         if (padder.paddedHeight() < MIN_PADDED_SIDE || padder.paddedWidth() < MIN_PADDED_SIDE) {
             throw new IllegalArgumentException("AMT-S needs frames larger than 48 px a side, got " + video.width() + "x"
                     + video.height());
@@ -88,7 +85,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
     }
 
     /** One interpolated frame as packed RGB24, as VBench's tensor2img makes it. */
-    byte[] interpolate(FramePadder padder, byte[] rgb0, byte[] rgb1, int height, int width) {
+    byte[] interpolate(ReplicatePadder padder, byte[] rgb0, byte[] rgb1, int height, int width) {
         try (NDManager step = manager.newSubManager()) {
             NDArray img0 = padder.pad(toTensor(step, rgb0, height, width));
             NDArray img1 = padder.pad(toTensor(step, rgb1, height, width));
@@ -99,11 +96,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
 
     /** img2tensor: (1, 3, H, W) float, each 8-bit value divided by 255 in float32. */
     static NDArray toTensor(NDManager manager, byte[] rgb, int height, int width) {
-        float[] values = new float[rgb.length];
-        for (int i = 0; i < rgb.length; i++) {
-            values[i] = (rgb[i] & 0xff) / 255f;
-        }
-        return manager.create(values, new Shape(height, width, 3)).transpose(2, 0, 1).expandDims(0);
+        return RgbFrames.toTensor(manager, rgb, height, width, 255f);
     }
 
     /** tensor2img on HWC floats: {@code (x * 255).clip(0, 255).astype(uint8)}, truncating as numpy does. */

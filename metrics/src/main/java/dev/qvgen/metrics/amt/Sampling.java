@@ -95,52 +95,6 @@ final class Sampling {
         return flat.gather(index, 2);
     }
 
-    /**
-     * raft.py bilinear_sampler for one channel per batch item: img (n, 1, H, W), x/y (n, k) pixel
-     * coordinates; {@code grid_sample(padding_mode=zeros, align_corners=True)} after the
-     * {@code 2x/(W-1) - 1} normalisation, whose round trip is kept so that a level one pixel wide
-     * gives NaN as PyTorch does. Returns (n, k).
-     */
-    static NDArray sampleZeros(NDArray img, NDArray x, NDArray y) {
-        return scoped(() -> sampledZeros(img, x, y));
-    }
-
-    private static NDArray sampledZeros(NDArray img, NDArray x, NDArray y) {
-        Shape s = img.getShape();
-        int n = (int) s.get(0);
-        int h = (int) s.get(2);
-        int w = (int) s.get(3);
-        NDArray flat = img.reshape(n, (long) h * w);
-        NDArray ix = roundTrip(x, w);
-        NDArray iy = roundTrip(y, h);
-        NDArray x0 = ix.floor();
-        NDArray y0 = iy.floor();
-        NDArray wx = ix.sub(x0);
-        NDArray wy = iy.sub(y0);
-        NDArray ex = wx.neg().add(1f);
-        NDArray ey = wy.neg().add(1f);
-        NDArray x1 = x0.add(1f);
-        NDArray y1 = y0.add(1f);
-        NDArray out = corner(flat, x0, y0, w, h).mul(ey.mul(ex));
-        out = out.add(corner(flat, x1, y0, w, h).mul(ey.mul(wx)));
-        out = out.add(corner(flat, x0, y1, w, h).mul(wy.mul(ex)));
-        return out.add(corner(flat, x1, y1, w, h).mul(wy.mul(wx)));
-    }
-
-    private static NDArray roundTrip(NDArray coord, int size) {
-        float span = size - 1;
-        return coord.mul(2f).div(span).sub(1f).add(1f).div(2f).mul(span);
-    }
-
-    /** Values at integer positions of each row of flat (n, H*W); 0 outside the image. */
-    private static NDArray corner(NDArray flat, NDArray x, NDArray y, int w, int h) {
-        NDArray inside = x.gte(0f).logicalAnd(x.lte(w - 1f)).logicalAnd(y.gte(0f)).logicalAnd(y.lte(h - 1f));
-        NDArray zero = x.zerosLike();
-        NDArray index = NDArrays.where(inside, y, zero).mul((float) w).add(NDArrays.where(inside, x, zero))
-                .toType(DataType.INT64, false);
-        return flat.gather(index, 1).mul(inside.toType(DataType.FLOAT32, false));
-    }
-
     /** raft.py coords_grid for a batch of 1: (1, 2, h, w), channel 0 is x (column), 1 is y (row). */
     static NDArray coordsGrid(NDManager manager, int h, int w) {
         NDArray xs = manager.arange(0f, (float) w, 1f, DataType.FLOAT32).reshape(1, w).broadcast(h, w);

@@ -3,7 +3,7 @@ package dev.qvgen.metrics.amt;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import dev.qvgen.metrics.amt.Layers.Conv;
+import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.metrics.amt.Layers.Seq;
 import dev.qvgen.models.nn.Module;
 

@@ -8,9 +8,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import dev.qvgen.metrics.ops.Conv;
+import dev.qvgen.metrics.ops.RenamedWeights;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.TensorInfo;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.nn.Module;
@@ -54,7 +55,7 @@ public final class Raft extends Module {
         }
         Raft raft = new Raft();
         try (TorchPickle raw = TorchPickle.open(weights)) {
-            WeightSource ckpt = new WithoutPrefix(raw, "module.");
+            WeightSource ckpt = new RenamedWeights(raw, withoutPrefix(raw, "module."));
             // BatchNorm step counters are unused in eval mode; downsample.1 is norm3 under a second name.
             Set<String> skipped = ckpt.names().stream()
                     .filter(n -> n.endsWith(".num_batches_tracked") || n.contains(".downsample.1."))
@@ -70,7 +71,7 @@ public final class Raft extends Module {
     /**
      * RAFT's forward in test mode.
      *
-     * @param image1 (1, 3, H, W) RGB in 0..255, H and W multiples of 8 (see {@link InputPadder})
+     * @param image1 (1, 3, H, W) RGB in 0..255, H and W multiples of 8 (see {@link dev.qvgen.metrics.ops.ReplicatePadder})
      * @param image2 the next frame, same shape
      * @param iters  refinement iterations (VBench: 20)
      * @return flows attached to image1's manager
@@ -162,53 +163,16 @@ public final class Raft extends Module {
         return up.transpose(0, 1, 4, 2, 5, 3).reshape(n, 2, 8 * h, 8 * w);
     }
 
-    /** A checkpoint's tensors with DataParallel's prefix dropped, as VBench's {@code k.replace('module.', '')}. */
-    private static final class WithoutPrefix implements WeightSource {
-        private final WeightSource source;
-        private final Map<String, String> original = new LinkedHashMap<>();
-
-        WithoutPrefix(WeightSource source, String prefix) {
-            this.source = source;
-            for (String name : source.names()) {
-                String shortName = name.startsWith(prefix) ? name.substring(prefix.length()) : name;
-                if (original.putIfAbsent(shortName, name) != null) {
-                    throw new CheckpointException(source.describe() + ": both " + name + " and "
-                            + original.get(shortName) + " name tensor " + shortName);
-                }
+    /** A checkpoint's tensor names with DataParallel's prefix dropped, as VBench's {@code k.replace('module.', '')}. */
+    private static Map<String, String> withoutPrefix(WeightSource source, String prefix) {
+        Map<String, String> original = new LinkedHashMap<>();
+        for (String name : source.names()) {
+            String shortName = name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+            if (original.putIfAbsent(shortName, name) != null) {
+                throw new CheckpointException(source.describe() + ": both " + name + " and "
+                        + original.get(shortName) + " name tensor " + shortName);
             }
         }
-
-        @Override
-        public Set<String> names() {
-            return original.keySet();
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return source.info(source(name));
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager) {
-            return source.load(source(name), manager);
-        }
-
-        private String source(String name) {
-            String full = original.get(name);
-            if (full == null) {
-                throw new CheckpointException(source.describe() + ": no tensor named " + name);
-            }
-            return full;
-        }
-
-        @Override
-        public String describe() {
-            return source.describe();
-        }
-
-        @Override
-        public void close() {
-            source.close();
-        }
+        return original;
     }
 }

@@ -2,7 +2,9 @@ package dev.qvgen.metrics.raft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import dev.qvgen.metrics.ops.OwnedManager;
+import dev.qvgen.metrics.ops.ReplicatePadder;
+import dev.qvgen.metrics.ops.RgbFrames;
 import dev.qvgen.metrics.vbench.OpticalFlow;
 import dev.qvgen.metrics.video.DecodedVideo;
 import java.nio.file.Path;
@@ -11,12 +13,14 @@ import java.util.List;
 
 /**
  * RAFT flow as VBench's dynamic_degree computes it: each pair of RGB frames (0..255 floats) is
- * padded by {@link InputPadder} (sintel mode), run with {@code iters=20, test_mode=True}, and the
+ * padded by {@link ReplicatePadder} (sintel mode: multiples of 8), run with {@code iters=20, test_mode=True}, and the
  * magnitude of the upsampled flow is taken over the whole padded frame.
  */
 public final class RaftFlow implements OpticalFlow, AutoCloseable {
     public static final String NAME = "raft";
     public static final int ITERS = 20;
+    /** InputPadder in sintel mode pads to multiples of 8. */
+    public static final int PAD_DIVISOR = 8;
     /** Below this padded side RAFT's 4th pyramid level is empty and PyTorch's avg_pool2d fails. */
     static final int MIN_PADDED_SIDE = 64;
 
@@ -35,13 +39,8 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftFlow load(Path weights) {
-        NDManager manager = NDManager.newBaseManager();
-        try {
-            return new RaftFlow(manager, Raft.load(weights, manager), weights.getFileName().toString());
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return OwnedManager.build(
+                manager -> new RaftFlow(manager, Raft.load(weights, manager), weights.getFileName().toString()));
     }
 
     @Override
@@ -60,7 +59,7 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
      */
     @Override
     public List<float[]> pairMagnitudes(DecodedVideo video, List<Integer> frames) {
-        InputPadder padder = new InputPadder(video.height(), video.width());
+        ReplicatePadder padder = new ReplicatePadder(video.height(), video.width(), PAD_DIVISOR);
         if (padder.paddedHeight() < MIN_PADDED_SIDE || padder.paddedWidth() < MIN_PADDED_SIDE) {
             throw new IllegalArgumentException("RAFT needs frames larger than 56 px a side, got " + video.width()
                     + "x" + video.height());
@@ -89,12 +88,7 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
 
     /** Frame t as (1, 3, H, W) float RGB in 0..255, the tensor VBench builds from the decoded frame. */
     static NDArray frame(NDManager manager, DecodedVideo video, int t) {
-        byte[] rgb = video.rgb8(t);
-        float[] values = new float[rgb.length];
-        for (int i = 0; i < rgb.length; i++) {
-            values[i] = rgb[i] & 0xff;
-        }
-        return manager.create(values, new Shape(video.height(), video.width(), 3)).transpose(2, 0, 1).expandDims(0);
+        return RgbFrames.toTensor(manager, video.rgb8(t), video.height(), video.width(), 1f);
     }
 
     @Override

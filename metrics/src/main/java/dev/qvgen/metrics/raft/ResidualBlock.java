@@ -2,6 +2,7 @@ package dev.qvgen.metrics.raft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.models.nn.Module;
 
 /**

@@ -10,6 +10,7 @@ import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
+import dev.qvgen.metrics.ops.ReplicatePadder;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.metrics.video.DecodedVideo;
 import dev.qvgen.models.io.CheckpointException;
@@ -68,7 +69,7 @@ class AmtParityTest {
 
     @Test
     void interpolatedFramesMatchVbench() {
-        FramePadder padder = new FramePadder(H, W, 16);
+        ReplicatePadder padder = new ReplicatePadder(H, W, 16);
         assertEquals(128, padder.paddedHeight());
         assertEquals(160, padder.paddedWidth());
         NDArray expectedAll = golden.load("imgt_pred", manager);
@@ -110,7 +111,7 @@ class AmtParityTest {
         double expectedScore = golden.load("score", manager).toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
                 .getDouble(0);
         try (MotionSmoothness metric = MotionSmoothness.load(DIR.resolve("amt-s.pth"))) {
-            FramePadder padder = new FramePadder(H, W, 16);
+            ReplicatePadder padder = new ReplicatePadder(H, W, 16);
             byte[] interp = metric.interpolate(padder, frames.get(0), frames.get(2), H, W);
             byte[] want = expectedInterp.get(0).toByteArray();
             int off = 0;

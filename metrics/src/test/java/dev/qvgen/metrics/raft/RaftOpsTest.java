@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.qvgen.metrics.ops.ReplicatePadder;
 import org.junit.jupiter.api.Test;
 
 /** The hand-written array pieces of RAFT on inputs small enough to check by hand. */
@@ -71,7 +72,7 @@ class RaftOpsTest {
     @Test
     void padderCentresAndReplicatesLikeSintelMode() {
         try (NDManager m = NDManager.newBaseManager()) {
-            InputPadder padder = new InputPadder(5, 8);
+            ReplicatePadder padder = new ReplicatePadder(5, 8, RaftFlow.PAD_DIVISOR);
             assertEquals(8, padder.paddedHeight());
             assertEquals(8, padder.paddedWidth());
             NDArray image = m.arange(0f, 40f).reshape(1, 1, 5, 8).repeat(1, 3);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.qvgen.metrics.ops.ReplicatePadder;
 import dev.qvgen.models.io.SafeTensorsFile;
 import dev.qvgen.models.nn.Tensors;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ class RaftParityTest {
     void matchesVbenchRaftOnTheGoldenPair() {
         try (NDManager m = manager.newSubManager();
                 SafeTensorsFile golden = SafeTensorsFile.open(DIR.resolve("golden.safetensors"))) {
-            InputPadder padder = new InputPadder(60, 92);
+            ReplicatePadder padder = new ReplicatePadder(60, 92, RaftFlow.PAD_DIVISOR);
             NDArray p1 = padder.pad(golden.load("image1", m));
             NDArray p2 = padder.pad(golden.load("image2", m));
             double pad1 = Tensors.relativeL2(p1, golden.load("image1_padded", m));
@@ -102,7 +103,7 @@ class RaftParityTest {
         try (NDManager m = manager.newSubManager(); SafeTensorsFile ref = SafeTensorsFile.open(CROSSCHECK)) {
             NDArray image1 = ref.load("image1", m).toType(DataType.FLOAT32, false);
             NDArray image2 = ref.load("image2", m).toType(DataType.FLOAT32, false);
-            InputPadder padder = new InputPadder(125, 130);
+            ReplicatePadder padder = new ReplicatePadder(125, 130, RaftFlow.PAD_DIVISOR);
             assertEquals(128, padder.paddedHeight());
             assertEquals(136, padder.paddedWidth());
             long start = System.nanoTime();

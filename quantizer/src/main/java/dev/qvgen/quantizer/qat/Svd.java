@@ -36,26 +36,7 @@ public final class Svd {
         DMatrixRMaj v = svd.getV(null, false);
         double[] s = svd.getSingularValues();
         int k = Math.min(svd.numberOfSingularValues(), Math.min(rank, Math.min(rows, cols)));
-        Integer[] order = new Integer[svd.numberOfSingularValues()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (x, y) -> Double.compare(s[y], s[x]));
-        float[] left = new float[rows * rank];
-        float[] right = new float[rank * cols];
-        double[] sv = new double[k];
-        for (int j = 0; j < k; j++) {
-            int c = order[j];
-            sv[j] = s[c];
-            double root = Math.sqrt(s[c]);
-            for (int i = 0; i < rows; i++) {
-                left[i * rank + j] = (float) (u.get(i, c) * root);
-            }
-            for (int i = 0; i < cols; i++) {
-                right[j * cols + i] = (float) (v.get(i, c) * root);
-            }
-        }
-        return new Factors(left, right, sv, k);
+        return balanced(u, v, s, svd.numberOfSingularValues(), rows, cols, rank, k);
     }
 
     /**
@@ -100,27 +81,8 @@ public final class Svd {
             DMatrixRMaj qm = toMatrix(q.toFloatArray(), rows, k);
             DMatrixRMaj u = new DMatrixRMaj(rows, ub.numCols);
             CommonOps_DDRM.mult(qm, ub, u);
-            Integer[] order = new Integer[svd.numberOfSingularValues()];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            java.util.Arrays.sort(order, (x, y) -> Double.compare(s[y], s[x]));
-            int kept = Math.min(rank, order.length);
-            float[] left = new float[rows * rank];
-            float[] right = new float[rank * cols];
-            double[] sv = new double[kept];
-            for (int j = 0; j < kept; j++) {
-                int c = order[j];
-                sv[j] = s[c];
-                double root = Math.sqrt(s[c]);
-                for (int i = 0; i < rows; i++) {
-                    left[i * rank + j] = (float) (u.get(i, c) * root);
-                }
-                for (int i = 0; i < cols; i++) {
-                    right[j * cols + i] = (float) (v.get(i, c) * root);
-                }
-            }
-            return new Factors(left, right, sv, kept);
+            int count = svd.numberOfSingularValues();
+            return balanced(u, v, s, count, rows, cols, rank, Math.min(rank, count));
         }
     }
 
@@ -158,12 +120,22 @@ public final class Svd {
         DMatrixRMaj v = new DMatrixRMaj(cols, k);
         CommonOps_DDRM.mult(q2, svd.getV(null, false), v);
         double[] s = svd.getSingularValues();
-        Integer[] order = new Integer[svd.numberOfSingularValues()];
+        int count = svd.numberOfSingularValues();
+        return balanced(u, v, s, count, rows, cols, rank, Math.min(rank, count));
+    }
+
+    /**
+     * The balanced factors of an SVD {@code u diag(s) v^T} whose first {@code count} singular
+     * values may come in any order: the {@code kept} largest, each column scaled by sqrt(s) on
+     * both sides, written into rows x rank and rank x cols arrays (columns past kept stay 0).
+     */
+    private static Factors balanced(DMatrixRMaj u, DMatrixRMaj v, double[] s, int count, int rows, int cols,
+            int rank, int kept) {
+        Integer[] order = new Integer[count];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (x, y) -> Double.compare(s[y], s[x]));
-        int kept = Math.min(rank, order.length);
         float[] left = new float[rows * rank];
         float[] right = new float[rank * cols];
         double[] sv = new double[kept];

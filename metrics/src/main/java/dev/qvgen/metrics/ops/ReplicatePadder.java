@@ -1,13 +1,16 @@
-package dev.qvgen.metrics.raft;
+package dev.qvgen.metrics.ops;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 
 /**
- * RAFT's InputPadder in "sintel" mode (the default VBench uses): pads H and W up to multiples of
- * 8, split evenly with the odd pixel at the bottom/right, replicating the border pixels.
+ * RAFT's InputPadder in "sintel" mode and AMT's utils.InputPadder (the same arithmetic): pads H
+ * and W up to multiples of a divisor (8 for RAFT, 16 for AMT-S in motion_smoothness), split
+ * evenly with the odd pixel at the bottom/right, replicating the border pixels; unpad crops the
+ * same margins.
  */
-public final class InputPadder {
+public final class ReplicatePadder {
     private final int height;
     private final int width;
     private final int left;
@@ -15,14 +18,15 @@ public final class InputPadder {
     private final int top;
     private final int bottom;
 
-    public InputPadder(int height, int width) {
-        if (height < 1 || width < 1) {
-            throw new IllegalArgumentException("cannot pad a " + width + "x" + height + " image");
+    public ReplicatePadder(int height, int width, int divisor) {
+        if (height < 1 || width < 1 || divisor < 1) {
+            throw new IllegalArgumentException("cannot pad a " + width + "x" + height + " image to multiples of "
+                    + divisor);
         }
         this.height = height;
         this.width = width;
-        int padH = (((height / 8) + 1) * 8 - height) % 8;
-        int padW = (((width / 8) + 1) * 8 - width) % 8;
+        int padH = (((height / divisor) + 1) * divisor - height) % divisor;
+        int padW = (((width / divisor) + 1) * divisor - width) % divisor;
         left = padW / 2;
         right = padW - padW / 2;
         top = padH / 2;
@@ -42,8 +46,12 @@ public final class InputPadder {
         if (image.getShape().get(2) != height || image.getShape().get(3) != width) {
             throw new IllegalArgumentException("padder made for " + width + "x" + height + ", got " + image.getShape());
         }
-        NDArray rows = replicate(image, 2, top, bottom);
-        return replicate(rows, 3, left, right);
+        return replicate(replicate(image, 2, top, bottom), 3, left, right);
+    }
+
+    /** The original (N, C, H, W) region of a padded array. */
+    public NDArray unpad(NDArray padded) {
+        return padded.get(":, :, " + top + ":" + (top + height) + ", " + left + ":" + (left + width));
     }
 
     private static NDArray replicate(NDArray x, int axis, int before, int after) {
@@ -59,7 +67,7 @@ public final class InputPadder {
         if (after > 0) {
             parts.add(edge(x, axis, size - 1).repeat(axis, after));
         }
-        return ai.djl.ndarray.NDArrays.concat(parts, axis);
+        return NDArrays.concat(parts, axis);
     }
 
     private static NDArray edge(NDArray x, int axis, long index) {
