@@ -119,7 +119,8 @@ public final class ClipModel extends Module {
         return source.info(name).shape();
     }
 
-    private static int countLayers(WeightSource source, String prefix) {
+    /** Residual attention blocks under {@code prefix} ({@code <prefix><i>.attn.in_proj_weight}). */
+    public static int countLayers(WeightSource source, String prefix) {
         int n = 0;
         while (source.names().contains(prefix + n + ".attn.in_proj_weight")) {
             n++;

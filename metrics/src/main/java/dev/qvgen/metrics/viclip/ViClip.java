@@ -75,9 +75,9 @@ public final class ViClip extends Module {
             throw new CheckpointException(source.describe() + ": text embedding size " + textEmbed
                     + " differs from the video embedding size " + embed);
         }
-        return new Config(grid * patch, patch, width, countLayers(source, "vision_encoder.transformer.resblocks."),
+        return new Config(grid * patch, patch, width, ClipModel.countLayers(source, "vision_encoder.transformer.resblocks."),
                 visionHeads != null ? visionHeads : width / 64, frames, embed, textWidth,
-                countLayers(source, "text_encoder.transformer.resblocks."),
+                ClipModel.countLayers(source, "text_encoder.transformer.resblocks."),
                 textHeads != null ? textHeads : textWidth / 64, context, vocab);
     }
 
@@ -98,14 +98,6 @@ public final class ViClip extends Module {
                     + ", not a ViCLIP checkpoint (ViClip-InternVid-10M-FLT.pth)");
         }
         return source.info(name).shape();
-    }
-
-    private static int countLayers(WeightSource source, String prefix) {
-        int n = 0;
-        while (source.names().contains(prefix + n + ".attn.in_proj_weight")) {
-            n++;
-        }
-        return n;
     }
 
     public Config config() {
