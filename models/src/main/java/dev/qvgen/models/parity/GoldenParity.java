@@ -42,8 +42,13 @@ public final class GoldenParity {
     private GoldenParity() {}
 
     public static List<ParityResult> run(Path pipelineDir, Path goldenFile) {
+        return run(pipelineDir, goldenFile, ai.djl.Device.cpu());
+    }
+
+    /** The same comparison with the weights and inputs on {@code device} (e.g. a CUDA GPU). */
+    public static List<ParityResult> run(Path pipelineDir, Path goldenFile, ai.djl.Device device) {
         String pipelineClass = pipelineClass(pipelineDir);
-        try (NDManager m = NDManager.newBaseManager(); SafeTensorsFile golden = SafeTensorsFile.open(goldenFile)) {
+        try (NDManager m = NDManager.newBaseManager(device); SafeTensorsFile golden = SafeTensorsFile.open(goldenFile)) {
             Map<String, ParityResult> done = new LinkedHashMap<>();
             if (pipelineClass.equals("WanPipeline")) {
                 compareWanTransformer(pipelineDir, golden, m, done);
