@@ -37,6 +37,8 @@ class CliErrorsTest {
     void unknownFlagIsExitTwo() {
         assertOneLine(run("reproduce", "--no-such-flag"), "--no-such-flag");
         assertOneLine(run("parity", "--pipeline"), "--pipeline");
+        assertOneLine(run("parity", "--pipeline", WAN.resolve("pipeline").toString(), "--golden",
+                WAN.resolve("golden.safetensors").toString(), "--device", "tpu:0"), "--device", "tpu:0");
     }
 
     @Test
