@@ -36,7 +36,7 @@ public final class SvdQuant {
                 }
             }
         }
-        Linear residualLayer = VidiTq.weightOnly(residual, layer, spec);
+        Linear residualLayer = VidiTq.weightOnly(residual, layer);
         try {
             return Rtn.pack(residualLayer, spec).withSmoothing(s).withLowRank(f.right(), f.left(), f.rank());
         } finally {

@@ -24,7 +24,7 @@ public final class VidiTq {
         int in = layer.inFeatures();
         float[] w = layer.weight().toFloatArray();
         float[] s = Smoothing.divisors(w, out, in, actAbsMax, alpha);
-        Linear smoothed = weightOnly(Smoothing.scaleColumns(w, out, in, s), layer, spec);
+        Linear smoothed = weightOnly(Smoothing.scaleColumns(w, out, in, s), layer);
         try {
             return Rtn.pack(smoothed, spec).withSmoothing(s);
         } finally {
@@ -33,7 +33,7 @@ public final class VidiTq {
     }
 
     /** A detached copy of {@code layer} with weight {@code w} (for packing a transformed weight). */
-    static Linear weightOnly(float[] w, Linear layer, QuantSpec spec) {
+    static Linear weightOnly(float[] w, Linear layer) {
         Linear l = new Linear(layer.inFeatures(), layer.outFeatures(), false);
         NDManager m = layer.weight().getManager();
         NDArray wa = m.create(w, new Shape(layer.outFeatures(), layer.inFeatures()));
