@@ -48,13 +48,8 @@ public final class TransformerQat {
                 qat.options(ClippedDynamicActQuantizer.DEFAULT_GROUPS), manager);
         log.printf(Locale.ROOT, "[qat] installed %d QVGen layers in %.1f s%n", layers.kernels().size(),
                 (System.nanoTime() - t0) / 1e9);
-        int r0 = layers.kernels().values().stream().filter(k -> k.phi() != null)
-                .mapToInt(k -> k.phi().maxRank()).max().orElse(0);
-        RankDecay decay = null;
-        if (r0 > 0) {
-            int periods = new RankDecay(1, true).stepsToRemoval(r0);
-            decay = new RankDecay(Math.max(1, (int) Math.floor(0.9 * steps / periods)), true);
-        }
+        int r0 = layers.initialPhiRank();
+        RankDecay decay = r0 > 0 ? RankDecay.fitting(steps, r0, 0.9, true) : null;
         QatTrainer.Settings s = new QatTrainer.Settings(steps, Math.max(1, steps / 10), 1,
                 QatLayers.LearningRates.official(), 1.0, decay, qat.loss(), steps + 1);
         Files.createDirectories(out);

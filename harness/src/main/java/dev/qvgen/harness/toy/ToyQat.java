@@ -57,15 +57,6 @@ public final class ToyQat {
             return new Settings(steps, batch, lrScale, warmupSteps, captionDropout, seed, phiRank, clipGroups,
                     checkpointEvery, l);
         }
-
-        /**
-         * Rank-decay period: Φ (initial rank r) is gone after {@code periods(r)} periods; they take
-         * 90% of the steps, so the model trains its last 10% without Φ, as it will run.
-         */
-        public int decayPeriod(int initialRank) {
-            int periods = new RankDecay(1, true).stepsToRemoval(initialRank);
-            return Math.max(1, (int) Math.floor(0.9 * steps / periods));
-        }
     }
 
     public static final String EXPORT = "quantized.safetensors";
@@ -111,9 +102,9 @@ public final class ToyQat {
                     qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
             QatLayers layers = QatLayers.install(student.transformer(), spec, LayerSelection.insideBlocks(), options,
                     manager);
-            int r0 = layers.kernels().values().stream().filter(k -> k.phi() != null)
-                    .mapToInt(k -> k.phi().maxRank()).max().orElse(0);
-            RankDecay decay = r0 > 0 ? new RankDecay(s.decayPeriod(r0), true) : null;
+            int r0 = layers.initialPhiRank();
+            // Φ is gone after 90% of the steps, so the last 10% train the model as it will run.
+            RankDecay decay = r0 > 0 ? RankDecay.fitting(s.steps(), r0, 0.9, true) : null;
             QatTrainer.Settings ts = new QatTrainer.Settings(s.steps(), s.warmupSteps(), 1,
                     QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay, s.loss() == null ? qat.loss() : s.loss(),
                     s.checkpointEvery());

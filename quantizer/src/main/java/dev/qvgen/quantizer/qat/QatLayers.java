@@ -96,6 +96,12 @@ public final class QatLayers {
         return kernels;
     }
 
+    /** The largest initial rank of the installed Φ (their rank-decay schedule starts there); 0 without Φ. */
+    public int initialPhiRank() {
+        return kernels.values().stream().filter(k -> k.phi() != null).mapToInt(k -> k.phi().maxRank()).max()
+                .orElse(0);
+    }
+
     /**
      * Parameter groups: every parameter of {@code root} (latent weights, biases, norms...), the
      * quantizers' step sizes and zero points, the clip logits, and Φ.

@@ -52,10 +52,23 @@ public record RankDecay(int period, boolean cosine) {
 
     /** Steps until every Φ of initial rank {@code r0} is removed: one period per halving, plus one. */
     public int stepsToRemoval(int r0) {
+        return periods(r0) * period;
+    }
+
+    /** Periods until a Φ of initial rank {@code r0} is removed: one per halving, plus one. */
+    public static int periods(int r0) {
         int periods = 1;
         for (int r = r0; r >= 2; r /= 2) {
             periods++;
         }
-        return periods * period;
+        return periods;
+    }
+
+    /**
+     * The schedule that removes a Φ of initial rank {@code r0} after {@code fraction} of
+     * {@code steps}, so the rest of training sees the model as it will run (period at least 1).
+     */
+    public static RankDecay fitting(int steps, int r0, double fraction, boolean cosine) {
+        return new RankDecay(Math.max(1, (int) Math.floor(fraction * steps / periods(r0))), cosine);
     }
 }

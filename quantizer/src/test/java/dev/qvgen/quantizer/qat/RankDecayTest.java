@@ -46,6 +46,11 @@ class RankDecayTest {
             assertEquals(List.of(8, 8, 8, 4, 4, 4, 2, 2, 2, 1, 1, 1), ranks);
             assertEquals(12, removedAt);
             assertEquals(12, decay.stepsToRemoval(8));
+            // Rank 32 needs 6 periods; fitted into 90% of 160 steps: period 24, Φ gone at step 144.
+            RankDecay fitted = RankDecay.fitting(160, 32, 0.9, true);
+            assertEquals(24, fitted.period());
+            assertEquals(144, fitted.stepsToRemoval(32));
+            assertEquals(1, RankDecay.fitting(3, 32, 0.9, true).period(), "never below one step");
         }
     }
 }
