@@ -47,7 +47,7 @@ public final class ToyReport {
         List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics), rows));
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
-            List<TrainingLog> weightLogs = weightGradientLogs(runDir, logs);
+            List<TrainingLog> weightLogs = weightGradientLogs(logs);
             if (!weightLogs.isEmpty()) {
                 ReportInput.Chart c = TrainingLog.smoothedGradNormChart("qat_grad_norm_weights.svg", weightLogs, 20);
                 charts.add(new ReportInput.Chart(c.file(), "QAT gradient norm of the model weights only (running mean "
@@ -94,36 +94,14 @@ public final class ToyReport {
      * The logs again with the gradient norm of the "weights" parameter group (the log's
      * {@code grad_norm:weights} column) in place of the total; logs without that column are left out.
      */
-    static List<TrainingLog> weightGradientLogs(Path runDir, List<TrainingLog> logs) throws IOException {
-        List<TrainingLog> out = new ArrayList<>();
-        for (TrainingLog l : logs) {
-            Path csv = runDir.resolve("qat").resolve(l.label()).resolve("log.csv");
-            double[] w = column(csv, "grad_norm:weights");
-            if (w != null && w.length == l.steps().length) {
-                out.add(new TrainingLog(l.label(), l.steps(), l.loss(), w, l.lrFactor(), l.ranks()));
-            }
-        }
-        return out;
+    static List<TrainingLog> weightGradientLogs(List<TrainingLog> logs) {
+        return logs.stream().map(l -> l.ofGroup("weights")).filter(java.util.Objects::nonNull).toList();
     }
 
-    private static double[] column(Path csv, String name) throws IOException {
-        if (!Files.exists(csv)) {
-            return null;
-        }
-        try (var parser = org.apache.commons.csv.CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
-                .get().parse(Files.newBufferedReader(csv))) {
-            if (!parser.getHeaderNames().contains(name)) {
-                return null;
-            }
-            return parser.getRecords().stream().mapToDouble(r -> Double.parseDouble(r.get(name))).toArray();
-        }
-    }
-
-    /** QVGen's claim: its gradient norm stays below LSQ's. Checked per bit width, with the numbers. */
-    static List<String> gradientFindings(List<TrainingLog> logs) {
-        return gradientFindings(logs, "gradient norm");
-    }
-
+    /**
+     * QVGen's claim: its gradient norm stays below LSQ's. Checked per bit width, with the numbers;
+     * {@code what} names the norm compared.
+     */
     static List<String> gradientFindings(List<TrainingLog> logs, String what) {
         List<String> notes = new ArrayList<>();
         StringBuilder means = new StringBuilder("Mean QAT " + what + " over training:");

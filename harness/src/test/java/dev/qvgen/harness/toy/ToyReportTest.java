@@ -54,11 +54,11 @@ class ToyReportTest {
     @Test
     void gradientVerdictSaysWhetherQvgenStaysBelowLsq(@TempDir Path tmp) throws IOException {
         List<String> holds = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
-                log(tmp, "lsq-w3a3", 2, 2, 2)));
+                log(tmp, "lsq-w3a3", 2, 2, 2)), "gradient norm");
         assertTrue(holds.get(1).contains("below LSQ's at 3 of 3 steps") && holds.get(1).contains("claim holds"),
                 holds.toString());
         List<String> fails = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w4a4", 1, 3, 3),
-                log(tmp, "lsq-w4a4", 2, 2, 2)));
+                log(tmp, "lsq-w4a4", 2, 2, 2)), "gradient norm");
         assertTrue(fails.get(1).contains("does NOT hold"), fails.toString());
         assertEquals(2, fails.size());
     }

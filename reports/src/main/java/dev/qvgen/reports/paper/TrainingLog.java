@@ -24,15 +24,18 @@ import java.util.Objects;
 /**
  * A QAT training log as the QAT trainer writes it: {@code step,loss,grad_norm,lr_factor} then one
  * {@code rank:<layer>} column per quantized layer (the rank of its auxiliary module Φ, which the
- * rank-decay schedule drives to zero).
+ * rank-decay schedule drives to zero), and optionally one {@code grad_norm:<group>} column per
+ * parameter group (that group's gradient norm).
  *
  * @param label the name the log's curves carry in a chart's legend, e.g. the method
  * @param ranks layer → rank per step, in column order
+ * @param groupGradNorms parameter group → its gradient norm per step (empty for older logs)
  */
 public record TrainingLog(String label, double[] steps, double[] loss, double[] gradNorm, double[] lrFactor,
-        Map<String, double[]> ranks) {
+        Map<String, double[]> ranks, Map<String, double[]> groupGradNorms) {
     public static final List<String> FIXED = List.of("step", "loss", "grad_norm", "lr_factor");
     public static final String RANK_PREFIX = "rank:";
+    public static final String GROUP_NORM_PREFIX = "grad_norm:";
     /** More layers than this are drawn as their mean, min and max rather than one line each. */
     public static final int MAX_LAYER_LINES = 8;
 
@@ -42,6 +45,13 @@ public record TrainingLog(String label, double[] steps, double[] loss, double[] 
     public TrainingLog {
         Objects.requireNonNull(label, "label");
         ranks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(ranks));
+        groupGradNorms = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groupGradNorms));
+    }
+
+    /** This log with one parameter group's gradient norm as its gradient norm, or null without that group. */
+    public TrainingLog ofGroup(String group) {
+        double[] g = groupGradNorms.get(group);
+        return g == null ? null : new TrainingLog(label, steps, loss, g, lrFactor, ranks, groupGradNorms);
     }
 
     /**
@@ -56,8 +66,10 @@ public record TrainingLog(String label, double[] steps, double[] loss, double[] 
             }
             // Other columns (e.g. the trainer's per-step seconds) are not part of the curves.
             List<String> layers = header.stream().filter(h -> h.startsWith(RANK_PREFIX)).toList();
+            List<String> groups = header.stream().filter(h -> h.startsWith(GROUP_NORM_PREFIX)).toList();
             List<String> used = new ArrayList<>(FIXED);
             used.addAll(layers);
+            used.addAll(groups);
             List<double[]> rows = new ArrayList<>();
             for (CSVRecord rec : p) {
                 if (rec.size() != header.size()) {
@@ -87,7 +99,12 @@ public record TrainingLog(String label, double[] steps, double[] loss, double[] 
             for (int i = 0; i < layers.size(); i++) {
                 ranks.put(layers.get(i).substring(RANK_PREFIX.length()), cols[FIXED.size() + i]);
             }
-            return new TrainingLog(label, cols[0], cols[1], cols[2], cols[3], ranks);
+            Map<String, double[]> groupNorms = new LinkedHashMap<>();
+            for (int i = 0; i < groups.size(); i++) {
+                groupNorms.put(groups.get(i).substring(GROUP_NORM_PREFIX.length()),
+                        cols[FIXED.size() + layers.size() + i]);
+            }
+            return new TrainingLog(label, cols[0], cols[1], cols[2], cols[3], ranks, groupNorms);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(csv + ": training log not found", e);
         } catch (IOException | UncheckedIOException e) {

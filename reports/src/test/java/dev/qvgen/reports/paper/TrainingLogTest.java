@@ -51,6 +51,21 @@ class TrainingLogTest {
     }
 
     @Test
+    void readsEachGroupsGradientNormBesideTheOtherColumns() throws Exception {
+        Path f = dir.resolve("groups.csv");
+        Files.writeString(f, "step,loss,grad_norm,lr_factor,seconds,rank:a,grad_norm:weights,grad_norm:phi\n"
+                + "1,0.5,5,1,0.2,4,3,4\n2,0.4,10,1,0.2,2,6,8\n");
+        TrainingLog l = TrainingLog.read(f, "qvgen");
+        assertArrayEquals(new double[] {5, 10}, l.gradNorm());
+        assertArrayEquals(new double[] {4, 2}, l.ranks().get("a"));
+        assertArrayEquals(new double[] {3, 6}, l.groupGradNorms().get("weights"));
+        assertArrayEquals(new double[] {3, 6}, l.ofGroup("weights").gradNorm());
+        assertArrayEquals(new double[] {4, 8}, l.ofGroup("phi").gradNorm());
+        assertEquals(null, l.ofGroup("lora"));
+        assertEquals(null, TrainingLog.read(log(2), "old").ofGroup("weights"), "older logs have no groups");
+    }
+
+    @Test
     void manyLayersAreSummarised() throws Exception {
         ReportInput.Chart c = TrainingLog.read(log(12), "qvgen").rankChart("r.svg");
         assertEquals(List.of("mean over 12 layers", "min", "max"), c.series().stream().map(s -> s.name()).toList());
