@@ -24,6 +24,14 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
         UNIFORM
     }
 
+    /**
+     * The generator of batch {@code step} of a run seeded {@code seed}: each batch has its own
+     * stream, so a resumed run sees the data of an uninterrupted one.
+     */
+    public static Random rng(long seed, int step) {
+        return new Random(seed * 1_000_003L + step);
+    }
+
     /** Draws a batch from {@code rng}; the same generator state gives the same batch. */
     public static ToyBatch sample(ToyWorld world, ToyVocabulary vocab, int size, Random rng, float captionDropout,
             Sigmas sigmas, NDManager manager) {

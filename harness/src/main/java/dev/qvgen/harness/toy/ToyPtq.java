@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * Calibrated post-training quantization of the toy transformer (ViDiT-Q, SVDQuant): the full
@@ -64,7 +63,7 @@ public final class ToyPtq {
             try (ChannelStats stats = ChannelStats.observe(model.transformer(), LayerSelection.insideBlocks())) {
                 for (int i = 0; i < s.batches(); i++) {
                     try (NDScope scope = new NDScope()) {
-                        ToyBatch b = ToyBatch.sample(world, vocab, s.batch(), new Random(s.seed() * 1_000_003L + i),
+                        ToyBatch b = ToyBatch.sample(world, vocab, s.batch(), ToyBatch.rng(s.seed(), i),
                                 0.1f, ToyBatch.Sigmas.UNIFORM, manager);
                         NDArray text = model.textEncoder().forward(b.ids());
                         model.transformer().forward(b.noisy(), b.timesteps(), text);

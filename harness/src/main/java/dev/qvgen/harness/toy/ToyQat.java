@@ -139,7 +139,7 @@ public final class ToyQat {
 
         @Override
         public QatTrainer.Batch batch(int step, NDManager manager) {
-            Random rng = new Random(s.seed() * 1_000_003L + step);
+            Random rng = ToyBatch.rng(s.seed(), step);
             ToyBatch b = ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), ToyBatch.Sigmas.UNIFORM,
                     manager);
             // The text encoder is not quantized; its states are the teacher's, outside autograd.

@@ -137,7 +137,7 @@ public final class ToyTrainer {
     }
 
     private ToyBatch batch(NDManager manager, int step) {
-        Random rng = new Random(s.seed() * 1_000_003L + step);
+        Random rng = ToyBatch.rng(s.seed(), step);
         return ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), ToyBatch.Sigmas.LOGIT_NORMAL, manager);
     }
 }
