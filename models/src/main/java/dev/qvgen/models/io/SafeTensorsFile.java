@@ -283,6 +283,24 @@ public final class SafeTensorsFile implements WeightSource {
         }
     }
 
+    /**
+     * Overwrites {@code target} in place with tensor {@code name} (as float32, or int64 for integer
+     * types), after checking that the tensor exists and has the target's shape; the errors name
+     * this file and the tensor.
+     */
+    public void loadInto(String name, NDArray target, NDManager manager) {
+        if (!names().contains(name)) {
+            throw new CheckpointException(describe() + ": missing tensor " + name);
+        }
+        try (NDArray v = load(name, manager)) {
+            if (!v.getShape().equals(target.getShape())) {
+                throw new CheckpointException(describe() + ": tensor " + name + " has shape " + v.getShape()
+                        + ", expected " + target.getShape());
+            }
+            target.set(v.toByteBuffer());
+        }
+    }
+
     /** The raw little-endian bytes of one tensor, mapped from the file. */
     public ByteBuffer map(TensorInfo t) {
         return map(t.begin(), t.end() - t.begin());

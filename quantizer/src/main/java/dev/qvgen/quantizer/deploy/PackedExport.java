@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.SafeTensorsFile;
@@ -97,7 +96,7 @@ public final class PackedExport {
                 if (layer != null && packed.containsKey(layer)) {
                     continue;
                 }
-                copy(f, name, e.getValue(), manager);
+                f.loadInto(name, e.getValue().getArray(), manager);
             }
             packed.forEach((name, p) -> {
                 DeployedLinearKernel k = new DeployedLinearKernel(p, manager);
@@ -179,17 +178,5 @@ public final class PackedExport {
         float[] v = new float[Math.toIntExact(t.numel())];
         f.map(t).asFloatBuffer().get(v);
         return v;
-    }
-
-    private static void copy(SafeTensorsFile f, String name, Parameter p, NDManager manager) {
-        NDArray target = p.getArray();
-        info(f, name, target.getShape().size());
-        try (NDArray v = f.load(name, manager)) {
-            if (!v.getShape().equals(target.getShape())) {
-                throw new CheckpointException(f.describe() + ": tensor " + name + " has shape " + v.getShape()
-                        + ", expected " + target.getShape());
-            }
-            target.subi(target).addi(v);
-        }
     }
 }

@@ -55,18 +55,18 @@ public final class QatCheckpoint {
     public static Map<String, NDArray> load(Path file, Module model, QatLayers layers, NDManager manager,
             String extraPrefix, Map<String, String> metadataOut) {
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
-            model.namedParameters().forEach((k, p) -> copy(f, k, p.getArray(), manager));
+            model.namedParameters().forEach((k, p) -> f.loadInto(k, p.getArray(), manager));
             layers.kernels().forEach((name, k) -> {
-                copy(f, name + ".weight_quantizer.scale", k.weightQuantizer().scale(), manager);
-                copy(f, name + ".weight_quantizer.zero", k.weightQuantizer().zero(), manager);
-                copy(f, name + ".act_quantizer.lower", k.activationQuantizer().lowerLogits(), manager);
-                copy(f, name + ".act_quantizer.upper", k.activationQuantizer().upperLogits(), manager);
+                f.loadInto(name + ".weight_quantizer.scale", k.weightQuantizer().scale(), manager);
+                f.loadInto(name + ".weight_quantizer.zero", k.weightQuantizer().zero(), manager);
+                f.loadInto(name + ".act_quantizer.lower", k.activationQuantizer().lowerLogits(), manager);
+                f.loadInto(name + ".act_quantizer.upper", k.activationQuantizer().upperLogits(), manager);
                 if (k.phi() != null) {
                     if (!f.names().contains(name + ".phi.left")) {
                         k.removePhi();
                     } else {
-                        copy(f, name + ".phi.left", k.phi().left(), manager);
-                        copy(f, name + ".phi.right", k.phi().right(), manager);
+                        f.loadInto(name + ".phi.left", k.phi().left(), manager);
+                        f.loadInto(name + ".phi.right", k.phi().right(), manager);
                         String r = f.metadata().get("rank:" + name);
                         if (r == null) {
                             throw new CheckpointException(f.describe() + ": no rank recorded for Φ of " + name);
@@ -75,8 +75,8 @@ public final class QatCheckpoint {
                     }
                 }
                 if (k.lora() != null) {
-                    copy(f, name + ".lora.down", k.lora().down(), manager);
-                    copy(f, name + ".lora.up", k.lora().up(), manager);
+                    f.loadInto(name + ".lora.down", k.lora().down(), manager);
+                    f.loadInto(name + ".lora.up", k.lora().up(), manager);
                 }
             });
             metadataOut.putAll(f.metadata());
@@ -87,19 +87,6 @@ public final class QatCheckpoint {
                 }
             }
             return extra;
-        }
-    }
-
-    private static void copy(SafeTensorsFile f, String name, NDArray target, NDManager manager) {
-        if (!f.names().contains(name)) {
-            throw new CheckpointException(f.describe() + ": missing tensor " + name);
-        }
-        try (NDArray v = f.load(name, manager)) {
-            if (!v.getShape().equals(target.getShape())) {
-                throw new CheckpointException(f.describe() + ": tensor " + name + " has shape " + v.getShape()
-                        + ", expected " + target.getShape());
-            }
-            target.set(v.toByteBuffer());
         }
     }
 }
