@@ -130,9 +130,8 @@ public final class ReproduceCommand implements Callable<Integer> {
             }
             Path dir = runPlan.sliceDir(out, slice.getKey());
             ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
-                    new ToyStudy.Settings(work.stream().map(ToyStudy.Work::arm).toList(), 1, sampling, batch,
-                            qatSettings()), System.out);
-            List<ResultRow> rows = study.runWork(dir, work);
+                    new ToyStudy.Settings(sampling, batch, qatSettings()), System.out);
+            List<ResultRow> rows = study.run(dir, work);
             ToyReport.write(dir, rows, ToyStudy.METRICS, model);
             System.out.printf("wrote %s (results.csv, results.json, report.md, report.html)%n", dir);
         }

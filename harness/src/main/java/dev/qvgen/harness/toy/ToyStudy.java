@@ -34,8 +34,8 @@ public final class ToyStudy {
     public static final List<String> METRICS = List.of("toy_color", "toy_shape", "toy_motion", "toy_persistence",
             "temporal_flickering", "dynamic_degree");
 
-    public record Settings(List<StudyArm> arms, int seeds, ToyPipeline.Settings sampling, int batch,
-            ToyQat.Settings qat) {}
+    /** How videos are sampled, how many are generated together, and the QAT recipe of QAT arms. */
+    public record Settings(ToyPipeline.Settings sampling, int batch, ToyQat.Settings qat) {}
 
     /** Methods the toy study knows: full precision, post-training and quantization-aware ones. */
     public static final List<String> METHODS = Methods.names();
@@ -94,14 +94,16 @@ public final class ToyStudy {
         }
     }
 
-    /** Every arm of the settings over every prompt and seed. */
-    public List<ResultRow> run(Path runDir, List<ToyPrompt> prompts) throws IOException {
+    /** Every arm over every prompt and {@code seeds} seeds. */
+    public List<ResultRow> run(Path runDir, List<StudyArm> arms, List<ToyPrompt> prompts, int seeds)
+            throws IOException {
         List<Work> work = new ArrayList<>();
-        s.arms().forEach(a -> work.add(Work.whole(a, prompts, s.seeds())));
-        return runWork(runDir, work);
+        arms.forEach(a -> work.add(Work.whole(a, prompts, seeds)));
+        return run(runDir, work);
     }
 
-    public List<ResultRow> runWork(Path runDir, List<Work> work) throws IOException {
+    /** Generates (training or calibrating first where an arm needs it) and scores the given work. */
+    public List<ResultRow> run(Path runDir, List<Work> work) throws IOException {
         for (Work w : work) {
             generateArm(runDir, w);
         }

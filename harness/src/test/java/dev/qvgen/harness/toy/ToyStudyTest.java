@@ -33,12 +33,11 @@ class ToyStudyTest {
     Path tmp;
 
     private static List<ResultRow> run(Path dir, List<ToyPrompt> prompts) throws IOException {
-        ToyStudy.Settings s = new ToyStudy.Settings(
-                List.of(new StudyArm(StudyArm.FP, null), new StudyArm("rtn", QuantSpec.W3A3),
-                        new StudyArm("qvgen", QuantSpec.W3A3)), 1,
-                new ToyPipeline.Settings(4, 4f, 3.0), 4, QAT);
+        ToyStudy.Settings s = new ToyStudy.Settings(new ToyPipeline.Settings(4, 4f, 3.0), 4, QAT);
+        List<StudyArm> arms = List.of(new StudyArm(StudyArm.FP, null), new StudyArm("rtn", QuantSpec.W3A3),
+                new StudyArm("qvgen", QuantSpec.W3A3));
         List<ResultRow> rows = new ToyStudy(ToyWorld.defaults(), MODEL, s, new PrintStream(
-                PrintStream.nullOutputStream())).run(dir, prompts);
+                PrintStream.nullOutputStream())).run(dir, arms, prompts, 1);
         ToyReport.write(dir, rows, ToyStudy.METRICS, MODEL);
         return rows;
     }
