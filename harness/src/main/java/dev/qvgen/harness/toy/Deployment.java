@@ -64,6 +64,8 @@ final class Deployment {
                     String layer = e.getKey().substring("qlayer:".length());
                     long out = f.info(layer + ".wscale").numel();
                     int bits = Integer.parseInt(e.getValue().split(",")[0]);
+                    // Rows are whole bytes: exact when in * bits is a multiple of 8, as for every layer
+                    // of the zoo and the toy (widths are multiples of 8).
                     long in = f.info(layer + ".qweight").shape()[1] * 8 / bits;
                     bf16 += 2 * out * in;
                     dense += out * in;
