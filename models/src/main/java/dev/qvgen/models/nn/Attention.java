@@ -1,21 +1,10 @@
 package dev.qvgen.models.nn;
 
-import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -25,11 +14,10 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>{@link Mode#FUSED}: PyTorch's {@code F.scaled_dot_product_attention}, reached through a
- *       tiny committed TorchScript module ({@code sdpa.pt}, made by {@code
- *       models/scripts/make_sdpa_module.py}); DJL has no binding for the op. On CUDA this is the
- *       flash / memory-efficient kernel, which never materialises the (Lq, Lk) score matrix: at
- *       Wan2.1's 480x832x81 frames (32760 tokens, 12 heads) that matrix alone would be 24 GiB in
- *       fp16. Gradients flow through it (autograd records the module's ops).
+ *       tiny committed TorchScript module ({@link ScriptedOp#SDPA}); DJL has no binding for the
+ *       op. On CUDA this is the flash / memory-efficient kernel, which never materialises the
+ *       (Lq, Lk) score matrix: at Wan2.1's 480x832x81 frames (32760 tokens, 12 heads) that
+ *       matrix alone would be 24 GiB in fp16. Gradients flow through it (autograd records the module's ops).
  *   <li>{@link Mode#CHUNKED}: plain DJL ops over blocks of queries, so at most {@link
  *       #CHUNK_SCORES} score entries exist at a time; the fallback when the module cannot be
  *       loaded (another engine, a libtorch that rejects the file).
@@ -45,12 +33,6 @@ public final class Attention {
 
     /** Attention implementation. */
     public enum Mode { FUSED, CHUNKED, PLAIN }
-
-    private static volatile Block fused;
-    /** Held for the life of the JVM: DJL's BaseModel closes its module when it is finalized. */
-    private static Model fusedModel;
-    private static volatile boolean fusedTried;
-    private static volatile String fusedError;
 
     private Attention() {}
 
@@ -76,13 +58,12 @@ public final class Attention {
                 throw new IllegalArgumentException("qvgen.attention=" + forced + ": expected fused, chunked or plain");
             }
         }
-        return fusedBlock() != null ? Mode.FUSED : Mode.CHUNKED;
+        return ScriptedOp.SDPA.available() ? Mode.FUSED : Mode.CHUNKED;
     }
 
     /** Why the fused module is not available, or null if it is (or was not tried yet). */
     public static String fusedUnavailableReason() {
-        fusedBlock();
-        return fusedError;
+        return ScriptedOp.SDPA.unavailableReason();
     }
 
     static NDArray plain(NDArray q, NDArray k, NDArray v) {
@@ -116,53 +97,6 @@ public final class Attention {
     }
 
     static NDArray fused(NDArray q, NDArray k, NDArray v) {
-        Block b = fusedBlock();
-        if (b == null) {
-            throw new IllegalStateException("fused attention unavailable: " + fusedError);
-        }
-        NDManager m = q.getManager();
-        // training=true: the module runs without DJL's inference guard, so autograd records it
-        // when the inputs require gradients (it has no dropout or other train-only behaviour).
-        return b.forward(new ParameterStore(m, false), new NDList(q, k, v), true).singletonOrThrow();
-    }
-
-    private static Block fusedBlock() {
-        if (!fusedTried) {
-            synchronized (Attention.class) {
-                if (!fusedTried) {
-                    try {
-                        fused = loadFused();
-                    } catch (Exception | UnsatisfiedLinkError e) {
-                        fusedError = e.getClass().getSimpleName() + ": " + e.getMessage();
-                    }
-                    fusedTried = true;
-                }
-            }
-        }
-        return fused;
-    }
-
-    private static Block loadFused() throws IOException, ai.djl.MalformedModelException {
-        if (!"PyTorch".equals(Engine.getDefaultEngineName())) {
-            throw new IllegalStateException("engine " + Engine.getDefaultEngineName() + " cannot run TorchScript");
-        }
-        if (System.getProperty("ai.djl.pytorch.graph_optimizer") == null) {
-            // The profiling graph executor would re-specialise the one-op graph per shape; nothing to fuse.
-            System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
-        }
-        Path dir = Files.createTempDirectory("qvgen-sdpa");
-        try (InputStream in = Attention.class.getResourceAsStream("sdpa.pt")) {
-            if (in == null) {
-                throw new IOException("resource dev/qvgen/models/nn/sdpa.pt missing");
-            }
-            Files.copy(in, dir.resolve("sdpa.pt"), StandardCopyOption.REPLACE_EXISTING);
-        }
-        // The module has no parameters: loaded once on the CPU, it runs on whatever device its inputs are.
-        Model model = Model.newInstance("sdpa", Device.cpu(), "PyTorch");
-        model.load(dir, "sdpa");
-        fusedModel = model;
-        Files.deleteIfExists(dir.resolve("sdpa.pt"));
-        Files.deleteIfExists(dir);
-        return model.getBlock();
+        return ScriptedOp.SDPA.apply(q, k, v);
     }
 }

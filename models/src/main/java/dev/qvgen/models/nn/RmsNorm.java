@@ -1,11 +1,24 @@
 package dev.qvgen.models.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-/** torch.nn.RMSNorm over the last axis with an elementwise scale. */
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * torch.nn.RMSNorm over the last axis with an elementwise scale; PyTorch's fused kernel when
+ * {@link ScriptedOp#RMS_NORM} is available, which for half inputs also accumulates in float32.
+ */
 public final class RmsNorm extends Module {
+    /** eps as CPU scalar tensors for the scripted op, made once: reading one costs no device sync. */
+    private static final NDManager CONSTANTS = NDManager.newBaseManager(Device.cpu());
+    private static final Map<Float, NDArray> EPS = new ConcurrentHashMap<>();
+
     private final float eps;
     private final Parameter weight;
 
@@ -15,7 +28,27 @@ public final class RmsNorm extends Module {
     }
 
     public NDArray forward(NDArray x) {
+        NDArray w = weight.getArray();
+        if (!ScriptedOp.RMS_NORM.available()) {
+            return forwardOps(x, w, eps);
+        }
+        NDArray e = EPS.computeIfAbsent(eps, v -> {
+            NDArray c = CONSTANTS.create(v.floatValue());
+            // made inside a caller's NDScope, it would be closed when that scope ends
+            NDScope.unregister(c);
+            return c;
+        });
+        if (w.getDataType() != x.getDataType()) {
+            try (NDArray typed = w.toType(x.getDataType(), false)) {
+                return ScriptedOp.RMS_NORM.apply(x, typed, e);
+            }
+        }
+        return ScriptedOp.RMS_NORM.apply(x, w, e);
+    }
+
+    /** The norm spelled with DJL ops: the fallback, and the formula the fused kernel computes. */
+    public static NDArray forwardOps(NDArray x, NDArray weight, float eps) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
-        return x.div(rms).mul(weight.getArray());
+        return x.div(rms).mul(weight);
     }
 }
