@@ -1,6 +1,7 @@
 package dev.qvgen.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,14 @@ class CliErrorsTest {
         assertOneLine(run("parity", "--pipeline"), "--pipeline");
         assertOneLine(run("parity", "--pipeline", WAN.resolve("pipeline").toString(), "--golden",
                 WAN.resolve("golden.safetensors").toString(), "--device", "tpu:0"), "--device", "tpu:0");
+        // every command that runs networks takes --device and refuses a bad one before any work
+        assertOneLine(run("evaluate", "--videos", ".", "--out", tmp.resolve("e").toString(), "--device", "cuda:x"),
+                "--device", "cuda:x");
+        assertOneLine(run("reproduce", "--out", tmp.resolve("r").toString(), "--device", "gpu0"), "--device", "gpu0");
+        assertOneLine(run("toy", "generate", "--prompt", "a red circle", "--out", tmp.resolve("v.mp4").toString(),
+                "--device", "metal"), "--device", "metal");
+        assertOneLine(run("toy", "train", "--device", "npu:1"), "--device", "npu:1");
+        assertFalse(Files.exists(tmp.resolve("r")), "nothing written for a bad flag");
     }
 
     @Test

@@ -73,6 +73,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--musiq", description = "musiq_spaq_ckpt-358bb6af.pth, pyiqa's MUSIQ (imaging_quality).")
     Path musiq;
 
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: "
+            + "where the networks run and the frames go (default: ${DEFAULT-VALUE}); decoding and the classical "
+            + "dimensions stay on the CPU.")
+    ai.djl.Device device;
+
     @Option(names = "--amt", description = "amt-s.pth (motion_smoothness with the AMT-S interpolation network).")
     Path amt;
 
@@ -96,7 +101,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
                 DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt);
-        try (VBenchBackbones backbones = new VBenchBackbones(weights)) {
+        try (VBenchBackbones backbones = new VBenchBackbones(weights, device)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {
                 if (!registry.names().contains(d)) {

@@ -105,9 +105,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (0: the engine's default).")
     int threads;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda:N: where the weights live and the "
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: where the weights live and the "
             + "pipeline runs (float32; CUDA needs a libtorch with CUDA for DJL, see docs/PERFORMANCE.md).")
-    String device;
+    ai.djl.Device onDevice;
 
     @Override
     public Integer call() throws Exception {
@@ -118,12 +118,6 @@ public final class GenerateCommand implements Callable<Integer> {
             case "bf16" -> WeightLoader.Storage.BF16;
             default -> throw new BadInputException("--weights-dtype must be fp32, bf16 or fp16, got " + weightsDtype);
         };
-        ai.djl.Device onDevice;
-        try {
-            onDevice = dev.qvgen.harness.profile.Devices.parse(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
         Path dir = checkedDirectory(spec);
         List<String> promptList = readPrompts(prompts);
         if (seeds.isEmpty()) {

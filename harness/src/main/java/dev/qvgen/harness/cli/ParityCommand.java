@@ -22,19 +22,13 @@ public final class ParityCommand implements Callable<Integer> {
     @Option(names = "--golden", required = true, description = "golden.safetensors made by the reference.")
     Path golden;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}); on "
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N (default: ${DEFAULT-VALUE}); on "
             + "CUDA set NVIDIA_TF32_OVERRIDE=0, or cuDNN's TF32 convolutions miss the VAEs' 1e-4.")
-    String device;
+    ai.djl.Device onDevice;
 
     @Override
     public Integer call() {
         Djl.configure(1);
-        ai.djl.Device onDevice;
-        try {
-            onDevice = dev.qvgen.harness.profile.Devices.parse(device);
-        } catch (IllegalArgumentException e) {
-            throw new dev.qvgen.harness.BadInputException(e.getMessage());
-        }
         List<ParityResult> results = GoldenParity.run(pipeline, golden, onDevice);
         long failed = results.stream().filter(r -> !r.isSkipped() && !r.passed()).count();
         long passed = results.stream().filter(ParityResult::passed).count();

@@ -8,7 +8,6 @@ import com.google.gson.GsonBuilder;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
-import dev.qvgen.harness.profile.Devices;
 import dev.qvgen.harness.profile.TransformerProfiler;
 import dev.qvgen.harness.profile.TransformerQat;
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
@@ -55,8 +54,9 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--bits", split = ",", description = "Settings to profile: fp and/or wXaY (default: fp,w4a4).")
     List<String> bits = List.of("fp", "w4a4");
 
-    @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
-    String device = "cpu";
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+            description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+    Device onDevice;
 
     @Option(names = "--precision", description = "fp32 or fp16 (default: fp16 on CUDA, fp32 on the CPU; bf16 is "
             + "not available through DJL 0.36).")
@@ -106,10 +106,9 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelSpec spec;
-        Device dev;
+        Device dev = onDevice;
         try {
             spec = ModelRegistry.get(model);
-            dev = Devices.parse(device);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

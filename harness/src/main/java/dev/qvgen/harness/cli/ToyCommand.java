@@ -51,6 +51,10 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+                description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+        ai.djl.Device device;
+
         @Override
         public Integer call() throws Exception {
             if (steps < 1 || batch < 1 || heads < 1 || layers < 1) {
@@ -60,7 +64,7 @@ public final class ToyCommand implements Runnable {
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
             ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, d.lr(), d.warmup(), seed,
                     d.captionDropout(), d.checkpointEvery(), heads, layers);
-            new ToyTrainer(ToyWorld.defaults(), s, System.out).train(work, out);
+            new ToyTrainer(ToyWorld.defaults(), s, System.out).onDevice(device).train(work, out);
             System.out.println("wrote " + out);
             return 0;
         }
@@ -90,6 +94,10 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--png", description = "Also write the frames side by side as a PNG.")
         Path png;
 
+        @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+                description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+        ai.djl.Device device;
+
         @Override
         public Integer call() throws Exception {
             Djl.configure(Runtime.getRuntime().availableProcessors());
@@ -102,7 +110,7 @@ public final class ToyCommand implements Runnable {
                 throw new dev.qvgen.harness.BadInputException("--prompt: " + e.getMessage());
             }
             long[] ids = java.util.Arrays.stream(tok).asLongStream().toArray();
-            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(device)) {
                 ToyVideoModel tm = ToyVideoModel.load(model, m);
                 ToyPipeline pipe = new ToyPipeline(tm, world.frames(), world.height(), world.width());
                 float[][][][] video = pipe.generate(m, java.util.List.of(ids), java.util.List.of(seed),
@@ -149,17 +157,12 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
-        @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
-        String device = "cpu";
+        @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+                description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+        ai.djl.Device target;
 
         @Override
         public Integer call() throws Exception {
-            ai.djl.Device target;
-            try {
-                target = dev.qvgen.harness.profile.Devices.parse(device);
-            } catch (IllegalArgumentException e) {
-                throw new dev.qvgen.harness.BadInputException(e.getMessage());
-            }
             if (!java.util.List.of("qvgen", "lsq", "qdm", "efficientdm").contains(method)) {
                 throw new dev.qvgen.harness.BadInputException("--method must be qvgen, lsq, qdm or efficientdm, got '"
                         + method + "'");

@@ -46,6 +46,14 @@ public final class ToyPtq {
         this.log = log;
     }
 
+    private ai.djl.Device device = ai.djl.Device.cpu();
+
+    /** Calibrates on {@code d} (e.g. a GPU) instead of the CPU. */
+    public ToyPtq onDevice(ai.djl.Device d) {
+        this.device = d;
+        return this;
+    }
+
     public Path calibrateAndExport(String method, QuantSpec spec, Path modelDir, Path workDir) throws IOException {
         Path export = workDir.resolve(ToyQat.EXPORT);
         if (Files.exists(export)) {
@@ -57,7 +65,7 @@ public final class ToyPtq {
         }
         Files.createDirectories(workDir);
         ToyVocabulary vocab = new ToyVocabulary();
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
             Map<String, float[]> absMax;
             try (ChannelStats stats = ChannelStats.observe(model.transformer(), LayerSelection.insideBlocks())) {

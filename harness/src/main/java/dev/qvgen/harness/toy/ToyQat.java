@@ -72,9 +72,9 @@ public final class ToyQat {
         this.log = log;
     }
 
-    private ai.djl.Device device;
+    private ai.djl.Device device = ai.djl.Device.cpu();
 
-    /** Trains on {@code d} (e.g. a GPU) instead of the engine's default device. */
+    /** Trains on {@code d} (e.g. a GPU) instead of the CPU. */
     public ToyQat onDevice(ai.djl.Device d) {
         this.device = d;
         return this;
@@ -95,7 +95,7 @@ public final class ToyQat {
             throw new IllegalArgumentException("not a QAT method: " + method);
         }
         Methods.Qat qat = m.qat();
-        try (NDManager manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device)) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ToyVideoModel teacher = ToyVideoModel.load(modelDir, manager);
             ToyVideoModel student = ToyVideoModel.load(modelDir, manager);
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,

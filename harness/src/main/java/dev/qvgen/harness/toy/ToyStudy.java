@@ -1,5 +1,6 @@
 package dev.qvgen.harness.toy;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.harness.BadInputException;
@@ -34,8 +35,16 @@ public final class ToyStudy {
     public static final List<String> METRICS = List.of("toy_color", "toy_shape", "toy_motion", "toy_persistence",
             "temporal_flickering", "dynamic_degree");
 
-    /** How videos are sampled, how many are generated together, and the QAT recipe of QAT arms. */
-    public record Settings(ToyPipeline.Settings sampling, int batch, ToyQat.Settings qat) {}
+    /**
+     * How videos are sampled, how many are generated together, the QAT recipe of QAT arms, and
+     * the device that trains, calibrates and generates (scoring stays on the CPU).
+     */
+    public record Settings(ToyPipeline.Settings sampling, int batch, ToyQat.Settings qat, Device device) {
+        /** On the CPU, where the same seed gives bit-identical videos. */
+        public Settings(ToyPipeline.Settings sampling, int batch, ToyQat.Settings qat) {
+            this(sampling, batch, qat, Device.cpu());
+        }
+    }
 
     /** Methods the toy study knows: full precision, post-training and quantization-aware ones. */
     public static final List<String> METHODS = Methods.names();
@@ -130,7 +139,7 @@ public final class ToyStudy {
         }
         Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
         // Each arm starts from the full-precision model as published; QAT arms replace its weights.
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(s.device())) {
             ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
             ToyPipeline pipe = new ToyPipeline(model, world.frames(), world.height(), world.width());
             applyArm(runDir, arm, model, manager);
@@ -193,10 +202,10 @@ public final class ToyStudy {
             throw new BadInputException(e.getMessage());
         }
         if (m.isQat()) {
-            return new ToyQat(world, s.qat(), log).trainAndExport(arm.method(), arm.spec(), modelDir, qatDir(runDir, arm));
+            return new ToyQat(world, s.qat(), log).onDevice(s.device()).trainAndExport(arm.method(), arm.spec(), modelDir, qatDir(runDir, arm));
         }
         if (m.isCalibrated()) {
-            return new ToyPtq(world, ToyPtq.Settings.defaults(), log).calibrateAndExport(arm.method(), arm.spec(),
+            return new ToyPtq(world, ToyPtq.Settings.defaults(), log).onDevice(s.device()).calibrateAndExport(arm.method(), arm.spec(),
                     modelDir, ptqDir(runDir, arm));
         }
         return null;

@@ -51,12 +51,20 @@ public final class ToyTrainer {
         this.log = log;
     }
 
+    private ai.djl.Device device = ai.djl.Device.cpu();
+
+    /** Trains on {@code d} (e.g. a GPU) instead of the CPU. */
+    public ToyTrainer onDevice(ai.djl.Device d) {
+        this.device = d;
+        return this;
+    }
+
     /** Trains into {@code outDir}, resuming from {@code outDir/checkpoint} when present. */
     public void train(Path outDir, Path finalModelDir) throws IOException {
         Files.createDirectories(outDir);
         Path ckpt = outDir.resolve("checkpoint");
         Path logCsv = outDir.resolve("training_log.csv");
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ToyVideoModel model;
             int start;
             if (Files.exists(ckpt.resolve("step.txt"))) {

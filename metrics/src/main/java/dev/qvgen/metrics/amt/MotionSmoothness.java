@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.amt;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.qvgen.metrics.MetricContext;
@@ -49,7 +50,12 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static MotionSmoothness load(Path weights) {
-        return OwnedManager.build(
+        return load(weights, Device.cpu());
+    }
+
+    /** {@link #load(Path)} onto {@code device}, where the frames are then put too. */
+    public static MotionSmoothness load(Path weights, Device device) {
+        return OwnedManager.build(device,
                 manager -> new MotionSmoothness(manager, AmtS.load(weights, manager), weights.getFileName().toString()));
     }
 

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.raft;
 
+import ai.djl.Device;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
@@ -26,7 +27,12 @@ public final class RaftDynamicDegree implements VideoMetric, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftDynamicDegree load(Path weights) {
-        return new RaftDynamicDegree(RaftFlow.load(weights));
+        return load(weights, Device.cpu());
+    }
+
+    /** {@link #load(Path)} onto {@code device}. */
+    public static RaftDynamicDegree load(Path weights, Device device) {
+        return new RaftDynamicDegree(RaftFlow.load(weights, device));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.raft;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.qvgen.metrics.ops.OwnedManager;
@@ -39,7 +40,12 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
      * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftFlow load(Path weights) {
-        return OwnedManager.build(
+        return load(weights, Device.cpu());
+    }
+
+    /** {@link #load(Path)} onto {@code device}, where the frames are then put too. */
+    public static RaftFlow load(Path weights, Device device) {
+        return OwnedManager.build(device,
                 manager -> new RaftFlow(manager, Raft.load(weights, manager), weights.getFileName().toString()));
     }
 

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 
 import dev.qvgen.metrics.MetricContext;
@@ -26,10 +27,13 @@ public final class AestheticQuality implements VideoMetric {
 
     private final Supplier<ClipModel> clip;
     private final Supplier<Linear> head;
+    private final Device device;
 
-    public AestheticQuality(Supplier<ClipModel> clip, Supplier<Linear> head) {
+    /** @param device where the frames are put: the device the network's weights are on */
+    public AestheticQuality(Supplier<ClipModel> clip, Supplier<Linear> head, Device device) {
         this.clip = clip;
         this.head = head;
+        this.device = device;
     }
 
     @Override
@@ -46,7 +50,7 @@ public final class AestheticQuality implements VideoMetric {
         for (int t = 0; t < video.frameCount(); t++) {
             images.add(VBenchTransforms.clip(video, t, n));
         }
-        float[][] ratings = FrameConsistency.features(images, x -> {
+        float[][] ratings = FrameConsistency.features(images, device, x -> {
             NDArray r = AestheticHead.rate(rater, model.encodeImage(x));
             return r.reshape(r.getShape().get(0), 1);
         });

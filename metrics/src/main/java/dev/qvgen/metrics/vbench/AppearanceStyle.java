@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
@@ -34,11 +35,14 @@ public final class AppearanceStyle implements VideoMetric {
 
     private final Supplier<ClipModel> clip;
     private final Supplier<ClipTokenizer> tokenizer;
+    private final Device device;
     private final Map<String, float[]> textFeatures = new ConcurrentHashMap<>();
 
-    public AppearanceStyle(Supplier<ClipModel> clip, Supplier<ClipTokenizer> tokenizer) {
+    /** @param device where the frames are put: the device the network's weights are on */
+    public AppearanceStyle(Supplier<ClipModel> clip, Supplier<ClipTokenizer> tokenizer, Device device) {
         this.clip = clip;
         this.tokenizer = tokenizer;
+        this.device = device;
     }
 
     @Override
@@ -56,7 +60,7 @@ public final class AppearanceStyle implements VideoMetric {
         for (int t = 0; t < video.frameCount(); t++) {
             images.add(VBenchTransforms.clipPil(video, t, n));
         }
-        float[][] feats = FrameConsistency.features(images, model::encodeImage);
+        float[][] feats = FrameConsistency.features(images, device, model::encodeImage);
         double scale = Math.exp(model.logitScale());
         List<Double> perFrame = new ArrayList<>();
         double sum = 0;
@@ -75,7 +79,7 @@ public final class AppearanceStyle implements VideoMetric {
 
     private float[] encodeText(ClipModel model, String style) {
         long[] ids = tokenizer.get().tokenize(style, model.config().contextLength());
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = NDManager.newBaseManager(device)) {
             NDArray f = model.encodeText(new long[][] {ids}, m);
             return f.toFloatArray();
         }

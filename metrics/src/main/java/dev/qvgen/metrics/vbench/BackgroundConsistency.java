@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
@@ -21,9 +22,12 @@ public final class BackgroundConsistency implements VideoMetric {
     public static final String NAME = "background_consistency";
 
     private final Supplier<ClipModel> clip;
+    private final Device device;
 
-    public BackgroundConsistency(Supplier<ClipModel> clip) {
+    /** @param device where the frames are put: the device the network's weights are on */
+    public BackgroundConsistency(Supplier<ClipModel> clip, Device device) {
         this.clip = clip;
+        this.device = device;
     }
 
     @Override
@@ -39,6 +43,6 @@ public final class BackgroundConsistency implements VideoMetric {
         for (int t = 0; t < video.frameCount(); t++) {
             images.add(VBenchTransforms.clip(video, t, n));
         }
-        return FrameConsistency.score(FrameConsistency.features(images, model::encodeImage), "clip-vit");
+        return FrameConsistency.score(FrameConsistency.features(images, device, model::encodeImage), "clip-vit");
     }
 }

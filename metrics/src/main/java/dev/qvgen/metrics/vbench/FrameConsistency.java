@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -31,11 +32,11 @@ final class FrameConsistency {
     private FrameConsistency() {}
 
     /** Features (one row per image) of images batched through {@code encoder}, in float. */
-    static float[][] features(List<VBenchTransforms.Image> images, Function<NDArray, NDArray> encoder) {
+    static float[][] features(List<VBenchTransforms.Image> images, Device device, Function<NDArray, NDArray> encoder) {
         float[][] out = new float[images.size()][];
         for (int start = 0; start < images.size(); start += BATCH) {
             int end = Math.min(images.size(), start + BATCH);
-            try (NDManager m = NDManager.newBaseManager()) {
+            try (NDManager m = NDManager.newBaseManager(device)) {
                 NDList batch = new NDList();
                 for (int i = start; i < end; i++) {
                     VBenchTransforms.Image im = images.get(i);

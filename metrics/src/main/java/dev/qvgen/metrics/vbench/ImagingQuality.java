@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.metrics.MetricContext;
@@ -28,9 +29,12 @@ public final class ImagingQuality implements VideoMetric {
     static final int MAX_SIDE = 512;
 
     private final Supplier<Musiq> musiq;
+    private final Device device;
 
-    public ImagingQuality(Supplier<Musiq> musiq) {
+    /** @param device where the frames are put: the device the network's weights are on */
+    public ImagingQuality(Supplier<Musiq> musiq, Device device) {
         this.musiq = musiq;
+        this.device = device;
     }
 
     @Override
@@ -54,7 +58,7 @@ public final class ImagingQuality implements VideoMetric {
         int w = video.width();
         int[] size = size(h, w);
         double sum = 0;
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             for (int t = 0; t < video.frameCount(); t++) {
                 float[] planes = planes(video.rgb8(t), h * w);
                 if (size[0] != h || size[1] != w) {

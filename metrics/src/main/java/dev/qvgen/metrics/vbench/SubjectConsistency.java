@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
@@ -21,9 +22,12 @@ public final class SubjectConsistency implements VideoMetric {
     static final int SIZE = 224;
 
     private final Supplier<DinoVisionTransformer> dino;
+    private final Device device;
 
-    public SubjectConsistency(Supplier<DinoVisionTransformer> dino) {
+    /** @param device where the frames are put: the device the network's weights are on */
+    public SubjectConsistency(Supplier<DinoVisionTransformer> dino, Device device) {
         this.dino = dino;
+        this.device = device;
     }
 
     @Override
@@ -38,6 +42,6 @@ public final class SubjectConsistency implements VideoMetric {
         for (int t = 0; t < video.frameCount(); t++) {
             images.add(VBenchTransforms.dino(video, t, SIZE));
         }
-        return FrameConsistency.score(FrameConsistency.features(images, model::forward), "dino-vit");
+        return FrameConsistency.score(FrameConsistency.features(images, device, model::forward), "dino-vit");
     }
 }

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.metrics.backbone.AestheticHead;
@@ -66,6 +67,7 @@ public final class VBenchBackbones implements AutoCloseable {
     }
 
     private final Weights weights;
+    private final Device device;
     private final NDManager manager;
     private final Lazy<DinoVisionTransformer> dino;
     private final Lazy<ClipModel> clipB32;
@@ -75,9 +77,16 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<ViClip> viclip;
     private final Lazy<Musiq> musiq;
 
+    /** The networks on the CPU. */
     public VBenchBackbones(Weights weights) {
+        this(weights, Device.cpu());
+    }
+
+    /** The networks on {@code device} (e.g. {@code Device.gpu(0)}); the metrics put frames there too. */
+    public VBenchBackbones(Weights weights, Device device) {
         this.weights = weights;
-        this.manager = NDManager.newBaseManager();
+        this.device = device;
+        this.manager = NDManager.newBaseManager(device);
         dino = new Lazy<>(() -> DinoVisionTransformer.load(weights.dino(), weights.dinoConfig(), manager));
         clipB32 = new Lazy<>(() -> ClipModel.load(weights.clipB32(), null, manager));
         clipL14 = new Lazy<>(() -> ClipModel.load(weights.clipL14(), null, manager));
@@ -97,6 +106,11 @@ public final class VBenchBackbones implements AutoCloseable {
 
     Optional<Supplier<ClipTokenizer>> clipTokenizer() {
         return weights.clipBpe() == null ? Optional.empty() : Optional.of(clipTokenizer);
+    }
+
+    /** Where the networks run. */
+    public Device device() {
+        return device;
     }
 
     public Weights weights() {

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -36,15 +37,17 @@ public final class ViClipSimilarity implements VideoMetric {
     private final String name;
     private final Supplier<ViClip> model;
     private final Supplier<ClipTokenizer> tokenizer;
+    private final Device device;
     private final Map<String, float[]> textFeatures = new ConcurrentHashMap<>();
 
-    public ViClipSimilarity(String name, Supplier<ViClip> model, Supplier<ClipTokenizer> tokenizer) {
+    public ViClipSimilarity(String name, Supplier<ViClip> model, Supplier<ClipTokenizer> tokenizer, Device device) {
         if (!name.equals(OVERALL_CONSISTENCY) && !name.equals(TEMPORAL_STYLE)) {
             throw new IllegalArgumentException("ViCLIP scores overall_consistency or temporal_style, not " + name);
         }
         this.name = name;
         this.model = model;
         this.tokenizer = tokenizer;
+        this.device = device;
     }
 
     @Override
@@ -63,9 +66,9 @@ public final class ViClipSimilarity implements VideoMetric {
     /** The score against already tokenized text (context-length ids). */
     MetricResult score(DecodedVideo video, long[] tokenIds) {
         ViClip m = model.get();
-        float[] text = textFeatures.computeIfAbsent(Arrays.toString(tokenIds), k -> encodeText(m, tokenIds));
+        float[] text = textFeatures.computeIfAbsent(Arrays.toString(tokenIds), k -> encodeText(m, tokenIds, device));
         int[] indices = middleFrameIndices(FRAMES, video.frameCount());
-        float[] vision = encodeVideo(m, video, indices);
+        float[] vision = encodeVideo(m, video, indices, device);
         double sim = dot(normalized(vision), normalized(text));
         Map<String, String> details = new LinkedHashMap<>();
         details.put("frame_indices", Arrays.stream(indices).mapToObj(Integer::toString)
@@ -73,22 +76,22 @@ public final class ViClipSimilarity implements VideoMetric {
         return new MetricResult(sim, details);
     }
 
-    /** The 8 sampled frames through clip_transform, as one (1, 8, 3, R, R) clip, to its embedding. */
-    public static float[] encodeVideo(ViClip m, DecodedVideo video, int[] indices) {
+    /** The 8 sampled frames through clip_transform, as one (1, 8, 3, R, R) clip on {@code device}, to its embedding. */
+    public static float[] encodeVideo(ViClip m, DecodedVideo video, int[] indices, Device device) {
         int n = m.config().inputResolution();
         int plane = 3 * n * n;
         float[] clip = new float[indices.length * plane];
         for (int i = 0; i < indices.length; i++) {
             System.arraycopy(VBenchTransforms.clipUint8(video, indices[i], n).chw(), 0, clip, i * plane, plane);
         }
-        try (NDManager nd = NDManager.newBaseManager()) {
+        try (NDManager nd = NDManager.newBaseManager(device)) {
             NDArray x = nd.create(clip, new Shape(1, indices.length, 3, n, n));
             return m.encodeVision(x).toFloatArray();
         }
     }
 
-    private static float[] encodeText(ViClip m, long[] ids) {
-        try (NDManager nd = NDManager.newBaseManager()) {
+    private static float[] encodeText(ViClip m, long[] ids, Device device) {
+        try (NDManager nd = NDManager.newBaseManager(device)) {
             return m.encodeText(new long[][] {ids}, nd).toFloatArray();
         }
     }

@@ -215,7 +215,7 @@ class MusiqParityTest {
     @Test
     void imagingQualityMatchesVBench() {
         JsonObject iq = golden.getAsJsonObject("imaging_quality");
-        ImagingQuality metric = new ImagingQuality(() -> model);
+        ImagingQuality metric = new ImagingQuality(() -> model, ai.djl.Device.cpu());
         double sum = 0;
         for (var e : iq.getAsJsonArray("video_results")) {
             JsonObject o = e.getAsJsonObject();
@@ -257,7 +257,7 @@ class MusiqParityTest {
         Path videos = Files.createDirectories(dir.resolve("videos"));
         Mp4Writer.write(videos.resolve("a cat-0.mp4"), fixtureVideo("clip_a").toFloats(), 8);
         Mp4Writer.write(videos.resolve("a dog-0.mp4"), fixtureVideo("clip_b").toFloats(), 8);
-        MetricRegistry registry = new MetricRegistry().register(new ImagingQuality(() -> model));
+        MetricRegistry registry = new MetricRegistry().register(new ImagingQuality(() -> model, ai.djl.Device.cpu()));
         List<String> dims = List.of(ImagingQuality.NAME);
         VBenchEvaluation.Summary s = VBenchEvaluation.run(
                 new VBenchEvaluation.Options(videos, null, dims, dir.resolve("out"), "musiq", 1), registry,

@@ -67,8 +67,8 @@ class ViClipDimensionTest {
             ViClip model = ViClipParityTest.loadToy(golden, m);
             ClipTokenizer tok = ClipTokenizer.load(TestResources.torch("bpe_tiny.txt"));
             MetricRegistry registry = new MetricRegistry()
-                    .register(new ViClipSimilarity(ViClipSimilarity.OVERALL_CONSISTENCY, () -> model, () -> tok))
-                    .register(new ViClipSimilarity(ViClipSimilarity.TEMPORAL_STYLE, () -> model, () -> tok));
+                    .register(new ViClipSimilarity(ViClipSimilarity.OVERALL_CONSISTENCY, () -> model, () -> tok, ai.djl.Device.cpu()))
+                    .register(new ViClipSimilarity(ViClipSimilarity.TEMPORAL_STYLE, () -> model, () -> tok, ai.djl.Device.cpu()));
             List<String> dims = List.of(ViClipSimilarity.OVERALL_CONSISTENCY, ViClipSimilarity.TEMPORAL_STYLE);
             Path out = dir.resolve("out");
             VBenchEvaluation.Summary s = VBenchEvaluation.run(

@@ -178,7 +178,7 @@ class ViClipParityTest {
             System.out.printf("viclip clip_transform(uint8) rel_l2=%.3e max_abs=%.3e off_by_one_level=%d/%d%n", err,
                     maxAbs, off, sub.length);
             assertTrue(err < TOL, "preprocessed frames rel L2 " + err);
-            float[] emb = ViClipSimilarity.encodeVideo(model, video, idx);
+            float[] emb = ViClipSimilarity.encodeVideo(model, video, idx, ai.djl.Device.cpu());
             check("pipeline video_embeds", Tensors.relativeL2(m.create(emb, new Shape(1, emb.length)),
                     tensors.load("pipeline_video_embeds", m)));
         }
@@ -192,8 +192,8 @@ class ViClipParityTest {
         JsonObject refScores = golden.getAsJsonObject("scores");
         int ctx = model.config().contextLength();
         DecodedVideo video = fixtureVideo(golden, tensors);
-        ViClipSimilarity overall = new ViClipSimilarity(ViClipSimilarity.OVERALL_CONSISTENCY, () -> model, () -> tok);
-        ViClipSimilarity style = new ViClipSimilarity(ViClipSimilarity.TEMPORAL_STYLE, () -> model, () -> tok);
+        ViClipSimilarity overall = new ViClipSimilarity(ViClipSimilarity.OVERALL_CONSISTENCY, () -> model, () -> tok, ai.djl.Device.cpu());
+        ViClipSimilarity style = new ViClipSimilarity(ViClipSimilarity.TEMPORAL_STYLE, () -> model, () -> tok, ai.djl.Device.cpu());
         try (NDManager m = NDManager.newBaseManager()) {
             long[][] all = new long[prompts.size()][];
             double diff2 = 0;

@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,15 @@ public abstract class Module extends AbstractBlock {
         namedParams.put(name, p);
         declaredShapes.put(name, shape);
         return addParameter(p);
+    }
+
+    /**
+     * Names of modules or parameters whose weights stay float32 when the model is cast to half
+     * precision (diffusers' {@code _keep_in_fp32_modules}): {@link Precision#cast} keeps every
+     * parameter whose dotted name has one of them as a component. Empty unless a model says so.
+     */
+    public List<String> keepInFloat32() {
+        return List.of();
     }
 
     public Map<String, Block> namedChildren() {

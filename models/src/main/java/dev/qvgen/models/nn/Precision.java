@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Moves a module's parameters to one device and floating-point type, e.g. float16 on CUDA.
@@ -30,16 +33,23 @@ public final class Precision {
         };
     }
 
-    /** Casts every floating-point parameter below {@code root} to {@code type} on {@code device}. */
+    /**
+     * Casts every floating-point parameter below {@code root} to {@code type} on {@code device},
+     * except those the model keeps in float32 ({@link Module#keepInFloat32()}), which only move.
+     */
     public static void cast(Module root, DataType type, Device device) {
-        for (Parameter p : root.namedParameters().values()) {
+        List<String> keep = root.keepInFloat32();
+        for (Map.Entry<String, Parameter> e : root.namedParameters().entrySet()) {
+            Parameter p = e.getValue();
             NDArray a = p.getArray();
             if (a == null) {
                 continue;
             }
+            List<String> parts = Arrays.asList(e.getKey().split("\\."));
+            DataType target = keep.stream().anyMatch(parts::contains) ? DataType.FLOAT32 : type;
             NDArray moved = a.getDevice().equals(device) ? a : a.toDevice(device, false);
-            NDArray typed = moved.getDataType().isFloating() && moved.getDataType() != type
-                    ? moved.toType(type, false) : moved;
+            NDArray typed = moved.getDataType().isFloating() && moved.getDataType() != target
+                    ? moved.toType(target, false) : moved;
             if (typed != a) {
                 typed.attach(a.getManager());
                 if (moved != a && moved != typed) {

@@ -27,13 +27,16 @@ public final class WanConditionEmbedder extends Module {
     /** @return temb (B, dim), timestep projection (B, 6*dim), embedded text (B, S, dim) */
     public NDList forward(NDArray timestep, NDArray text) {
         NDArray sinusoid = TimestepEmbedding.sinusoidal(timestep, freqDim, true, 0f);
-        // The float32 sinusoid takes the activations' type (float16 runs), as diffusers casts it to
-        // the time embedder's; float16-stored weights with float32 compute keep float32.
+        // diffusers runs the time embedder in its own weights' type (float32: it is kept so in half
+        // runs) and casts temb to the activations' type; float16-stored weights with float32
+        // compute keep float32 throughout.
         DataType compute = text.getDataType();
-        if (sinusoid.getDataType() != compute) {
-            sinusoid = sinusoid.toType(compute, false);
+        DataType embedder = timeEmbedder.linear1.weight().getDataType() == DataType.FLOAT32
+                ? DataType.FLOAT32 : compute;
+        if (sinusoid.getDataType() != embedder) {
+            sinusoid = sinusoid.toType(embedder, false);
         }
-        NDArray temb = timeEmbedder.forward(sinusoid, false);
+        NDArray temb = timeEmbedder.forward(sinusoid, false).toType(compute, false);
         NDArray proj = timeProj.forward(Activations.silu(temb));
         NDArray context = textEmbedder.forward(text, true);
         return new NDList(temb, proj, context);

@@ -60,6 +60,12 @@ public final class WanTransformer3DModel extends Module {
         scaleShiftTable = param("scale_shift_table", new Shape(1, 2, dim));
     }
 
+    /** diffusers' WanTransformer3DModel._keep_in_fp32_modules. */
+    @Override
+    public List<String> keepInFloat32() {
+        return List.of("time_embedder", "scale_shift_table", "norm1", "norm2", "norm3");
+    }
+
     /** Builds the model from a diffusers {@code transformer/} directory. */
     public static WanTransformer3DModel fromPretrained(Path dir, NDManager manager) {
         WanConfig c = WanConfig.read(dir.resolve("config.json"));
@@ -133,8 +139,11 @@ public final class WanTransformer3DModel extends Module {
             }
         }
 
+        // float32 modulation of float32-normed tokens, cast back: diffusers' precision in half runs
         NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
-        x = normOut.forward(x).mul(shiftScale.get(1).add(1f)).add(shiftScale.get(0));
+        DataType act = x.getDataType();
+        x = normOut.forward(x.toType(DataType.FLOAT32, false)).mul(shiftScale.get(1).add(1f))
+                .add(shiftScale.get(0)).toType(act, false);
         x = projOut.forward(x);
         long oc = config.outChannels();
         return x.reshape(b, pf, ph, pw, p[0], p[1], p[2], oc)

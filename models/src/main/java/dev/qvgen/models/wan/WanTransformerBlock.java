@@ -2,6 +2,7 @@ package dev.qvgen.models.wan;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -45,13 +46,21 @@ public final class WanTransformerBlock extends Module {
         NDArray cScale = mod.get(4);
         NDArray cGate = mod.get(5);
 
-        NDArray h = norm1.forward(x).mul(scaleMsa.add(1f)).add(shiftMsa);
-        x = x.add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa));
+        // In half runs the table (kept float32) makes the modulation float32, and diffusers norms,
+        // modulates and adds the gated residuals in float32, casting back after each: the same
+        // here. In float32 runs every cast is a no-op.
+        DataType act = x.getDataType();
+        NDArray h = norm1.forward(f32(x)).mul(scaleMsa.add(1f)).add(shiftMsa).toType(act, false);
+        x = f32(x).add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa)).toType(act, false);
 
-        h = norm2 == null ? x : norm2.forward(x);
+        h = norm2 == null ? x : norm2.forward(f32(x)).toType(act, false);
         x = x.add(attn2.forward(h, context, null, null));
 
-        h = norm3.forward(x).mul(cScale.add(1f)).add(cShift);
-        return x.add(ffn.forward(h).mul(cGate));
+        h = norm3.forward(f32(x)).mul(cScale.add(1f)).add(cShift).toType(act, false);
+        return f32(x).add(f32(ffn.forward(h)).mul(cGate)).toType(act, false);
+    }
+
+    private static NDArray f32(NDArray a) {
+        return a.toType(DataType.FLOAT32, false);
     }
 }

@@ -64,6 +64,19 @@ class TransformerWorkloadTest {
                 NDArray ref = TransformerWorkload.forward(model, in);
                 assertEquals(w.latentShape(), ref.getShape());
                 Precision.cast(model, DataType.FLOAT16, Device.cpu());
+                for (var p : model.namedParameters().entrySet()) {
+                    // Wan keeps diffusers' _keep_in_fp32_modules in float32; CogVideoX keeps none
+                    boolean kept = model.keepInFloat32().stream()
+                            .anyMatch(k -> java.util.List.of(p.getKey().split("\\.")).contains(k));
+                    assertEquals(kept ? DataType.FLOAT32 : DataType.FLOAT16, p.getValue().getArray().getDataType(),
+                            p.getKey());
+                }
+                if (spec == SMALL_WAN) {
+                    assertEquals(DataType.FLOAT32, model.namedParameters().get("blocks.0.scale_shift_table")
+                            .getArray().getDataType());
+                    assertEquals(DataType.FLOAT32, model.namedParameters()
+                            .get("condition_embedder.time_embedder.linear_1.weight").getArray().getDataType());
+                }
                 NDList half = new NDList(in.get(0).toType(DataType.FLOAT16, false), in.get(1),
                         in.get(2).toType(DataType.FLOAT16, false));
                 NDArray out = TransformerWorkload.forward(model, half);
