@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 
 import dev.qvgen.models.nn.FeedForward;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scopes;
 
 /**
  * One CogVideoX block: expert-modulated joint attention over [text, video], then an
@@ -35,16 +36,21 @@ public final class CogVideoXBlock extends Module {
      */
     public NDList forward(NDArray video, NDArray text, NDArray temb, NDArray ropeCos, NDArray ropeSin) {
         long lt = text.getShape().get(1);
-        NDList n = norm1.forward(video, text, temb);
-        NDList a = attn1.forward(n.get(0), n.get(1), ropeCos, ropeSin);
-        video = video.add(n.get(2).mul(a.get(0)));
-        text = text.add(n.get(3).mul(a.get(1)));
-
-        n = norm2.forward(video, text, temb);
-        NDArray f = ff.forward(NDArrays.concat(new NDList(n.get(1), n.get(0)), 1));
-        long l = f.getShape().get(1);
-        video = video.add(n.get(2).mul(f.get(":, {}:{}", lt, l)));
-        text = text.add(n.get(3).mul(f.get(":, 0:{}", lt)));
-        return new NDList(video, text);
+        // attention and feed-forward each in their own scope: their intermediates are freed
+        // before the next starts, as eager PyTorch frees them
+        NDList afterAttention = Scopes.scopedList(() -> {
+            NDList n = norm1.forward(video, text, temb);
+            NDList a = attn1.forward(n.get(0), n.get(1), ropeCos, ropeSin);
+            return new NDList(video.add(n.get(2).mul(a.get(0))), text.add(n.get(3).mul(a.get(1))));
+        });
+        NDArray v1 = afterAttention.get(0);
+        NDArray t1 = afterAttention.get(1);
+        return Scopes.scopedList(() -> {
+            NDList n = norm2.forward(v1, t1, temb);
+            NDArray f = ff.forward(NDArrays.concat(new NDList(n.get(1), n.get(0)), 1));
+            long l = f.getShape().get(1);
+            return new NDList(v1.add(n.get(2).mul(f.get(":, {}:{}", lt, l))),
+                    t1.add(n.get(3).mul(f.get(":, 0:{}", lt))));
+        });
     }
 }
