@@ -73,6 +73,14 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--musiq", description = "musiq_spaq_ckpt-358bb6af.pth, pyiqa's MUSIQ (imaging_quality).")
     Path musiq;
 
+    @Option(names = "--umt", description = "l16_ptk710_ftk710_ftk400_f16_res224.pth, the UMT Kinetics-400 classifier "
+            + "(human_action, with --umt-categories).")
+    Path umt;
+
+    @Option(names = "--umt-categories", description = "kinetics_400_categories.txt from VBench's third_party/umt: the "
+            + "classifier's class names (human_action).")
+    Path umtCategories;
+
     @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: "
             + "where the networks run and the frames go (default: ${DEFAULT-VALUE}); decoding and the classical "
             + "dimensions stay on the CPU.")
@@ -94,13 +102,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (!Files.isDirectory(videos)) {
             throw new BadInputException(videos + ": not a folder of videos");
         }
-        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq, amt}) {
+        for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq, amt, umt,
+                umtCategories}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
         }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt);
+                DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt).withUmt(umt, umtCategories);
         try (VBenchBackbones backbones = new VBenchBackbones(weights, device)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

@@ -94,6 +94,10 @@ public final class VBenchResults {
                 o.addProperty("video_path", r.videoPath());
                 if (d.equals("dynamic_degree")) {
                     o.addProperty("video_results", v >= 0.5); // VBench stores whether the video moves
+                } else if (d.equals("human_action")) {
+                    // VBench stores whether the action was recognised, and the count (0 or 1)
+                    o.addProperty("video_results", v >= 0.5);
+                    o.addProperty("cor_num_per_video", v >= 0.5 ? 1 : 0);
                 } else if (d.equals("imaging_quality")) {
                     // VBench lists each video's raw MUSIQ mean (0..100); only the dimension is / 100
                     o.addProperty("video_results", Double.parseDouble(r.details().getOrDefault(d, Map.of())

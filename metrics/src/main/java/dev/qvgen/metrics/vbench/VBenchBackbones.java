@@ -8,6 +8,8 @@ import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.musiq.Musiq;
+import dev.qvgen.metrics.umt.KineticsCategories;
+import dev.qvgen.metrics.umt.UmtVisionTransformer;
 import dev.qvgen.metrics.viclip.ViClip;
 import dev.qvgen.models.nn.Linear;
 
@@ -35,9 +37,18 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param viclip        {@code ViClip-InternVid-10M-FLT.pth} (overall_consistency, temporal_style; with clipBpe)
      * @param musiq         {@code musiq_spaq_ckpt-358bb6af.pth}, pyiqa's MUSIQ (imaging_quality)
      * @param amt           {@code amt-s.pth} (motion_smoothness; handled outside this class)
+     * @param umt           {@code l16_ptk710_ftk710_ftk400_f16_res224.pth} (human_action)
+     * @param kinetics      {@code kinetics_400_categories.txt}, the UMT classifier's class names (human_action)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
-                          DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt) {
+                          DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt, Path umt,
+                          Path kinetics) {
+        /** Without UMT. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt, null, null);
+        }
+
         /** Without AMT-S. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                        DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq) {
@@ -62,7 +73,14 @@ public final class VBenchBackbones implements AutoCloseable {
 
         /** These weights with {@code amt-s.pth} at {@code amt} (null for none). */
         public Weights withAmt(Path amt) {
-            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt);
+            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
+                    umt, kinetics);
+        }
+
+        /** These weights with the UMT classifier and its class list (null for none). */
+        public Weights withUmt(Path umtWeights, Path categories) {
+            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
+                    umtWeights, categories);
         }
     }
 
@@ -76,6 +94,8 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<ClipTokenizer> clipTokenizer;
     private final Lazy<ViClip> viclip;
     private final Lazy<Musiq> musiq;
+    private final Lazy<UmtVisionTransformer> umt;
+    private final Lazy<KineticsCategories> kinetics;
 
     /** The networks on the CPU. */
     public VBenchBackbones(Weights weights) {
@@ -94,10 +114,20 @@ public final class VBenchBackbones implements AutoCloseable {
         clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
         viclip = new Lazy<>(() -> ViClip.load(weights.viclip(), null, null, manager));
         musiq = new Lazy<>(() -> Musiq.load(weights.musiq(), null, manager));
+        umt = new Lazy<>(() -> UmtVisionTransformer.load(weights.umt(), UmtVisionTransformer.Config.large400(), manager));
+        kinetics = new Lazy<>(() -> KineticsCategories.load(weights.kinetics()));
     }
 
     Optional<Supplier<ViClip>> viclip() {
         return weights.viclip() == null ? Optional.empty() : Optional.of(viclip);
+    }
+
+    Optional<Supplier<UmtVisionTransformer>> umt() {
+        return weights.umt() == null ? Optional.empty() : Optional.of(umt);
+    }
+
+    Optional<Supplier<KineticsCategories>> kinetics() {
+        return weights.kinetics() == null ? Optional.empty() : Optional.of(kinetics);
     }
 
     Optional<Supplier<Musiq>> musiq() {
@@ -144,6 +174,12 @@ public final class VBenchBackbones implements AutoCloseable {
             switch (d) {
                 case "subject_consistency" -> dino().ifPresent(Supplier::get);
                 case "imaging_quality" -> musiq().ifPresent(Supplier::get);
+                case "human_action" -> {
+                    if (umt().isPresent() && kinetics().isPresent()) {
+                        umt.get();
+                        kinetics.get();
+                    }
+                }
                 case "background_consistency" -> clipB32().ifPresent(Supplier::get);
                 case "aesthetic_quality" -> {
                     if (clipL14().isPresent() && aestheticHead().isPresent()) {

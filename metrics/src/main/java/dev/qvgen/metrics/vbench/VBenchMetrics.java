@@ -38,7 +38,11 @@ public final class VBenchMetrics {
                         .orElseGet(() -> missing(name, "needs pyiqa's MUSIQ SPAQ weights (--musiq musiq_spaq_ckpt-358bb6af.pth)"));
                 case "object_class", "multiple_objects", "color", "spatial_relationship" ->
                         missing(name, "needs the GRiT dense captioning detector, not ported");
-                case "human_action" -> missing(name, "needs the UMT video classifier, not ported");
+                case HumanAction.NAME -> b.umt().isPresent() && b.kinetics().isPresent()
+                        ? new HumanAction(b.umt().get(), b.kinetics().get(), b.device())
+                        : missing(name, "needs the UMT-L/16 Kinetics-400 classifier (--umt "
+                                + "l16_ptk710_ftk710_ftk400_f16_res224.pth) and its class list (--umt-categories "
+                                + "kinetics_400_categories.txt)");
                 case "scene" -> missing(name, "needs the Tag2Text captioner, not ported");
                 case AppearanceStyle.NAME -> b.clipB32().isPresent() && b.clipTokenizer().isPresent()
                         ? new AppearanceStyle(b.clipB32().get(), b.clipTokenizer().get(), b.device())
