@@ -9,7 +9,6 @@ import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
@@ -172,13 +171,13 @@ public final class DinoVisionTransformer extends Module {
         private final LayerNorm norm1;
         private final SelfAttention attn;
         private final LayerNorm norm2;
-        private final Mlp mlp;
+        private final VitMlp mlp;
 
         Block(Config c) {
             norm1 = child("norm1", new LayerNorm(c.embedDim(), c.eps(), true));
             attn = child("attn", new SelfAttention(c.embedDim(), c.numHeads()));
             norm2 = child("norm2", new LayerNorm(c.embedDim(), c.eps(), true));
-            mlp = child("mlp", new Mlp(c.embedDim(), (int) (c.embedDim() * c.mlpRatio())));
+            mlp = child("mlp", new VitMlp(c.embedDim(), (int) (c.embedDim() * c.mlpRatio())));
         }
 
         NDArray forward(NDArray x) {
@@ -200,20 +199,6 @@ public final class DinoVisionTransformer extends Module {
 
         NDArray forward(NDArray x) {
             return proj.forward(MultiHead.attend(qkv.forward(x), heads, null));
-        }
-    }
-
-    static final class Mlp extends Module {
-        private final Linear fc1;
-        private final Linear fc2;
-
-        Mlp(int dim, int hidden) {
-            fc1 = child("fc1", new Linear(dim, hidden, true));
-            fc2 = child("fc2", new Linear(hidden, dim, true));
-        }
-
-        NDArray forward(NDArray x) {
-            return fc2.forward(Activations.gelu(fc1.forward(x)));
         }
     }
 }

@@ -10,12 +10,12 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
 
+import dev.qvgen.metrics.backbone.VitMlp;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.TensorInfo;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
@@ -374,13 +374,13 @@ public final class Musiq extends Module {
         private final LayerNorm norm1;
         private final Attention attention;
         private final LayerNorm norm2;
-        private final Mlp mlp;
+        private final VitMlp mlp;
 
         Block(Config c) {
             norm1 = child("norm1", new LayerNorm(c.hiddenSize(), 1e-6f, true));
             attention = child("attention", new Attention(c.hiddenSize(), c.numHeads()));
             norm2 = child("norm2", new LayerNorm(c.hiddenSize(), 1e-6f, true));
-            mlp = child("mlp", new Mlp(c.hiddenSize(), c.mlpDim()));
+            mlp = child("mlp", new VitMlp(c.hiddenSize(), c.mlpDim()));
         }
 
         NDArray forward(NDArray x, NDArray keep) {
@@ -418,21 +418,6 @@ public final class Musiq extends Module {
             NDArray filled = x.getManager().full(attn.getShape(), MASKED, DataType.FLOAT32, x.getDevice());
             attn = NDArrays.where(keep.broadcast(attn.getShape()), attn, filled).softmax(-1);
             return out.forward(attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, c));
-        }
-    }
-
-    /** fc1, exact GELU, fc2. */
-    static final class Mlp extends Module {
-        private final Linear fc1;
-        private final Linear fc2;
-
-        Mlp(int dim, int hidden) {
-            fc1 = child("fc1", new Linear(dim, hidden, true));
-            fc2 = child("fc2", new Linear(hidden, dim, true));
-        }
-
-        NDArray forward(NDArray x) {
-            return fc2.forward(Activations.gelu(fc1.forward(x)));
         }
     }
 

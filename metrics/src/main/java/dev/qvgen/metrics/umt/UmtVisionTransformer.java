@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
+import dev.qvgen.metrics.backbone.VitMlp;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.Attention;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
@@ -162,13 +162,13 @@ public final class UmtVisionTransformer extends Module {
         private final LayerNorm norm1;
         private final SelfAttention attn;
         private final LayerNorm norm2;
-        private final Mlp mlp;
+        private final VitMlp mlp;
 
         Block(Config c) {
             norm1 = child("norm1", new LayerNorm(c.embedDim(), c.eps(), true));
             attn = child("attn", new SelfAttention(c));
             norm2 = child("norm2", new LayerNorm(c.embedDim(), c.eps(), true));
-            mlp = child("mlp", new Mlp(c));
+            mlp = child("mlp", new VitMlp(c.embedDim(), c.mlpHidden()));
         }
 
         NDArray forward(NDArray x) {
@@ -214,20 +214,6 @@ public final class UmtVisionTransformer extends Module {
 
         BiasFree(int out, int in) {
             weight = param("weight", new Shape(out, in));
-        }
-    }
-
-    static final class Mlp extends Module {
-        private final Linear fc1;
-        private final Linear fc2;
-
-        Mlp(Config c) {
-            fc1 = child("fc1", new Linear(c.embedDim(), c.mlpHidden(), true));
-            fc2 = child("fc2", new Linear(c.mlpHidden(), c.embedDim(), true));
-        }
-
-        NDArray forward(NDArray x) {
-            return fc2.forward(Activations.gelu(fc1.forward(x)));
         }
     }
 }
