@@ -47,6 +47,12 @@ class CliErrorsTest {
         assertOneLine(run("toy", "generate", "--prompt", "a red circle", "--out", tmp.resolve("v.mp4").toString(),
                 "--device", "metal"), "--device", "metal");
         assertOneLine(run("toy", "train", "--device", "npu:1"), "--device", "npu:1");
+        assertOneLine(run("toy", "train", "--device", "cuda:-1"), "--device", "cuda:-1");
+        // a GPU the engine cannot see (none on CI) is refused up front too
+        assertOneLine(run("toy", "generate", "--prompt", "a red circle", "--out", tmp.resolve("w.mp4").toString(),
+                "--device", "cuda:0"), "--device", "visible");
+        assertOneLine(run("evaluate", "--videos", ".", "--out", tmp.resolve("e").toString(), "--umt",
+                "README.md"), "--umt-categories");
         assertFalse(Files.exists(tmp.resolve("r")), "nothing written for a bad flag");
     }
 

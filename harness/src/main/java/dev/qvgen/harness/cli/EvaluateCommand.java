@@ -108,6 +108,9 @@ public final class EvaluateCommand implements Callable<Integer> {
                 throw new BadInputException(p + ": file not found");
             }
         }
+        if ((umt == null) != (umtCategories == null)) {
+            throw new BadInputException("human_action needs both --umt and --umt-categories");
+        }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
                 DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt).withUmt(umt, umtCategories);
         try (VBenchBackbones backbones = new VBenchBackbones(weights, device)) {

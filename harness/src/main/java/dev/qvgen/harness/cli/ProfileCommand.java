@@ -106,7 +106,7 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelSpec spec;
-        Device dev = onDevice;
+        Device dev = onDevice; // the converter has checked it
         try {
             spec = ModelRegistry.get(model);
         } catch (IllegalArgumentException e) {

@@ -25,12 +25,15 @@ public final class Devices {
         }
         if (v.startsWith("cuda:") || v.startsWith("gpu:")) {
             try {
-                return Device.gpu(Integer.parseInt(v.substring(v.indexOf(':') + 1)));
+                int id = Integer.parseInt(v.substring(v.indexOf(':') + 1));
+                if (id >= 0) {
+                    return Device.gpu(id);
+                }
             } catch (NumberFormatException e) {
                 // fall through to the error
             }
         }
-        throw new IllegalArgumentException("--device: expected cpu or cuda:N, got '" + s + "'");
+        throw new IllegalArgumentException("expected cpu or cuda:N (N >= 0), got '" + s + "'");
     }
 
     /** Waits for the device's queued work by reading one value back (a CUDA stream sync). */

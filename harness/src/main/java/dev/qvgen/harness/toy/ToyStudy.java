@@ -138,6 +138,7 @@ public final class ToyStudy {
             return;
         }
         Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
+        recordDevice(runDir.resolve("videos").resolve(arm.key()), arm);
         // Each arm starts from the full-precision model as published; QAT arms replace its weights.
         try (NDManager manager = NDManager.newBaseManager(s.device())) {
             ToyVideoModel model = ToyVideoModel.load(modelDir, manager);
@@ -177,6 +178,26 @@ public final class ToyStudy {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Adds this run's device to the arm's {@code devices.txt}: the same seed gives bit-identical
+     * videos on the CPU only, so a resumed arm whose videos come from two devices says so.
+     */
+    private void recordDevice(Path videoDir, StudyArm arm) throws IOException {
+        Path file = videoDir.resolve("devices.txt");
+        java.util.Set<String> devices = new java.util.LinkedHashSet<>(
+                Files.exists(file) ? Files.readAllLines(file) : List.of());
+        if (devices.add(s.device().toString())) {
+            if (devices.size() > 1) {
+                log.printf("[generate %s] note: this arm now has videos made on %s; videos are bit-identical "
+                        + "per seed on one device only%n", arm.key(), String.join(" and ", devices));
+            }
+            Path tmp = videoDir.resolve("devices.txt.tmp");
+            Files.write(tmp, devices);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

@@ -83,6 +83,9 @@ class ToyStudyTest {
         assertEquals(rowsA, run(a, prompts), "regenerated from the export, identically");
         assertEquals(exported, Files.getLastModifiedTime(qat.resolve(ToyQat.EXPORT)), "not trained again");
 
+        // every arm records the device its videos came from (resumes on the same device add nothing)
+        assertEquals(List.of("cpu()"), Files.readAllLines(a.resolve("videos/fp/devices.txt")));
+
         assertEquals(rowsA, ResultsCsv.read(a.resolve("results.csv")));
         for (String f : List.of("results.json", "report.md", "report.html", "plots/scores.svg")) {
             assertTrue(Files.size(a.resolve(f)) > 0, f);

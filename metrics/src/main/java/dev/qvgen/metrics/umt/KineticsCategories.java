@@ -29,6 +29,9 @@ public final class KineticsCategories {
             throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")");
         }
         List<String> rows = lines.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (rows.isEmpty()) {
+            throw new CheckpointException(file + ": no class names");
+        }
         String[] names = new String[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             String[] parts = rows.get(i).split("\t");

@@ -34,10 +34,15 @@ public final class UmtVisionTransformer extends Module {
 
     /** Architecture numbers; a checkpoint gives shapes but not the head count. */
     public record Config(int patchSize, int embedDim, int depth, int numHeads, int mlpHidden, int numClasses,
-                         float eps) {
-        /** vit_large_patch16_224 with the Kinetics-400 head, as VBench builds it. */
+                         float eps, int frames) {
+        /** vit_large_patch16_224 with the Kinetics-400 head on 16-frame clips, as VBench builds it. */
         public static Config large400() {
-            return new Config(16, 1024, 24, 16, 4096, 400, 1e-6f);
+            return new Config(16, 1024, 24, 16, 4096, 400, 1e-6f, 16);
+        }
+
+        /** Tokens of a clip: frames x 14 x 14 patches of 224 x 224 frames. */
+        public int tokens() {
+            return frames * UmtPositions.PRE_PATCHES;
         }
     }
 
@@ -48,7 +53,8 @@ public final class UmtVisionTransformer extends Module {
     private final LayerNorm fcNorm;
     private final Linear head;
     /** The checkpoint's trained table (tokens, dim), or null to compute the fixed one. */
-    private float[] storedPositions;
+    private volatile float[] storedPositions;
+    private volatile float[] fixedPositions;
 
     public UmtVisionTransformer(Config c) {
         this.config = c;
@@ -76,12 +82,12 @@ public final class UmtVisionTransformer extends Module {
             WeightLoader.load(model, source, manager, extra);
             if (source.names().contains("pos_embed")) {
                 long[] shape = source.info("pos_embed").shape();
-                if (shape.length != 3 || shape[2] != config.embedDim()) {
+                if (shape.length != 3 || shape[1] != config.tokens() || shape[2] != config.embedDim()) {
                     throw new CheckpointException(pth + ": pos_embed has shape " + java.util.Arrays.toString(shape)
-                            + ", expected (1, tokens, " + config.embedDim() + ")");
+                            + ", expected [1, " + config.tokens() + ", " + config.embedDim() + "]");
                 }
                 try (NDArray pos = source.load("pos_embed", manager)) {
-                    model.storedPositions = pos.toFloatArray();
+                    model.usePositions(pos.toFloatArray());
                 }
             }
             return model;
@@ -90,6 +96,15 @@ public final class UmtVisionTransformer extends Module {
 
     public Config config() {
         return config;
+    }
+
+    /** Uses a checkpoint's trained (tokens, dim) table instead of the fixed one. */
+    void usePositions(float[] table) {
+        if (table.length != (long) config.tokens() * config.embedDim()) {
+            throw new IllegalArgumentException("position table of " + table.length + " values, expected "
+                    + config.tokens() + " x " + config.embedDim());
+        }
+        storedPositions = table.clone();
     }
 
     /**
@@ -121,19 +136,26 @@ public final class UmtVisionTransformer extends Module {
         for (Block block : blocks.items()) {
             NDArray in = x;
             x = Scopes.scoped(() -> block.forward(in));
+            in.close(); // each block's input (a whole clip's tokens) is dead once the block has run
         }
         return fcNorm.forward(x.mean(new int[] {1}));
     }
 
     private float[] positions(int frames, int patchesPerFrame, long tokens) {
+        if (tokens != config.tokens() || patchesPerFrame != UmtPositions.PRE_PATCHES) {
+            throw new IllegalArgumentException("UMT takes " + config.frames() + " frames of 224 x 224, got " + frames
+                    + " frames of " + patchesPerFrame + " patches");
+        }
         if (storedPositions != null) {
-            if (storedPositions.length != tokens * config.embedDim()) {
-                throw new IllegalArgumentException("the checkpoint's pos_embed has " + storedPositions.length
-                        / config.embedDim() + " tokens, the clip " + tokens);
-            }
             return storedPositions;
         }
-        return UmtPositions.table(frames, patchesPerFrame, config.embedDim());
+        float[] table = fixedPositions;
+        if (table == null) {
+            // made once (1.6M sin/cos for the published width) and shared by the scoring threads
+            table = UmtPositions.table(frames, patchesPerFrame, config.embedDim());
+            fixedPositions = table;
+        }
+        return table;
     }
 
     /** The Conv3d patch projection's parameters under their published names. */

@@ -39,14 +39,16 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param amt           {@code amt-s.pth} (motion_smoothness; handled outside this class)
      * @param umt           {@code l16_ptk710_ftk710_ftk400_f16_res224.pth} (human_action)
      * @param kinetics      {@code kinetics_400_categories.txt}, the UMT classifier's class names (human_action)
+     * @param umtConfig     the UMT architecture ({@link UmtVisionTransformer.Config#large400()} for VBench)
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                           DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt, Path umt,
-                          Path kinetics) {
+                          Path kinetics, UmtVisionTransformer.Config umtConfig) {
         /** Without UMT. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                        DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt) {
-            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt, null, null);
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt, null, null,
+                    UmtVisionTransformer.Config.large400());
         }
 
         /** Without AMT-S. */
@@ -74,13 +76,18 @@ public final class VBenchBackbones implements AutoCloseable {
         /** These weights with {@code amt-s.pth} at {@code amt} (null for none). */
         public Weights withAmt(Path amt) {
             return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
-                    umt, kinetics);
+                    umt, kinetics, umtConfig);
         }
 
-        /** These weights with the UMT classifier and its class list (null for none). */
+        /** These weights with VBench's UMT classifier and its class list (null for none). */
         public Weights withUmt(Path umtWeights, Path categories) {
+            return withUmt(umtWeights, categories, UmtVisionTransformer.Config.large400());
+        }
+
+        /** These weights with a UMT classifier of the given architecture and its class list. */
+        public Weights withUmt(Path umtWeights, Path categories, UmtVisionTransformer.Config config) {
             return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
-                    umtWeights, categories);
+                    umtWeights, categories, config);
         }
     }
 
@@ -114,7 +121,7 @@ public final class VBenchBackbones implements AutoCloseable {
         clipTokenizer = new Lazy<>(() -> ClipTokenizer.load(weights.clipBpe()));
         viclip = new Lazy<>(() -> ViClip.load(weights.viclip(), null, null, manager));
         musiq = new Lazy<>(() -> Musiq.load(weights.musiq(), null, manager));
-        umt = new Lazy<>(() -> UmtVisionTransformer.load(weights.umt(), UmtVisionTransformer.Config.large400(), manager));
+        umt = new Lazy<>(() -> UmtVisionTransformer.load(weights.umt(), weights.umtConfig(), manager));
         kinetics = new Lazy<>(() -> KineticsCategories.load(weights.kinetics()));
     }
 
@@ -176,8 +183,11 @@ public final class VBenchBackbones implements AutoCloseable {
                 case "imaging_quality" -> musiq().ifPresent(Supplier::get);
                 case "human_action" -> {
                     if (umt().isPresent() && kinetics().isPresent()) {
-                        umt.get();
-                        kinetics.get();
+                        int classes = umt.get().config().numClasses();
+                        if (kinetics.get().size() != classes) {
+                            throw new dev.qvgen.models.io.CheckpointException(weights.kinetics() + ": "
+                                    + kinetics.get().size() + " class names, the classifier has " + classes);
+                        }
                     }
                 }
                 case "background_consistency" -> clipB32().ifPresent(Supplier::get);

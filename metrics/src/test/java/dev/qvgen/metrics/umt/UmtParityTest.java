@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * features and the logits of two procedural 16-frame 224 x 224 clips.
  */
 class UmtParityTest {
-    static final UmtVisionTransformer.Config TOY = new UmtVisionTransformer.Config(16, 32, 2, 2, 128, 10, 1e-6f);
+    static final UmtVisionTransformer.Config TOY = new UmtVisionTransformer.Config(16, 32, 2, 2, 128, 10, 1e-6f, 16);
 
     static Path resource(String name) throws Exception {
         return Path.of(UmtParityTest.class.getResource("/umt/" + name).toURI());
@@ -72,6 +72,34 @@ class UmtParityTest {
             double el = Tensors.relativeL2(model.forward(x), golden.load("logits", m));
             assertTrue(ef < 1e-4, "features rel_l2 " + ef);
             assertTrue(el < 1e-4, "logits rel_l2 " + el);
+        }
+    }
+
+    @Test
+    void aCheckpointsOwnPositionTableIsUsedInsteadOfTheFixedOne() throws Exception {
+        // the published classifier stores its (trained) 16-frame pos_embed: that table must be used
+        try (NDManager m = NDManager.newBaseManager(); SafeTensorsFile golden = SafeTensorsFile.open(resource(
+                "golden.safetensors"))) {
+            UmtVisionTransformer model = UmtVisionTransformer.load(resource("umt_toy.pth"), TOY, m);
+            NDArray x = m.create(clip(1), new Shape(1, 3, 16, 224, 224));
+            float[] fixed = model.forward(x).toFloatArray();
+            float[] table = golden.load("pos_embed", m).toFloatArray();
+            model.usePositions(table);
+            float[] same = model.forward(x).toFloatArray();
+            for (int i = 0; i < table.length; i++) {
+                table[i] *= 1.5f;
+            }
+            model.usePositions(table);
+            float[] scaled = model.forward(x).toFloatArray();
+            double sameDiff = 0;
+            double scaledDiff = 0;
+            for (int i = 0; i < fixed.length; i++) {
+                sameDiff = Math.max(sameDiff, Math.abs(same[i] - fixed[i]));
+                scaledDiff = Math.max(scaledDiff, Math.abs(scaled[i] - fixed[i]));
+            }
+            assertTrue(sameDiff < 1e-4, "the reference's own table gives the same logits: " + sameDiff);
+            assertTrue(scaledDiff > 1e-2, "a different stored table changes the logits: " + scaledDiff);
+            assertThrows(IllegalArgumentException.class, () -> model.usePositions(new float[10]));
         }
     }
 

@@ -22,6 +22,11 @@ public final class HumanActionProbe {
         return metric.scores(video);
     }
 
+    public static boolean recognised(float[] scores, dev.qvgen.metrics.umt.KineticsCategories names, String action,
+            java.util.List<String> top) {
+        return HumanAction.recognised(scores, names, action, top);
+    }
+
     public static int[] topIndices(float[] scores, int k) {
         return HumanAction.topIndices(scores, k);
     }

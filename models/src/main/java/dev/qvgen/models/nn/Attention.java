@@ -61,7 +61,7 @@ public final class Attention {
         return ScriptedOp.SDPA.available() ? Mode.FUSED : Mode.CHUNKED;
     }
 
-    /** Why the fused module is not available, or null if it is (or was not tried yet). */
+    /** Why the fused module is not available, or null if it is (loading it first if needed). */
     public static String fusedUnavailableReason() {
         return ScriptedOp.SDPA.unavailableReason();
     }

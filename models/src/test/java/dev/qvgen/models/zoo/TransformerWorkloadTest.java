@@ -76,6 +76,15 @@ class TransformerWorkloadTest {
                             .getArray().getDataType());
                     assertEquals(DataType.FLOAT32, model.namedParameters()
                             .get("condition_embedder.time_embedder.linear_1.weight").getArray().getDataType());
+                    assertEquals(DataType.FLOAT32, model.namedParameters().get("blocks.0.norm2.weight")
+                            .getArray().getDataType());
+                    // everything else goes to half precision, the q/k RMS norms included
+                    assertEquals(DataType.FLOAT16, model.namedParameters().get("blocks.0.attn1.norm_q.weight")
+                            .getArray().getDataType());
+                    assertEquals(DataType.FLOAT16, model.namedParameters().get("blocks.0.ffn.net.0.proj.weight")
+                            .getArray().getDataType());
+                    assertEquals(DataType.FLOAT16, model.namedParameters()
+                            .get("condition_embedder.time_proj.weight").getArray().getDataType());
                 }
                 NDList half = new NDList(in.get(0).toType(DataType.FLOAT16, false), in.get(1),
                         in.get(2).toType(DataType.FLOAT16, false));
