@@ -102,6 +102,50 @@ class HumanActionTest {
     }
 
     @Test
+    void evaluationOfAFolderWritesVBenchsHumanActionEntries() throws Exception {
+        Path names = tmp.resolve("kinetics.txt");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            lines.add("Class " + i + "\t" + i);
+        }
+        Files.write(names, lines);
+        Path videos = Files.createDirectories(tmp.resolve("videos"));
+        Path clip = tmp.resolve("clip.mp4");
+        dev.qvgen.metrics.video.Mp4Writer.write(clip, gradient(18, 120, 160).toFloats(), 8);
+        try (VBenchBackbones b = new VBenchBackbones(VBenchBackbones.Weights.none().withUmt(
+                UmtParityTest.resource("umt_toy.pth"), names, UmtParityTest.TOY))) {
+            MetricRegistry registry = MetricRegistry.vbench(b);
+            HumanAction metric = (HumanAction) registry.get("human_action");
+            // name one copy after the clip's best class (recognised) and one after its worst (not)
+            float[] scores = HumanActionProbe.scores(metric, dev.qvgen.metrics.video.Mp4Reader.decode(clip));
+            int[] order = HumanActionProbe.topIndices(scores, 10);
+            Files.copy(clip, videos.resolve("A person is class " + order[0] + "-0.mp4"));
+            Files.copy(clip, videos.resolve("A person is class " + order[9] + "-0.mp4"));
+            var summary = dev.qvgen.metrics.eval.VBenchEvaluation.run(new dev.qvgen.metrics.eval.VBenchEvaluation.Options(
+                    videos, null, List.of("human_action"), tmp.resolve("out"), "t", 2), registry,
+                    new dev.qvgen.metrics.eval.VBenchEvaluation.Listener() {
+                        @Override
+                        public void started(int total, int alreadyDone) {
+                        }
+
+                        @Override
+                        public void finished(EvalRecord record) {
+                        }
+                    });
+            assertEquals(2, summary.scored());
+            JsonArray pair = com.google.gson.JsonParser.parseString(Files.readString(summary.evalResults()))
+                    .getAsJsonObject().getAsJsonArray("human_action");
+            assertEquals(0.5, pair.get(0).getAsDouble(), 1e-12);
+            for (var e : pair.get(1).getAsJsonArray()) {
+                JsonObject o = e.getAsJsonObject();
+                boolean best = o.get("video_path").getAsString().endsWith("class " + order[0] + "-0.mp4");
+                assertEquals(best, o.get("video_results").getAsBoolean(), o.toString());
+                assertEquals(best ? 1 : 0, o.get("cor_num_per_video").getAsInt());
+            }
+        }
+    }
+
+    @Test
     void evalResultsListWhetherTheActionWasRecognised() {
         List<EvalRecord> records = List.of(
                 new EvalRecord("v/a person is running-0.mp4", "a person is running", Map.of("human_action", 1.0), null,
