@@ -34,6 +34,18 @@ class RmsNorm(torch.nn.Module):
         return F.rms_norm(x, [x.size(-1)], weight, float(eps))
 
 
+class ToBf16(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # DJL 0.36 has no bfloat16 dtype code: only a module can make a bfloat16 tensor for it
+        return x.to(torch.bfloat16)
+
+
+class TypeAs(torch.nn.Module):
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        # a cast to another tensor's type, which DJL cannot name when that type is bfloat16
+        return x.to(like.dtype)
+
+
 def check(name, module, args, ref):
     scripted = torch.jit.script(module)
     got = scripted(*args)
@@ -53,6 +65,8 @@ def main(out_dir):
                            0.5 * x * (1 + torch.tanh((2 / torch.pi) ** 0.5 * (x + 0.044715 * x ** 3)))),
         "rms_norm": check("rms_norm", RmsNorm(), (x, w, torch.tensor(1e-6)),
                           x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w),
+        "to_bf16": check("to_bf16", ToBf16(), (x,), x.to(torch.bfloat16)),
+        "type_as": check("type_as", TypeAs(), (x.to(torch.bfloat16), w), x.to(torch.bfloat16).float()),
     }
     os.makedirs(out_dir, exist_ok=True)
     for name, m in modules.items():

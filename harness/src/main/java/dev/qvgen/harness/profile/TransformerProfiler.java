@@ -88,7 +88,7 @@ public final class TransformerProfiler {
                 double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
                 double flops = w.flops();
                 double tflops = flops / (median / 1e3) / 1e12;
-                Row r = new Row(model, device.toString(), type == DataType.FLOAT16 ? "fp16" : "fp32", b,
+                Row r = new Row(model, device.toString(), dev.qvgen.models.nn.Precision.label(type), b,
                         attention, w.batch(), w.frames(), w.height(), w.width(), layers(transformer), w.videoTokens(),
                         warmup, runs, median, sorted[0], mem, full,
                         spec == null ? full : weightBytes(transformer, type, spec.weightBits()),

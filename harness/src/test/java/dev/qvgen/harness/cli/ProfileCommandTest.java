@@ -120,7 +120,7 @@ class ProfileCommandTest {
     void badInputIsExitTwo() {
         assertEquals(2, run("profile", "--model", "nope", "--random-weights"));
         assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--device", "tpu:0"));
-        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--precision", "bf16"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--precision", "int8"));
         assertEquals(2, run("profile", "--model", "cogvideox-2b"));
         assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--frames", "6"));
         assertEquals(2, run("toy", "qat", "--device", "tpu", "--out", "x"));

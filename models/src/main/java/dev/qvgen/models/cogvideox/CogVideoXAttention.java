@@ -10,6 +10,7 @@ import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.models.nn.Precision;
 
 /**
  * diffusers' Attention with CogVideoXAttnProcessor2_0: joint self-attention over [text, video]
@@ -81,7 +82,7 @@ public final class CogVideoXAttention extends Module {
     static NDArray applyRotary(NDArray x, NDArray cos, NDArray sin) {
         if (x.getDataType() != cos.getDataType()) {
             // diffusers: (x.float() * cos + x_rotated.float() * sin).to(x.dtype)
-            return applyRotary(x.toType(cos.getDataType(), false), cos, sin).toType(x.getDataType(), false);
+            return Precision.like(applyRotary(x.toType(cos.getDataType(), false), cos, sin), x);
         }
         Shape s = x.getShape();
         NDArray pairs = x.reshape(s.get(0), s.get(1), s.get(2), s.get(3) / 2, 2);

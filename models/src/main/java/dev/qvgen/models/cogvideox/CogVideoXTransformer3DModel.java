@@ -13,8 +13,9 @@ import dev.qvgen.models.nn.ForwardContext;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.models.nn.Precision;
+import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.TimestepEmbedding;
 
 import java.nio.file.Path;
@@ -128,11 +129,11 @@ public final class CogVideoXTransformer3DModel extends Module {
         }
 
         // diffusers: t_emb.to(dtype=hidden_states.dtype) (the sinusoid is float32; float16 runs cast it)
-        NDArray emb = timeEmbedding.forward(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
-                config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false));
+        NDArray emb = timeEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
+                config.flipSinToCos(), config.freqShift()), latents));
         if (ofsEmbedding != null) {
-            emb = emb.add(ofsEmbedding.forward(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
-                    config.flipSinToCos(), config.freqShift()).toType(latents.getDataType(), false)));
+            emb = emb.add(ofsEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
+                    config.flipSinToCos(), config.freqShift()), latents)));
         }
 
         NDList embedded = patchEmbed.forward(text, latents);

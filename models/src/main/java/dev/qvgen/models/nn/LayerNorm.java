@@ -1,6 +1,7 @@
 package dev.qvgen.models.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -19,10 +20,10 @@ public final class LayerNorm extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDArray gamma = weight == null ? x.getManager().ones(new Shape(dim), x.getDataType(), x.getDevice())
-                : weight.getArray();
-        NDArray beta = bias == null ? x.getManager().zeros(new Shape(dim), x.getDataType(), x.getDevice())
-                : bias.getArray();
+        NDArray gamma = weight == null ? Precision.like(x.getManager().ones(new Shape(dim), DataType.FLOAT32,
+                x.getDevice()), x) : weight.getArray();
+        NDArray beta = bias == null ? Precision.like(x.getManager().zeros(new Shape(dim), DataType.FLOAT32,
+                x.getDevice()), x) : bias.getArray();
         return x.getNDArrayInternal().layerNorm(x, new Shape(dim), gamma, beta, eps).singletonOrThrow();
     }
 }

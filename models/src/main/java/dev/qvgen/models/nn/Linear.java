@@ -36,7 +36,7 @@ public final class Linear extends Module {
             // bfloat16 storage (WeightLoader.Storage.BF16): widen this layer's weight for the product only
             try (NDArray wide = Bfloat16.widen(w, new Shape(outFeatures, inFeatures))) {
                 if (x.getDataType() != DataType.FLOAT32) {
-                    try (NDArray typed = wide.toType(x.getDataType(), false)) {
+                    try (NDArray typed = Precision.like(wide, x)) {
                         return x.getNDArrayInternal().linear(x, typed, b).singletonOrThrow();
                     }
                 }

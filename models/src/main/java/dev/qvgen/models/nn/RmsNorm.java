@@ -39,7 +39,7 @@ public final class RmsNorm extends Module {
             return c;
         });
         if (w.getDataType() != x.getDataType()) {
-            try (NDArray typed = w.toType(x.getDataType(), false)) {
+            try (NDArray typed = Precision.like(w, x)) {
                 return ScriptedOp.RMS_NORM.apply(x, typed, e);
             }
         }

@@ -1,6 +1,7 @@
 package dev.qvgen.models.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -24,6 +25,8 @@ public final class Scalars {
     }
 
     public static NDArray constant(NDArray like, float c) {
-        return like.getManager().full(new Shape(), c, like.getDataType(), like.getDevice());
+        // a bfloat16 tensor's type has no DJL code: a float32 0-d scalar keeps it bfloat16 (type promotion)
+        DataType t = Precision.isBf16(like) ? DataType.FLOAT32 : like.getDataType();
+        return like.getManager().full(new Shape(), c, t, like.getDevice());
     }
 }

@@ -26,7 +26,7 @@ import java.nio.file.StandardCopyOption;
  * <p>Each module is loaded once, on first use; when it cannot be loaded (another engine, a
  * libtorch that rejects the file) {@link #available()} is false with {@link #unavailableReason()},
  * and callers fall back to their DJL spelling. The system property {@code qvgen.scripted=false}
- * turns every module but attention's off, to compare the two spellings.
+ * turns GELU's and RMSNorm's modules off, to compare the two spellings.
  */
 public enum ScriptedOp {
     /** {@code F.scaled_dot_product_attention(q, k, v)} on (B, H, L, D). */
@@ -34,7 +34,11 @@ public enum ScriptedOp {
     /** {@code F.gelu(x, approximate="tanh")}. */
     GELU_TANH("gelu_tanh"),
     /** {@code F.rms_norm(x, [x.size(-1)], weight, eps)}, eps as a CPU scalar tensor. */
-    RMS_NORM("rms_norm");
+    RMS_NORM("rms_norm"),
+    /** {@code x.to(torch.bfloat16)}: the only way DJL 0.36 gets a bfloat16 tensor (see {@link Precision}). */
+    TO_BF16("to_bf16"),
+    /** {@code x.to(like.dtype)}: a cast to a type DJL cannot name (bfloat16). */
+    TYPE_AS("type_as");
 
     private final String file;
     private volatile boolean tried;
@@ -50,7 +54,7 @@ public enum ScriptedOp {
 
     /** Whether the module loaded and is switched on. */
     public boolean available() {
-        if (this != SDPA && "false".equalsIgnoreCase(System.getProperty("qvgen.scripted"))) {
+        if ((this == GELU_TANH || this == RMS_NORM) && "false".equalsIgnoreCase(System.getProperty("qvgen.scripted"))) {
             return false;
         }
         return block() != null;

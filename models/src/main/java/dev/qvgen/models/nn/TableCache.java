@@ -25,7 +25,7 @@ public final class TableCache {
             return cached;
         }
         NDArray a = make.get();
-        NDArray moved = a.toDevice(device, false).toType(type, false);
+        NDArray moved = Precision.to(a.toDevice(device, false), type);
         NDScope.unregister(moved);
         cached = moved;
         this.key = key;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Precision;
 import dev.qvgen.models.nn.TimestepEmbedding;
 
 /** Wan's condition_embedder: sinusoidal time -> MLP (temb) -> 6-way modulation; text projection. */
@@ -30,13 +31,9 @@ public final class WanConditionEmbedder extends Module {
         // diffusers runs the time embedder in its own weights' type (float32: it is kept so in half
         // runs) and casts temb to the activations' type; float16-stored weights with float32
         // compute keep float32 throughout.
-        DataType compute = text.getDataType();
-        DataType embedder = timeEmbedder.linear1.weight().getDataType() == DataType.FLOAT32
-                ? DataType.FLOAT32 : compute;
-        if (sinusoid.getDataType() != embedder) {
-            sinusoid = sinusoid.toType(embedder, false);
-        }
-        NDArray temb = timeEmbedder.forward(sinusoid, false).toType(compute, false);
+        NDArray w = timeEmbedder.linear1.weight();
+        sinusoid = Precision.like(sinusoid, w.getDataType() == DataType.FLOAT32 ? w : text);
+        NDArray temb = Precision.like(timeEmbedder.forward(sinusoid, false), text);
         NDArray proj = timeProj.forward(Activations.silu(temb));
         NDArray context = textEmbedder.forward(text, true);
         return new NDList(temb, proj, context);

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.models.nn.Precision;
+
 /**
  * Wan's 3D rotary position embedding. Frequencies are made per axis in float64 and cast to
  * float32: the head's channels are split as [t, h, w] = [d - 4*(d/6), 2*(d/6), 2*(d/6)] and each
@@ -82,8 +84,8 @@ public final class WanRotaryPosEmbed {
     /** Rotates (B, L, H, D) query/key pairs (x[2j], x[2j+1]) by the given (L, 1, D/2) tables. */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
         if (x.getDataType() != cos.getDataType()) {
-            // float16 activations: rotate in the tables' float32 and cast back (diffusers' type_as)
-            return apply(x.toType(cos.getDataType(), false), cos, sin).toType(x.getDataType(), false);
+            // half activations: rotate in the tables' float32 and cast back (diffusers' type_as)
+            return Precision.like(apply(x.toType(cos.getDataType(), false), cos, sin), x);
         }
         Shape shape = x.getShape();
         long d = shape.get(3);

@@ -17,6 +17,7 @@ import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.TableCache;
 import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.models.nn.Precision;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -141,9 +142,8 @@ public final class WanTransformer3DModel extends Module {
 
         // float32 modulation of float32-normed tokens, cast back: diffusers' precision in half runs
         NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
-        DataType act = x.getDataType();
-        x = normOut.forward(x.toType(DataType.FLOAT32, false)).mul(shiftScale.get(1).add(1f))
-                .add(shiftScale.get(0)).toType(act, false);
+        x = Precision.like(normOut.forward(x.toType(DataType.FLOAT32, false)).mul(shiftScale.get(1).add(1f))
+                .add(shiftScale.get(0)), x);
         x = projOut.forward(x);
         long oc = config.outChannels();
         return x.reshape(b, pf, ph, pw, p[0], p[1], p[2], oc)

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import dev.qvgen.models.nn.FeedForward;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Precision;
 import dev.qvgen.models.nn.Scopes;
 
 /** One Wan block: modulated self-attention with RoPE, cross-attention to text, modulated FFN. */
@@ -52,19 +53,18 @@ public final class WanTransformerBlock extends Module {
         // here. In float32 runs every cast is a no-op.
         // Each residual update runs in its own scope, so its intermediates (q, k, v, the FFN's
         // 8960-wide activations) are freed before the next one starts, as eager PyTorch frees them.
-        DataType act = x.getDataType();
         NDArray x0 = x;
         NDArray x1 = Scopes.scoped(() -> {
-            NDArray h = norm1.forward(f32(x0)).mul(scaleMsa.add(1f)).add(shiftMsa).toType(act, false);
-            return f32(x0).add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa)).toType(act, false);
+            NDArray h = Precision.like(norm1.forward(f32(x0)).mul(scaleMsa.add(1f)).add(shiftMsa), x0);
+            return Precision.like(f32(x0).add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa)), x0);
         });
         NDArray x2 = Scopes.scoped(() -> {
-            NDArray h = norm2 == null ? x1 : norm2.forward(f32(x1)).toType(act, false);
+            NDArray h = norm2 == null ? x1 : Precision.like(norm2.forward(f32(x1)), x1);
             return x1.add(attn2.forward(h, context, null, null));
         });
         return Scopes.scoped(() -> {
-            NDArray h = norm3.forward(f32(x2)).mul(cScale.add(1f)).add(cShift).toType(act, false);
-            return f32(x2).add(f32(ffn.forward(h)).mul(cGate)).toType(act, false);
+            NDArray h = Precision.like(norm3.forward(f32(x2)).mul(cScale.add(1f)).add(cShift), x2);
+            return Precision.like(f32(x2).add(f32(ffn.forward(h)).mul(cGate)), x2);
         });
     }
 

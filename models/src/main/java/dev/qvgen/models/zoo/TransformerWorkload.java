@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Precision;
 import dev.qvgen.models.wan.WanConfig;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 
@@ -99,9 +100,9 @@ public record TransformerWorkload(TransformerSpec spec, int batch, int frames, i
     /** Random latents, timesteps (500) and text states of {@code type}, seeded. */
     public NDList randomInputs(NDManager manager, DataType type, long seed) {
         manager.getEngine().setRandomSeed((int) seed);
-        NDArray latents = manager.randomNormal(latentShape()).toType(type, false);
+        NDArray latents = Precision.to(manager.randomNormal(latentShape()), type);
         NDArray t = manager.full(new Shape(batch), 500f);
-        NDArray text = manager.randomNormal(new Shape(batch, textTokens(), textDim())).toType(type, false);
+        NDArray text = Precision.to(manager.randomNormal(new Shape(batch, textTokens(), textDim())), type);
         return new NDList(latents, t, text);
     }
 
