@@ -97,7 +97,7 @@ public final class GenerateCommand implements Callable<Integer> {
     boolean randomWeights;
 
     @Option(names = "--weights-dtype", defaultValue = "fp32", description = "fp32, bf16 or fp16: how linear-layer "
-            + "weights are held in memory (compute is float32; bf16 and fp16 halve memory; bf16 keeps a bf16 "
+            + "weights are held in memory (bf16 and fp16 halve memory; bf16 keeps a bf16 "
             + "checkpoint's own values as raw bytes, since DJL 0.36 has no bfloat16 type, and widens one layer at a "
             + "time).")
     String weightsDtype;
@@ -105,9 +105,15 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (0: the engine's default).")
     int threads;
 
-    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: where the weights live and the "
-            + "pipeline runs (float32; CUDA needs a libtorch with CUDA for DJL, see docs/PERFORMANCE.md).")
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or "
+            + "cuda:N: where the weights live and the pipeline runs (CUDA needs a libtorch with CUDA for DJL, see "
+            + "docs/PERFORMANCE.md).")
     ai.djl.Device onDevice;
+
+    @Option(names = "--precision", description = "fp32, fp16 or bf16: the transformer's compute type; text encoder, "
+            + "scheduler and VAE stay float32 (default: bf16 on CUDA, as the published pipelines run; fp32 on the "
+            + "CPU, where the same seed gives bit-identical videos).")
+    String precision;
 
     @Override
     public Integer call() throws Exception {
@@ -118,6 +124,13 @@ public final class GenerateCommand implements Callable<Integer> {
             case "bf16" -> WeightLoader.Storage.BF16;
             default -> throw new BadInputException("--weights-dtype must be fp32, bf16 or fp16, got " + weightsDtype);
         };
+        ai.djl.ndarray.types.DataType computeType;
+        try {
+            computeType = dev.qvgen.models.nn.Precision.parse(precision != null ? precision
+                    : onDevice.isGpu() ? "bf16" : "fp32");
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--precision: " + e.getMessage());
+        }
         Path dir = checkedDirectory(spec);
         List<String> promptList = readPrompts(prompts);
         if (seeds.isEmpty()) {
@@ -151,9 +164,10 @@ public final class GenerateCommand implements Callable<Integer> {
                                 dir.resolve("scheduler/scheduler_config.json"), manager, ModelRegistry.DEFAULT_SEED)
                         : VideoPipeline.fromPretrained(dir, manager);
             }
-            System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s)%n", pipeline.pipelineClass(),
-                    (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
-                    randomWeights ? ", random" : "");
+            pipeline.setTransformerPrecision(computeType);
+            System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
+                    pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
+                    randomWeights ? ", random" : "", dev.qvgen.models.nn.Precision.label(computeType));
             try (pipeline) {
                 VideoPipeline.Settings settings = settings(spec, pipeline);
                 int rate = fps != null ? fps : spec != null ? spec.sampling().fps() : 8;

@@ -44,6 +44,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
     private final Path schedulerConfig;
     private final String schedulerClass;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
+    private final TransformerPrecision precision = new TransformerPrecision();
 
     public CogVideoXPipeline(Path tokenizerDir, T5EncoderModel textEncoder, CogVideoXTransformer3DModel transformer,
             AutoencoderKLCogVideoX vae, Path schedulerConfig) {
@@ -81,6 +82,11 @@ public final class CogVideoXPipeline implements VideoPipeline {
     @Override
     public int defaultMaxSequenceLength() {
         return transformer.config().maxTextSeqLength();
+    }
+
+    @Override
+    public void setTransformerPrecision(ai.djl.ndarray.types.DataType type) {
+        precision.set(transformer, type);
     }
 
     public CogVideoXTransformer3DModel transformer() {
@@ -159,7 +165,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
                     long t = timesteps[i];
                     NDArray input = cfg ? NDArrays.concat(new NDList(x, x), 0) : x;
                     NDArray tt = m.create(new float[] {t}).repeat(input.getShape().get(0));
-                    NDArray pred = transformer.forward(input, tt, text);
+                    NDArray pred = precision.out(transformer.forward(precision.in(input), tt, precision.in(text)));
                     if (cfg) {
                         NDArray uncond = pred.get(new NDIndex("0:1"));
                         NDArray cond = pred.get(new NDIndex("1:2"));
@@ -190,5 +196,6 @@ public final class CogVideoXPipeline implements VideoPipeline {
     public void close() {
         tokenizers.values().forEach(T5Tokenizer::close);
         tokenizers.clear();
+        precision.close();
     }
 }

@@ -48,6 +48,13 @@ public interface VideoPipeline extends AutoCloseable {
      */
     int defaultMaxSequenceLength();
 
+    /**
+     * Runs the transformer in {@code type} (float32, float16 or bfloat16; its float32 modules
+     * stay so) and the rest of the pipeline in float32, as a diffusers pipeline loaded with that
+     * {@code torch_dtype} runs its denoiser.
+     */
+    void setTransformerPrecision(ai.djl.ndarray.types.DataType type);
+
     /** The shape of the initial noise of one video, in this family's latent layout. */
     Shape latentShape(Settings s);
 

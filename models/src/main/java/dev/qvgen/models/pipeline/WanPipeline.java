@@ -36,6 +36,7 @@ public final class WanPipeline implements VideoPipeline {
     private final Path schedulerConfig;
     private final String schedulerClass;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
+    private final TransformerPrecision precision = new TransformerPrecision();
 
     public WanPipeline(Path tokenizerDir, T5EncoderModel textEncoder, WanTransformer3DModel transformer,
             AutoencoderKLWan vae, Path schedulerConfig) {
@@ -92,6 +93,11 @@ public final class WanPipeline implements VideoPipeline {
     @Override
     public int defaultMaxSequenceLength() {
         return 512;
+    }
+
+    @Override
+    public void setTransformerPrecision(ai.djl.ndarray.types.DataType type) {
+        precision.set(transformer, type);
     }
 
     public WanTransformer3DModel transformer() {
@@ -191,10 +197,11 @@ public final class WanPipeline implements VideoPipeline {
             for (int i = 0; i < timesteps.length; i++) {
                 try (NDScope step = new NDScope()) {
                     NDArray t = m.create(new float[] {timesteps[i]});
-                    NDArray pred = transformer.forward(x, t, text);
+                    NDArray xin = precision.in(x);
+                    NDArray pred = precision.out(transformer.forward(xin, t, precision.in(text)));
                     if (cfg) {
                         // noise_uncond + guidance_scale * (noise_pred - noise_uncond)
-                        NDArray uncond = transformer.forward(x, t, negText);
+                        NDArray uncond = precision.out(transformer.forward(xin, t, precision.in(negText)));
                         pred = uncond.add(Scalars.mul(pred.sub(uncond), (float) s.guidanceScale()));
                     }
                     x = unipc != null ? unipc.step(pred, x) : euler.step(pred, i, x);
@@ -212,5 +219,6 @@ public final class WanPipeline implements VideoPipeline {
     public void close() {
         tokenizers.values().forEach(T5Tokenizer::close);
         tokenizers.clear();
+        precision.close();
     }
 }

@@ -91,4 +91,34 @@ class PipelineParityTest {
             }
         }
     }
+
+    /** The transformer computing in bfloat16 or float16 (the rest float32): frames near the float32 reference. */
+    @ParameterizedTest
+    @ValueSource(strings = {"wan2.1", "cogvideox1.5-5b"})
+    void halfPrecisionTransformerStaysClose(String family) throws Exception {
+        Path f = Path.of("../shared/fixtures/golden", family);
+        JsonObject j = JsonParser.parseString(Files.readString(f.resolve("golden.json"))).getAsJsonObject();
+        VideoPipeline.Settings s = new VideoPipeline.Settings(j.get("height").getAsInt(), j.get("width").getAsInt(),
+                j.get("num_frames").getAsInt(), j.get("steps").getAsInt(), j.get("guidance_scale").getAsDouble(),
+                j.get("max_sequence_length").getAsInt());
+        double previous = 0;
+        for (DataType type : new DataType[] {DataType.FLOAT16, DataType.BFLOAT16}) {
+            try (NDManager m = NDManager.newBaseManager();
+                    SafeTensorsFile g = SafeTensorsFile.open(f.resolve("golden.safetensors"));
+                    VideoPipeline p = VideoPipeline.fromPretrained(f.resolve("pipeline"), m)) {
+                p.setTransformerPrecision(type);
+                NDArray frames = p.generate(j.get("prompt").getAsString(), j.get("negative_prompt").getAsString(),
+                        g.load("pipe.latents", m), s, VideoPipeline.Noise.seeded(0));
+                assertEquals(DataType.FLOAT32, frames.getDataType());
+                double err = Tensors.relativeL2(frames, g.load("pipe.frames", m));
+                System.out.printf("%s transformer in %s: pipe.frames rel_l2=%.3g%n", family, type, err);
+                // above float32's agreement (the cast happened), within a few percent
+                assertTrue(err > GoldenParity.FRAMES_TOLERANCE / 100 && err < 5e-2, type + " rel_l2=" + err);
+                if (type == DataType.BFLOAT16) {
+                    assertTrue(err > previous, "bfloat16 (8 mantissa bits) is further off than float16 (11)");
+                }
+                previous = err;
+            }
+        }
+    }
 }

@@ -1,0 +1,53 @@
+package dev.qvgen.models.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+
+import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Precision;
+
+/**
+ * The denoiser's compute type in a pipeline: diffusers pipelines loaded with {@code torch_dtype}
+ * run the transformer in that type (its {@code _keep_in_fp32_modules} in float32) while the
+ * scheduler works on float32 latents; the same here. Float32 until {@link #set} is called.
+ */
+final class TransformerPrecision implements AutoCloseable {
+    /** A 0-d array of the compute type (bfloat16 has no DJL type code to keep instead), or null. */
+    private NDArray ref;
+
+    /** Casts the transformer's parameters to {@code type} where they are. */
+    void set(Module transformer, DataType type) {
+        close();
+        if (type == DataType.FLOAT32) {
+            return;
+        }
+        NDArray any = transformer.namedParameters().values().stream().map(Parameter::getArray)
+                .filter(a -> a != null).findFirst().orElseThrow();
+        Precision.cast(transformer, type, any.getDevice());
+        NDManager m = any.getManager();
+        NDArray r = Precision.to(m.zeros(new ai.djl.ndarray.types.Shape(), DataType.FLOAT32, any.getDevice()), type);
+        NDScope.unregister(r);
+        ref = r;
+    }
+
+    /** {@code a} in the transformer's compute type. */
+    NDArray in(NDArray a) {
+        return ref == null ? a : Precision.like(a, ref);
+    }
+
+    /** The transformer's output back in float32 for the scheduler. */
+    NDArray out(NDArray a) {
+        return a.toType(DataType.FLOAT32, false);
+    }
+
+    @Override
+    public void close() {
+        if (ref != null) {
+            ref.close();
+            ref = null;
+        }
+    }
+}
