@@ -2,6 +2,8 @@ package dev.qvgen.quantizer;
 
 import ai.djl.ndarray.NDArray;
 
+import dev.qvgen.models.nn.Scalars;
+
 /**
  * Round-to-nearest uniform fake quantization (quantize then dequantize, in float32). Rounding is
  * torch's round (half to even).
@@ -45,7 +47,9 @@ public final class UniformQuantizer {
         int[] last = {-1};
         NDArray min = x.min(last, true);
         NDArray max = x.max(last, true);
-        NDArray scale = max.sub(min).div(levels).maximum(MIN_SCALE);
+        // constants made on the device: NDArray.op(Number) copies from host memory, a stream sync on CUDA
+        NDArray range = max.sub(min);
+        NDArray scale = range.div(Scalars.constant(range, levels)).maximum(Scalars.constant(range, MIN_SCALE));
         NDArray zero = min.neg().div(scale).round();
         return x.div(scale).round().add(zero).clip(0f, levels).sub(zero).mul(scale);
     }

@@ -7,6 +7,7 @@ import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.Scalars;
 
 /**
  * diffusers' CogVideoXLayerNormZero: one LayerNorm shared by video and text tokens, each with its
@@ -28,8 +29,8 @@ public final class CogVideoXLayerNormZero extends Module {
      */
     public NDList forward(NDArray video, NDArray text, NDArray temb) {
         NDList m = linear.forward(Activations.silu(temb)).expandDims(1).split(6, 2);
-        NDArray v = norm.forward(video).mul(m.get(1).add(1f)).add(m.get(0));
-        NDArray t = norm.forward(text).mul(m.get(4).add(1f)).add(m.get(3));
+        NDArray v = norm.forward(video).mul(Scalars.add(m.get(1), 1f)).add(m.get(0));
+        NDArray t = norm.forward(text).mul(Scalars.add(m.get(4), 1f)).add(m.get(3));
         return new NDList(v, t, m.get(2), m.get(5));
     }
 }

@@ -15,6 +15,7 @@ import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.Precision;
+import dev.qvgen.models.nn.Scalars;
 import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.TimestepEmbedding;
 
@@ -208,7 +209,7 @@ public final class CogVideoXTransformer3DModel extends Module {
 
         NDArray forward(NDArray x, NDArray temb) {
             NDList shiftScale = linear.forward(Activations.silu(temb)).expandDims(1).split(2, 2);
-            return norm.forward(x).mul(shiftScale.get(1).add(1f)).add(shiftScale.get(0));
+            return norm.forward(x).mul(Scalars.add(shiftScale.get(1), 1f)).add(shiftScale.get(0));
         }
     }
 }

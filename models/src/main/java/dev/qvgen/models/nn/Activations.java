@@ -21,12 +21,12 @@ public final class Activations {
     /** {@link #geluTanh} spelled with DJL ops: the fallback, and the formula the fused kernel computes. */
     public static NDArray geluTanhOps(NDArray x) {
         NDArray inner = Scalars.mul(x.add(Scalars.mul(x.mul(x).mul(x), 0.044715f)), (float) SQRT_2_OVER_PI);
-        return Scalars.mul(x, 0.5f).mul(inner.tanh().add(1f));
+        return Scalars.mul(x, 0.5f).mul(Scalars.add(inner.tanh(), 1f));
     }
 
     /** Exact GELU: x * Phi(x). */
     public static NDArray gelu(NDArray x) {
-        return Scalars.mul(x, 0.5f).mul(Scalars.div(x, (float) Math.sqrt(2.0)).erf().add(1f));
+        return Scalars.mul(x, 0.5f).mul(Scalars.add(Scalars.div(x, (float) Math.sqrt(2.0)).erf(), 1f));
     }
 
     public static NDArray silu(NDArray x) {

@@ -53,16 +53,18 @@ public final class Bfloat16 {
         try (NDManager scope = m.newSubManager(raw.getDevice())) {
             NDArray pairs = raw.reshape(-1, 2).toType(DataType.FLOAT32, false);
             pairs.attach(scope);
-            NDArray bits = pairs.get(":, 1").mul(256f).add(pairs.get(":, 0"));
-            NDArray sign = bits.div(32768f).floor();
-            NDArray rest = bits.sub(sign.mul(32768f));
-            NDArray exp = rest.div(128f).floor();
-            NDArray mant = rest.sub(exp.mul(128f));
-            NDArray isZeroExp = exp.eq(0f);
-            NDArray fraction = NDArrays.where(isZeroExp, mant.div(128f), mant.div(128f).add(1f));
+            // powers of two: scaling by them (and by their inverses) is exact in float32
+            NDArray bits = Scalars.mul(pairs.get(":, 1"), 256f).add(pairs.get(":, 0"));
+            NDArray sign = Scalars.div(bits, 32768f).floor();
+            NDArray rest = bits.sub(Scalars.mul(sign, 32768f));
+            NDArray exp = Scalars.div(rest, 128f).floor();
+            NDArray mant = rest.sub(Scalars.mul(exp, 128f));
+            NDArray isZeroExp = Scalars.eq(exp, 0f);
+            NDArray fraction = NDArrays.where(isZeroExp, Scalars.div(mant, 128f),
+                    Scalars.add(Scalars.div(mant, 128f), 1f));
             NDArray scale = powerTable(scope, raw).get(exp.toType(DataType.INT64, false));
-            NDArray value = sign.mul(-2f).add(1f).mul(fraction).mul(scale);
-            NDArray nan = exp.eq(255f).logicalAnd(mant.gt(0f));
+            NDArray value = Scalars.add(Scalars.mul(sign, -2f), 1f).mul(fraction).mul(scale);
+            NDArray nan = Scalars.eq(exp, 255f).logicalAnd(Scalars.gt(mant, 0f));
             value = NDArrays.where(nan, scope.full(value.getShape(), Float.NaN, DataType.FLOAT32, raw.getDevice()),
                     value);
             NDArray out = value.reshape(shape);

@@ -48,7 +48,7 @@ public final class RmsNorm extends Module {
 
     /** The norm spelled with DJL ops: the fallback, and the formula the fused kernel computes. */
     public static NDArray forwardOps(NDArray x, NDArray weight, float eps) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray rms = Scalars.add(x.square().mean(new int[] {-1}, true), eps).sqrt();
         return x.div(rms).mul(weight);
     }
 }

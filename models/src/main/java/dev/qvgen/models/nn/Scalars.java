@@ -5,13 +5,16 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Multiplication by a constant that is safe under autograd.
+ * Arithmetic with a constant, the constant made by {@code full} on the array's device.
  *
- * <p>DJL's {@code NDArray.mul(Number)} wraps the number in a tensor that borrows a Java direct
- * buffer (torch::from_blob) and closes it right after the op; autograd keeps that tensor for the
- * backward pass, which then reads freed memory (seen as random NaN/1e14 gradient norms in toy
- * training). A tensor made by {@code full} owns its memory, so the saved copy stays valid.
- * Addition and subtraction save nothing and may keep using plain numbers.
+ * <p>DJL's {@code NDArray.op(Number)} wraps the number in a tensor that borrows a Java direct
+ * buffer (torch::from_blob) and, on CUDA, copies it to the device. Two problems: autograd keeps
+ * that tensor for the backward pass of a product, which then reads freed memory (seen as random
+ * NaN/1e14 gradient norms in toy training); and the copy comes from pageable host memory, which
+ * CUDA performs only after the stream's queued kernels have finished, so every such op is a
+ * stream synchronisation that leaves the GPU idle until the host queues work again. A tensor made
+ * by {@code full} on the device owns its memory and needs no copy. Forward code on possibly-CUDA
+ * arrays uses these helpers instead of {@code op(Number)}.
  */
 public final class Scalars {
     private Scalars() {}
@@ -22,6 +25,22 @@ public final class Scalars {
 
     public static NDArray div(NDArray x, float c) {
         return x.mul(constant(x, 1f / c));
+    }
+
+    public static NDArray add(NDArray x, float c) {
+        return x.add(constant(x, c));
+    }
+
+    public static NDArray sub(NDArray x, float c) {
+        return x.sub(constant(x, c));
+    }
+
+    public static NDArray eq(NDArray x, float c) {
+        return x.eq(constant(x, c));
+    }
+
+    public static NDArray gt(NDArray x, float c) {
+        return x.gt(constant(x, c));
     }
 
     public static NDArray constant(NDArray like, float c) {

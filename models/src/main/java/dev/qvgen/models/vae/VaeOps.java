@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 
 import java.util.function.UnaryOperator;
 
+import dev.qvgen.models.nn.Scalars;
+
 /** Tensor helpers shared by the video VAEs (layout (B, C, T, H, W) unless said otherwise). */
 public final class VaeOps {
     private VaeOps() {}
@@ -116,7 +118,7 @@ public final class VaeOps {
         NDArray mean = g.mean(new int[] {2}, true);
         NDArray centered = g.sub(mean);
         NDArray var = centered.square().mean(new int[] {2}, true);
-        NDArray normed = centered.div(var.add(eps).sqrt()).reshape(s);
+        NDArray normed = centered.div(Scalars.add(var, eps).sqrt()).reshape(s);
         long[] cs = new long[s.dimension()];
         java.util.Arrays.fill(cs, 1);
         cs[1] = c;

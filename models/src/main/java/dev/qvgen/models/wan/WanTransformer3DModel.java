@@ -18,6 +18,7 @@ import dev.qvgen.models.nn.Scopes;
 import dev.qvgen.models.nn.TableCache;
 import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.Precision;
+import dev.qvgen.models.nn.Scalars;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -142,7 +143,7 @@ public final class WanTransformer3DModel extends Module {
 
         // float32 modulation of float32-normed tokens, cast back: diffusers' precision in half runs
         NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
-        x = Precision.like(normOut.forward(x.toType(DataType.FLOAT32, false)).mul(shiftScale.get(1).add(1f))
+        x = Precision.like(normOut.forward(x.toType(DataType.FLOAT32, false)).mul(Scalars.add(shiftScale.get(1), 1f))
                 .add(shiftScale.get(0)), x);
         x = projOut.forward(x);
         long oc = config.outChannels();

@@ -10,6 +10,7 @@ import dev.qvgen.models.nn.FeedForward;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.Precision;
+import dev.qvgen.models.nn.Scalars;
 import dev.qvgen.models.nn.Scopes;
 
 /** One Wan block: modulated self-attention with RoPE, cross-attention to text, modulated FFN. */
@@ -55,7 +56,7 @@ public final class WanTransformerBlock extends Module {
         // 8960-wide activations) are freed before the next one starts, as eager PyTorch frees them.
         NDArray x0 = x;
         NDArray x1 = Scopes.scoped(() -> {
-            NDArray h = Precision.like(norm1.forward(f32(x0)).mul(scaleMsa.add(1f)).add(shiftMsa), x0);
+            NDArray h = Precision.like(norm1.forward(f32(x0)).mul(Scalars.add(scaleMsa, 1f)).add(shiftMsa), x0);
             return Precision.like(f32(x0).add(attn1.forward(h, null, ropeCos, ropeSin).mul(gateMsa)), x0);
         });
         NDArray x2 = Scopes.scoped(() -> {
@@ -63,7 +64,7 @@ public final class WanTransformerBlock extends Module {
             return x1.add(attn2.forward(h, context, null, null));
         });
         return Scopes.scoped(() -> {
-            NDArray h = Precision.like(norm3.forward(f32(x2)).mul(cScale.add(1f)).add(cShift), x2);
+            NDArray h = Precision.like(norm3.forward(f32(x2)).mul(Scalars.add(cScale, 1f)).add(cShift), x2);
             return Precision.like(f32(x2).add(f32(ffn.forward(h)).mul(cGate)), x2);
         });
     }
