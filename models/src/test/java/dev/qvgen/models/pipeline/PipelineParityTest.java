@@ -24,14 +24,23 @@ import java.nio.file.Path;
 
 /** Whole text-to-video generations against the reference: pipe.latents -> pipe.frames. */
 class PipelineParityTest {
+    static JsonObject golden(Path family) throws java.io.IOException {
+        return JsonParser.parseString(Files.readString(family.resolve("golden.json"))).getAsJsonObject();
+    }
+
+    /** The generation settings the reference used (golden.json). */
+    static VideoPipeline.Settings settings(JsonObject j) {
+        return new VideoPipeline.Settings(j.get("height").getAsInt(), j.get("width").getAsInt(),
+                j.get("num_frames").getAsInt(), j.get("steps").getAsInt(), j.get("guidance_scale").getAsDouble(),
+                j.get("max_sequence_length").getAsInt());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"wan2.1", "cogvideox-2b", "cogvideox-5b", "cogvideox1.5-5b"})
     void framesMatchReference(String family) throws Exception {
         Path f = Path.of("../shared/fixtures/golden", family);
-        JsonObject j = JsonParser.parseString(Files.readString(f.resolve("golden.json"))).getAsJsonObject();
-        VideoPipeline.Settings s = new VideoPipeline.Settings(j.get("height").getAsInt(), j.get("width").getAsInt(),
-                j.get("num_frames").getAsInt(), j.get("steps").getAsInt(), j.get("guidance_scale").getAsDouble(),
-                j.get("max_sequence_length").getAsInt());
+        JsonObject j = golden(f);
+        VideoPipeline.Settings s = settings(j);
         long t0 = System.nanoTime();
         try (NDManager m = NDManager.newBaseManager();
                 SafeTensorsFile g = SafeTensorsFile.open(f.resolve("golden.safetensors"));
@@ -60,10 +69,8 @@ class PipelineParityTest {
     @ValueSource(strings = {"wan2.1", "cogvideox1.5-5b"})
     void halfStoredWeightsStayClose(String family) throws Exception {
         Path f = Path.of("../shared/fixtures/golden", family);
-        JsonObject j = JsonParser.parseString(Files.readString(f.resolve("golden.json"))).getAsJsonObject();
-        VideoPipeline.Settings s = new VideoPipeline.Settings(j.get("height").getAsInt(), j.get("width").getAsInt(),
-                j.get("num_frames").getAsInt(), j.get("steps").getAsInt(), j.get("guidance_scale").getAsDouble(),
-                j.get("max_sequence_length").getAsInt());
+        JsonObject j = golden(f);
+        VideoPipeline.Settings s = settings(j);
         try (NDManager m = NDManager.newBaseManager();
                 SafeTensorsFile g = SafeTensorsFile.open(f.resolve("golden.safetensors"))) {
             VideoPipeline p;
@@ -97,10 +104,8 @@ class PipelineParityTest {
     @ValueSource(strings = {"wan2.1", "cogvideox1.5-5b"})
     void halfPrecisionTransformerStaysClose(String family) throws Exception {
         Path f = Path.of("../shared/fixtures/golden", family);
-        JsonObject j = JsonParser.parseString(Files.readString(f.resolve("golden.json"))).getAsJsonObject();
-        VideoPipeline.Settings s = new VideoPipeline.Settings(j.get("height").getAsInt(), j.get("width").getAsInt(),
-                j.get("num_frames").getAsInt(), j.get("steps").getAsInt(), j.get("guidance_scale").getAsDouble(),
-                j.get("max_sequence_length").getAsInt());
+        JsonObject j = golden(f);
+        VideoPipeline.Settings s = settings(j);
         double previous = 0;
         for (DataType type : new DataType[] {DataType.FLOAT16, DataType.BFLOAT16}) {
             try (NDManager m = NDManager.newBaseManager();
