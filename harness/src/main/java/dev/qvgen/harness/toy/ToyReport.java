@@ -64,12 +64,46 @@ public final class ToyReport {
             }
         }
         notes.addAll(Deployment.notes(runDir));
+        notes.addAll(deviceNotes(runDir));
         String runId = runDir.toAbsolutePath().normalize().getFileName().toString();
         ReportInput in = new ReportInput("QVGen Harness: toy-world quantization study", runId, notes, rows, m, charts);
         ReportWriter.writeAll(runDir, in);
         // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
         PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: toy-world study, paper layout", runId,
                 "toy-wan", rows, PublishedNumbers.load(), logs, notes));
+    }
+
+    /**
+     * Where each arm's videos were generated (videos/ARM/devices.txt, written by ToyStudy): one
+     * line for the run, and a warning for an arm whose videos come from more than one device,
+     * since the same seed gives bit-identical videos on one device only.
+     */
+    static List<String> deviceNotes(Path runDir) throws IOException {
+        Path videos = runDir.resolve("videos");
+        java.util.Map<String, List<String>> byArm = new java.util.TreeMap<>();
+        if (Files.isDirectory(videos)) {
+            try (var dirs = Files.list(videos)) {
+                for (Path d : dirs.toList()) {
+                    Path f = d.resolve("devices.txt");
+                    if (Files.exists(f)) {
+                        byArm.put(d.getFileName().toString(), Files.readAllLines(f));
+                    }
+                }
+            }
+        }
+        List<String> notes = new ArrayList<>();
+        java.util.Set<String> all = new java.util.TreeSet<>();
+        byArm.values().forEach(all::addAll);
+        if (!all.isEmpty()) {
+            notes.add("Videos generated on: " + String.join(", ", all) + ".");
+        }
+        byArm.forEach((arm, devices) -> {
+            if (devices.size() > 1) {
+                notes.add("Arm " + arm + " mixes videos from " + String.join(" and ", devices)
+                        + ": they are not bit-identical to a single-device run.");
+            }
+        });
+        return notes;
     }
 
     /** The QAT training logs of the run, labelled by arm (e.g. qvgen-w3a3), in name order. */

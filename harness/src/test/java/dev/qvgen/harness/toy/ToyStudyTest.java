@@ -85,6 +85,11 @@ class ToyStudyTest {
 
         // every arm records the device its videos came from (resumes on the same device add nothing)
         assertEquals(List.of("cpu()"), Files.readAllLines(a.resolve("videos/fp/devices.txt")));
+        assertTrue(Files.readString(a.resolve("report.md")).contains("Videos generated on: cpu()."));
+        // an arm resumed on another device says so in the report
+        Files.write(a.resolve("videos/fp/devices.txt"), List.of("cpu()", "gpu(0)"));
+        assertTrue(ToyReport.deviceNotes(a).contains("Arm fp mixes videos from cpu() and gpu(0): they are not "
+                + "bit-identical to a single-device run."), ToyReport.deviceNotes(a).toString());
 
         assertEquals(rowsA, ResultsCsv.read(a.resolve("results.csv")));
         for (String f : List.of("results.json", "report.md", "report.html", "plots/scores.svg")) {
