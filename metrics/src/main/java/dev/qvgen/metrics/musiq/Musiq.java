@@ -13,7 +13,7 @@ import ai.djl.nn.pooling.Pool;
 import dev.qvgen.metrics.backbone.VitMlp;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.nn.LayerNorm;
@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * MUSIQ, the multi-scale image quality transformer, as pyiqa implements it
@@ -106,7 +105,7 @@ public final class Musiq extends Module {
     public static Musiq load(Path file, Integer heads, NDManager manager) {
         try (TorchPickle pickle = TorchPickle.open(file)) {
             WeightSource source = pickle.names().contains("module.embedding.weight")
-                    ? new Unprefixed(pickle, "module.") : pickle;
+                    ? RenamedWeights.withoutPrefix(pickle, "module.") : pickle; // pyiqa's clean_state_dict
             Musiq model = new Musiq(inferConfig(source, heads));
             WeightLoader.load(model, source, manager, Set.of());
             return model;
@@ -421,52 +420,4 @@ public final class Musiq extends Module {
         }
     }
 
-    /** The tensors under a prefix, named without it (pyiqa's clean_state_dict). */
-    private static final class Unprefixed implements WeightSource {
-        private final WeightSource inner;
-        private final String prefix;
-        private final Set<String> names = new TreeSet<>();
-
-        Unprefixed(WeightSource inner, String prefix) {
-            this.inner = inner;
-            this.prefix = prefix;
-            for (String n : inner.names()) {
-                names.add(n.startsWith(prefix) ? n.substring(prefix.length()) : n);
-            }
-        }
-
-        private String full(String name) {
-            return inner.names().contains(prefix + name) ? prefix + name : name;
-        }
-
-        @Override
-        public Set<String> names() {
-            return names;
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return inner.info(full(name));
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager) {
-            return inner.load(full(name), manager);
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager, DataType floatType) {
-            return inner.load(full(name), manager, floatType);
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public void close() {
-            // the caller closes the wrapped source
-        }
-    }
 }

@@ -8,17 +8,14 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import dev.qvgen.metrics.ops.Conv;
-import dev.qvgen.metrics.ops.RenamedWeights;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.nn.Module;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -55,7 +52,8 @@ public final class Raft extends Module {
         }
         Raft raft = new Raft();
         try (TorchPickle raw = TorchPickle.open(weights)) {
-            WeightSource ckpt = new RenamedWeights(raw, withoutPrefix(raw, "module."));
+            // DataParallel's prefix dropped, as VBench's k.replace('module.', '')
+            WeightSource ckpt = RenamedWeights.withoutPrefix(raw, "module.");
             // BatchNorm step counters are unused in eval mode; downsample.1 is norm3 under a second name.
             Set<String> skipped = ckpt.names().stream()
                     .filter(n -> n.endsWith(".num_batches_tracked") || n.contains(".downsample.1."))
@@ -161,18 +159,5 @@ public final class Raft extends Module {
         NDArray unfolded = NDArrays.stack(taps, 2).reshape(n, 2, 9, 1, 1, h, w);
         NDArray up = weights.mul(unfolded).sum(new int[] {2});
         return up.transpose(0, 1, 4, 2, 5, 3).reshape(n, 2, 8 * h, 8 * w);
-    }
-
-    /** A checkpoint's tensor names with DataParallel's prefix dropped, as VBench's {@code k.replace('module.', '')}. */
-    private static Map<String, String> withoutPrefix(WeightSource source, String prefix) {
-        Map<String, String> original = new LinkedHashMap<>();
-        for (String name : source.names()) {
-            String shortName = name.startsWith(prefix) ? name.substring(prefix.length()) : name;
-            if (original.putIfAbsent(shortName, name) != null) {
-                throw new CheckpointException(source.describe() + ": both " + name + " and "
-                        + original.get(shortName) + " name tensor " + shortName);
-            }
-        }
-        return original;
     }
 }

@@ -2,7 +2,6 @@ package dev.qvgen.metrics.viclip;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -10,7 +9,7 @@ import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.nn.LayerNorm;
@@ -19,7 +18,6 @@ import dev.qvgen.models.nn.Module;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * InternVideo's ViCLIP as VBench ships it (vbench/third_party/ViCLIP/viclip.py), for inference:
@@ -85,7 +83,7 @@ public final class ViClip extends Module {
     public static ViClip load(Path file, Integer visionHeads, Integer textHeads, NDManager manager) {
         try (TorchPickle pickle = TorchPickle.open(file)) {
             WeightSource source = pickle.names().contains("model.vision_encoder.conv1.weight")
-                    ? new Prefixed(pickle, "model.") : pickle;
+                    ? RenamedWeights.under(pickle, "model.") : pickle;
             ViClip model = new ViClip(inferConfig(source, visionHeads, textHeads));
             WeightLoader.load(model, source, manager, Set.of());
             return model;
@@ -156,50 +154,4 @@ public final class ViClip extends Module {
         }
     }
 
-    /** The tensors under a prefix ({@code model.} of the published file), named without it. */
-    private static final class Prefixed implements WeightSource {
-        private final WeightSource inner;
-        private final String prefix;
-        private final Set<String> names = new TreeSet<>();
-
-        Prefixed(WeightSource inner, String prefix) {
-            this.inner = inner;
-            this.prefix = prefix;
-            for (String n : inner.names()) {
-                if (n.startsWith(prefix)) {
-                    names.add(n.substring(prefix.length()));
-                }
-            }
-        }
-
-        @Override
-        public Set<String> names() {
-            return names;
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return inner.info(prefix + name);
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager) {
-            return inner.load(prefix + name, manager);
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager, DataType floatType) {
-            return inner.load(prefix + name, manager, floatType);
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public void close() {
-            // the caller closes the wrapped source
-        }
-    }
 }

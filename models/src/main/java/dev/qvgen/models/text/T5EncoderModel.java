@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightSources;
@@ -18,8 +18,9 @@ import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.RmsNorm;
 
 import java.nio.file.Path;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -53,8 +54,7 @@ public final class T5EncoderModel extends Module {
         T5EncoderModel m = new T5EncoderModel(c);
         try (WeightSource src = WeightSources.open(dir, "model")) {
             // The input embedding is tied to "shared"; some exports also (or only) store the tied copy.
-            WeightSource s = src.names().contains("shared.weight") ? src : new Renamed(src,
-                    "shared.weight", "encoder.embed_tokens.weight");
+            WeightSource s = src.names().contains("shared.weight") ? src : tiedCopyAsShared(src);
             WeightLoader.load(m, s, manager, Set.of("encoder.embed_tokens.weight"));
         }
         return m;
@@ -293,59 +293,16 @@ public final class T5EncoderModel extends Module {
         }
     }
 
-    /** A weight source that serves one tensor under a second name. */
-    private static final class Renamed implements WeightSource {
-        private final WeightSource inner;
-        private final String alias;
-        private final String target;
-        private final Set<String> names;
-
-        Renamed(WeightSource inner, String alias, String target) {
-            if (!inner.names().contains(target)) {
-                throw new CheckpointException(inner.describe() + ": missing tensor " + alias);
-            }
-            this.inner = inner;
-            this.alias = alias;
-            this.target = target;
-            Set<String> n = new HashSet<>(inner.names());
-            n.remove(target);
-            n.add(alias);
-            this.names = Set.copyOf(n);
+    /** The tensors with the tied copy {@code encoder.embed_tokens.weight} served as {@code shared.weight}. */
+    private static WeightSource tiedCopyAsShared(WeightSource src) {
+        String tied = "encoder.embed_tokens.weight";
+        if (!src.names().contains(tied)) {
+            throw new CheckpointException(src.describe() + ": missing tensor shared.weight");
         }
-
-        private String resolve(String name) {
-            return name.equals(alias) ? target : name;
-        }
-
-        @Override
-        public Set<String> names() {
-            return names;
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return inner.info(resolve(name));
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager) {
-            return inner.load(resolve(name), manager);
-        }
-
-        @Override
-        public NDArray load(String name, NDManager manager, DataType floatType) {
-            return inner.load(resolve(name), manager, floatType);
-        }
-
-        @Override
-        public String describe() {
-            return inner.describe();
-        }
-
-        @Override
-        public void close() {
-            // the caller closes the inner source
-        }
+        Map<String, String> names = new LinkedHashMap<>();
+        src.names().stream().filter(n -> !n.equals(tied)).forEach(n -> names.put(n, n));
+        names.put("shared.weight", tied);
+        return new RenamedWeights(src, names);
     }
 
     /** Published names of the parameters, for tools that list them. */
