@@ -298,8 +298,7 @@ public final class ClipModel extends Module {
         }
 
         NDArray forward(NDArray x, NDArray mask) {
-            NDArray qkv = x.getNDArrayInternal().linear(x, inProjWeight.getArray(), inProjBias.getArray())
-                    .singletonOrThrow();
+            NDArray qkv = Linear.product(x, inProjWeight.getArray(), inProjBias.getArray());
             return outProj.forward(MultiHead.attend(qkv, heads, mask));
         }
     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
+import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 
 /** A stride-p, kernel-p Conv2d over 3 channels (weight (D, 3, p, p)). */
@@ -41,6 +42,6 @@ final class ConvPatch extends Module {
         NDArray patches = MultiHead.patchify(x, patch);
         NDArray w = flatWeight();
         NDArray b = bias == null ? null : bias.getArray();
-        return patches.getNDArrayInternal().linear(patches, w, b).singletonOrThrow();
+        return Linear.product(patches, w, b);
     }
 }

@@ -129,7 +129,7 @@ public final class UmtVisionTransformer extends Module {
         NDArray patches = frames.reshape(b * t, 3, hp, p, wp, p).transpose(0, 2, 4, 1, 3, 5)
                 .reshape(b, (long) t * hp * wp, 3L * p * p);
         NDArray w = patchWeight.getArray().reshape(d, 3L * p * p);
-        NDArray x = patches.getNDArrayInternal().linear(patches, w, patchBias.getArray()).singletonOrThrow();
+        NDArray x = Linear.product(patches, w, patchBias.getArray());
         long tokens = (long) t * hp * wp;
         float[] table = positions(t, hp * wp, tokens);
         x = x.add(clip.getManager().create(table, new Shape(1, tokens, d)));
@@ -224,7 +224,7 @@ public final class UmtVisionTransformer extends Module {
             NDArray q = qBias.getArray();
             NDArray zeros = x.getManager().zeros(q.getShape(), q.getDataType(), q.getDevice());
             NDArray qkvBias = NDArrays.concat(new NDList(q, zeros, vBias.getArray()));
-            NDArray qkv = x.getNDArrayInternal().linear(x, qkvWeight.getArray(), qkvBias).singletonOrThrow();
+            NDArray qkv = Linear.product(x, qkvWeight.getArray(), qkvBias);
             NDArray split = qkv.reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4);
             NDArray o = Attention.scaledDotProduct(split.get(0), split.get(1), split.get(2));
             return proj.forward(o.transpose(0, 2, 1, 3).reshape(b, n, d));

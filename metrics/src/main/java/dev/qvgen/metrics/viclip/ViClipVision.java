@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
+import dev.qvgen.models.nn.Linear;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Module;
@@ -106,7 +107,7 @@ final class ViClipVision extends Module {
         // Conv3d with a (1, p, p) kernel and stride: a linear map of each frame's p x p patches
         NDArray patches = x.reshape(b * t, 3, grid, patch, grid, patch).transpose(0, 2, 4, 1, 3, 5)
                 .reshape(b * t, n, 3L * patch * patch);
-        NDArray tokens = patches.getNDArrayInternal().linear(patches, d.kernel(), null).singletonOrThrow();
+        NDArray tokens = Linear.product(patches, d.kernel(), null);
         tokens = tokens.add(d.spatial());
         // '(b t) n m -> (b n) t m', + temporal embedding, '(b n) t m -> b (n t) m'
         tokens = tokens.reshape(b, t, n, width).transpose(0, 2, 1, 3)

@@ -61,7 +61,7 @@ public final class CogVideoXPatchEmbed extends Module {
                     .reshape(b, f * hp * wp, ch * p * p);
             NDArray weight = conv.weight.getArray().reshape(config.innerDim(), -1);
             NDArray bias = conv.bias == null ? null : conv.bias.getArray();
-            v = patches.getNDArrayInternal().linear(patches, weight, bias).singletonOrThrow();
+            v = Linear.product(patches, weight, bias);
             if (!config.useRotaryPositionalEmbeddings()) {
                 long ff = f;
                 long gh = hp;

@@ -79,7 +79,10 @@ public final class CogVideoXTransformer3DModel extends Module {
         return blocks.items();
     }
 
-    /** Sees each block's video tokens (index, (B, Lv, dim)), e.g. to compare block 0 with a golden tensor. */
+    /**
+     * Sees each block's video tokens (index, (B, Lv, dim)), e.g. to compare block 0 with a golden
+     * tensor. The array is freed when the next block has run: duplicate it to keep it.
+     */
     public void setBlockObserver(BiConsumer<Integer, NDArray> observer) {
         this.blockObserver = observer;
     }
@@ -162,6 +165,10 @@ public final class CogVideoXTransformer3DModel extends Module {
             if (blockObserver != null) {
                 blockObserver.accept(i, x);
             }
+            // eager PyTorch frees a block's input once the block has run; DJL would hold every
+            // block's input to the end of the forward (2 GiB at CogVideoX-2B's published size)
+            xi.close();
+            ei.close();
         }
 
         x = normOut.forward(normFinal.forward(x), emb);

@@ -14,7 +14,12 @@ public final class FeedForward extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return out.forward(Activations.geluTanh(proj.forward(x)));
+        NDArray pre = proj.forward(x);
+        NDArray h = Activations.geluTanh(pre);
+        // eager PyTorch frees the pre-activation here; it is a block's largest tensor (4x or more
+        // the width), and DJL would hold it until the enclosing scope closes
+        pre.close();
+        return out.forward(h);
     }
 
     /** Index 1 of the reference ModuleList is a parameter-free dropout, so only 0 and 2 exist. */

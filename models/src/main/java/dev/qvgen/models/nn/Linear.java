@@ -21,7 +21,12 @@ public final class Linear extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return kernel.apply(this, x);
+        if (kernel == LinearKernel.DENSE) {
+            return dense(x);
+        }
+        // a substitute kernel (fake quantization, observers) makes several input-sized
+        // temporaries; freeing them here keeps a quantized forward's memory near the dense one's
+        return Scopes.scoped(() -> kernel.apply(this, x));
     }
 
     /** The full-precision product, for kernels that fall back to it. */
@@ -37,19 +42,40 @@ public final class Linear extends Module {
             try (NDArray wide = Bfloat16.widen(w, new Shape(outFeatures, inFeatures))) {
                 if (x.getDataType() != DataType.FLOAT32) {
                     try (NDArray typed = Precision.like(wide, x)) {
-                        return x.getNDArrayInternal().linear(x, typed, b).singletonOrThrow();
+                        return product(x, typed, b);
                     }
                 }
-                return x.getNDArrayInternal().linear(x, wide, b).singletonOrThrow();
+                return product(x, wide, b);
             }
         }
         if (w.getDataType() == DataType.FLOAT16 && x.getDataType() == DataType.FLOAT32) {
             // float16 storage (WeightLoader.Storage.FP16): widen this layer's weight for the product only
             try (NDArray wide = w.toType(DataType.FLOAT32, false)) {
-                return x.getNDArrayInternal().linear(x, wide, b).singletonOrThrow();
+                return product(x, wide, b);
             }
         }
-        return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+        return product(x, w, b);
+    }
+
+    /**
+     * torch.nn.functional.linear: {@code x W^T + b} over x's last axis.
+     *
+     * <p>DJL's JNI calls the C++ frontend's functional linear, which for an input of more than two
+     * axes runs a matmul and then a separate bias add; on two axes it runs addmm, whose GEMM adds
+     * the bias in its epilogue, as torch.nn.Linear does for 3-D inputs. So a biased product is
+     * taken on the input flattened to two axes: the extra pass over every output cost the
+     * CogVideoX-2B forward about 7% on an H200 (docs/PERFORMANCE.md).
+     */
+    public static NDArray product(NDArray x, NDArray w, NDArray b) {
+        Shape s = x.getShape();
+        if (b == null || s.dimension() <= 2) {
+            return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+        }
+        NDArray flat = x.reshape(-1, s.get(s.dimension() - 1));
+        NDArray y = flat.getNDArrayInternal().linear(flat, w, b).singletonOrThrow();
+        long[] dims = s.getShape().clone(); // getShape() is the Shape's own array
+        dims[dims.length - 1] = w.getShape().get(0);
+        return y.reshape(new Shape(dims));
     }
 
     public NDArray weight() {

@@ -35,7 +35,7 @@ public final class CogVideoXParity {
             AtomicReference<NDArray> block0 = new AtomicReference<>();
             model.setBlockObserver((i, x) -> {
                 if (i == 0) {
-                    block0.set(x);
+                    block0.set(x.duplicate());
                 }
             });
             NDArray latents = g.load("tr.hidden_states", m);

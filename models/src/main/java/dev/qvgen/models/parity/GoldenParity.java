@@ -95,7 +95,7 @@ public final class GoldenParity {
             AtomicReference<NDArray> block0 = new AtomicReference<>();
             model.setBlockObserver((i, x) -> {
                 if (i == 0) {
-                    block0.set(x);
+                    block0.set(x.duplicate());
                 }
             });
             NDArray out = model.forward(g.load("tr.hidden_states", m), g.load("tr.timestep", m),

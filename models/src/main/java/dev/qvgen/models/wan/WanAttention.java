@@ -7,6 +7,7 @@ import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.RmsNorm;
+import dev.qvgen.models.nn.Scopes;
 
 /** Wan attention: q/k/v projections, RMS norm across heads on q and k, optional RoPE, out projection. */
 public final class WanAttention extends Module {
@@ -36,18 +37,20 @@ public final class WanAttention extends Module {
      */
     public NDArray forward(NDArray x, NDArray context, NDArray ropeCos, NDArray ropeSin) {
         NDArray kv = context == null ? x : context;
-        NDArray q = split(normQ.forward(toQ.forward(x)));
-        NDArray k = split(normK.forward(toK.forward(kv)));
+        // each projection in its own scope, as eager PyTorch frees the pre-norm projection and
+        // RoPE's float32 temporaries (about 1 GiB each for q and k at 32k tokens) right away
+        NDArray q = Scopes.scoped(() -> rotated(split(normQ.forward(toQ.forward(x))), ropeCos, ropeSin));
+        NDArray k = Scopes.scoped(() -> rotated(split(normK.forward(toK.forward(kv))), ropeCos, ropeSin));
         NDArray v = split(toV.forward(kv));
-        if (ropeCos != null) {
-            q = WanRotaryPosEmbed.apply(q, ropeCos, ropeSin);
-            k = WanRotaryPosEmbed.apply(k, ropeCos, ropeSin);
-        }
         NDArray o = Attention.scaledDotProduct(q.transpose(0, 2, 1, 3), k.transpose(0, 2, 1, 3),
                 v.transpose(0, 2, 1, 3));
         long b = o.getShape().get(0);
         long l = o.getShape().get(2);
         return toOut.forward(o.transpose(0, 2, 1, 3).reshape(b, l, -1));
+    }
+
+    private static NDArray rotated(NDArray t, NDArray cos, NDArray sin) {
+        return cos == null ? t : WanRotaryPosEmbed.apply(t, cos, sin);
     }
 
     private NDArray split(NDArray t) {

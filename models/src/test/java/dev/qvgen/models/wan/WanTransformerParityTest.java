@@ -12,6 +12,8 @@ import dev.qvgen.models.nn.Tensors;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 class WanTransformerParityTest {
@@ -24,9 +26,11 @@ class WanTransformerParityTest {
             WanTransformer3DModel model = WanTransformer3DModel.fromPretrained(
                     FIXTURE.resolve("pipeline/transformer"), m);
             AtomicReference<NDArray> block0 = new AtomicReference<>();
+            List<NDArray> seen = new ArrayList<>();
             model.setBlockObserver((i, x) -> {
+                seen.add(x);
                 if (i == 0) {
-                    block0.set(x);
+                    block0.set(x.duplicate());
                 }
             });
             NDArray out = model.forward(golden.load("tr.hidden_states", m), golden.load("tr.timestep", m),
@@ -37,6 +41,11 @@ class WanTransformerParityTest {
             assertTrue(e0 < 1e-4, "block0 rel_l2 " + e0);
             assertTrue(e < 1e-4, "out rel_l2 " + e);
             assertEquals(golden.info("tr.out").numel(), out.size());
+            // each block's output is freed once the next block has read it, as eager PyTorch frees it
+            assertTrue(seen.size() >= 2, "blocks seen: " + seen.size());
+            for (int i = 0; i < seen.size() - 1; i++) {
+                assertTrue(seen.get(i).isReleased(), "block " + i + " output still held");
+            }
         }
     }
 }

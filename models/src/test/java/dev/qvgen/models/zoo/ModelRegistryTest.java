@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -132,9 +133,13 @@ class ModelRegistryTest {
                     .getArray().toFloatArray());
 
             NDArray latents = m.randomNormal(new Shape(1, 2, 16, 4, 4));
+            List<NDArray> seen = new ArrayList<>();
+            ((CogVideoXTransformer3DModel) a).setBlockObserver((i, x) -> seen.add(x));
             NDArray out = ((CogVideoXTransformer3DModel) a).forward(latents, m.create(new float[] {500f}),
                     m.randomNormal(new Shape(1, 5, 32)));
             assertEquals(latents.getShape(), out.getShape());
+            assertEquals(2, seen.size());
+            assertTrue(seen.get(0).isReleased(), "block 0's output is freed once block 1 has read it");
             float[] o = out.toFloatArray();
             for (float v : o) {
                 assertTrue(Float.isFinite(v));
