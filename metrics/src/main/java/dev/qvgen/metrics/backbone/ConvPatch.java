@@ -1,6 +1,7 @@
 package dev.qvgen.metrics.backbone;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
@@ -8,13 +9,13 @@ import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 
 /** A stride-p, kernel-p Conv2d over 3 channels (weight (D, 3, p, p)). */
-final class ConvPatch extends Module {
+public final class ConvPatch extends Module {
     private final int patch;
     private final int dim;
     private final Parameter weight;
     private final Parameter bias;
 
-    ConvPatch(int patch, int dim, boolean withBias) {
+    public ConvPatch(int patch, int dim, boolean withBias) {
         this.patch = patch;
         this.dim = dim;
         weight = param("weight", new Shape(dim, 3, patch, patch));
@@ -29,7 +30,10 @@ final class ConvPatch extends Module {
         if (f == null) {
             synchronized (this) {
                 if (flat == null) {
-                    flat = weight.getArray().reshape(dim, 3L * patch * patch);
+                    NDArray view = weight.getArray().reshape(dim, 3L * patch * patch);
+                    // made during some forward: an enclosing NDScope must not close it with that call's temporaries
+                    NDScope.unregister(view);
+                    flat = view;
                 }
                 f = flat;
             }
@@ -38,7 +42,7 @@ final class ConvPatch extends Module {
     }
 
     /** (B, 3, H, W) -> (B, (H/p)*(W/p), D). */
-    NDArray forward(NDArray x) {
+    public NDArray forward(NDArray x) {
         NDArray patches = MultiHead.patchify(x, patch);
         NDArray w = flatWeight();
         NDArray b = bias == null ? null : bias.getArray();
