@@ -1,0 +1,34 @@
+package dev.qvgen.metrics.tag2text;
+
+import ai.djl.ndarray.NDArray;
+
+import dev.qvgen.models.nn.LayerNorm;
+import dev.qvgen.models.nn.Module;
+
+/**
+ * med.py's {@code BertEmbeddings}: word plus absolute position embeddings, then LayerNorm. Unlike
+ * transformers' BERT there is no token_type table, so nothing is added for segment ids.
+ */
+final class BertEmbeddings extends Module {
+    private final int maxPositions;
+    private final Embedding wordEmbeddings;
+    private final Embedding positionEmbeddings;
+    private final LayerNorm layerNorm;
+
+    BertEmbeddings(BertConfig c) {
+        maxPositions = c.maxPositions();
+        wordEmbeddings = child("word_embeddings", new Embedding(c.vocabSize(), c.hidden()));
+        positionEmbeddings = child("position_embeddings", new Embedding(c.maxPositions(), c.hidden()));
+        layerNorm = child("LayerNorm", new LayerNorm(c.hidden(), c.eps(), true));
+    }
+
+    /** (B, T) ids to (B, T, hidden); positions 0..T-1, since the whole sequence is always given. */
+    NDArray forward(NDArray ids) {
+        long t = ids.getShape().get(1);
+        if (t > maxPositions) {
+            throw new IllegalArgumentException(t + " tokens exceed the " + maxPositions + " position embeddings");
+        }
+        NDArray positions = positionEmbeddings.weight().get("0:" + t);
+        return layerNorm.forward(wordEmbeddings.lookup(ids).add(positions));
+    }
+}
