@@ -19,16 +19,13 @@ import java.util.List;
  * length only, so they can choose other captions.
  */
 public final class BeamSearch {
-    /** Logits of the last position for each row of {@code ids} (rows = inputs x beams, beams of an input adjacent). */
+    /**
+     * The log-softmax of the last position's logits for each row of {@code ids} (rows = inputs x
+     * beams, an input's beams adjacent), computed by the caller's engine as the reference does.
+     */
     @FunctionalInterface
     public interface Step {
-        float[][] lastLogits(long[][] ids);
-    }
-
-    /** Log-softmax of each row, as the caller's engine computes it (so ties break as in the reference). */
-    @FunctionalInterface
-    public interface LogSoftmax {
-        float[][] apply(float[][] logits);
+        float[][] lastLogProbs(long[][] ids);
     }
 
     private final int beams;
@@ -91,7 +88,7 @@ public final class BeamSearch {
      * @return (inputs, L) the best sequence of each input, prompt included, followed by the end token
      *     when it fits, shorter ones padded with {@code pad} (as finalize() lays them out)
      */
-    public long[][] search(long[][] prompts, Step step, LogSoftmax logSoftmax) {
+    public long[][] search(long[][] prompts, Step step) {
         int inputs = prompts.length;
         int rows = inputs * beams;
         long[][] ids = new long[rows][];
@@ -107,7 +104,7 @@ public final class BeamSearch {
         }
         while (true) {
             int curLen = ids[0].length;
-            float[][] scores = logSoftmax.apply(step.lastLogits(ids));
+            float[][] scores = step.lastLogProbs(ids);
             int vocab = scores[0].length;
             long[][] next = new long[rows][];
             float[] nextScores = new float[rows];
