@@ -53,6 +53,8 @@ class CliErrorsTest {
                 "--device", "cuda:0"), "--device", "visible");
         assertOneLine(run("evaluate", "--videos", ".", "--out", tmp.resolve("e").toString(), "--umt",
                 "README.md"), "--umt-categories");
+        assertOneLine(run("evaluate", "--videos", ".", "--out", tmp.resolve("e").toString(), "--tag2text",
+                "README.md", "--bert-tokenizer", "README.md"), "--tag2text-tags");
         assertFalse(Files.exists(tmp.resolve("r")), "nothing written for a bad flag");
     }
 

@@ -81,6 +81,17 @@ public final class EvaluateCommand implements Callable<Integer> {
             + "classifier's class names (human_action).")
     Path umtCategories;
 
+    @Option(names = "--tag2text", description = "tag2text_swin_14m.pth, the Tag2Text captioner (scene, with "
+            + "--tag2text-tags and --bert-tokenizer).")
+    Path tag2text;
+
+    @Option(names = "--tag2text-tags", description = "Tag2Text's tag names: VBench's third_party/tag2Text/tag_class.py, "
+            + "or a file with one tag per line (scene).")
+    Path tag2textTags;
+
+    @Option(names = "--bert-tokenizer", description = "bert-base-uncased's tokenizer.json, Tag2Text's tokenizer (scene).")
+    Path bertTokenizer;
+
     @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: "
             + "where the networks run and the frames go (default: ${DEFAULT-VALUE}); decoding and the classical "
             + "dimensions stay on the CPU.")
@@ -103,7 +114,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             throw new BadInputException(videos + ": not a folder of videos");
         }
         for (Path p : new Path[] {prompts, dino, clipB32, clipL14, aestheticHead, raft, clipBpe, viclip, musiq, amt, umt,
-                umtCategories}) {
+                umtCategories, tag2text, tag2textTags, bertTokenizer}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new BadInputException(p + ": file not found");
             }
@@ -111,8 +122,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         if ((umt == null) != (umtCategories == null)) {
             throw new BadInputException("human_action needs both --umt and --umt-categories");
         }
+        int tag2textParts = (tag2text == null ? 0 : 1) + (tag2textTags == null ? 0 : 1) + (bertTokenizer == null ? 0 : 1);
+        if (tag2textParts != 0 && tag2textParts != 3) {
+            throw new BadInputException("scene needs all of --tag2text, --tag2text-tags and --bert-tokenizer");
+        }
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
-                DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt).withUmt(umt, umtCategories);
+                DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt).withUmt(umt, umtCategories)
+                .withTag2Text(tag2text, tag2textTags, bertTokenizer);
         try (VBenchBackbones backbones = new VBenchBackbones(weights, device)) {
             MetricRegistry registry = MetricRegistry.vbench(backbones);
             for (String d : dims) {

@@ -110,6 +110,11 @@ public final class VBenchResults {
                     o.addProperty("video_sim", Double.parseDouble(det.getOrDefault("video_sim", "NaN")));
                     o.addProperty("cnt_per_video", Integer.parseInt(det.getOrDefault("pairs", "0")));
                 }
+                if (d.equals("scene")) {
+                    Map<String, String> det = r.details().getOrDefault(d, Map.of());
+                    o.addProperty("success_frame_count", Integer.parseInt(det.getOrDefault("success_frame_count", "0")));
+                    o.addProperty("frame_count", Integer.parseInt(det.getOrDefault("frame_count", "0")));
+                }
                 if (d.equals("appearance_style")) {
                     // VBench also lists every frame's similarity and the last one ("cur_sim")
                     JsonArray frames = new JsonArray();

@@ -8,6 +8,7 @@ import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.musiq.Musiq;
+import dev.qvgen.metrics.tag2text.Tag2Text;
 import dev.qvgen.metrics.umt.KineticsCategories;
 import dev.qvgen.metrics.umt.UmtVisionTransformer;
 import dev.qvgen.metrics.viclip.ViClip;
@@ -40,10 +41,23 @@ public final class VBenchBackbones implements AutoCloseable {
      * @param umt           {@code l16_ptk710_ftk710_ftk400_f16_res224.pth} (human_action)
      * @param kinetics      {@code kinetics_400_categories.txt}, the UMT classifier's class names (human_action)
      * @param umtConfig     the UMT architecture ({@link UmtVisionTransformer.Config#large400()} for VBench)
+     * @param tag2text      {@code tag2text_swin_14m.pth}, the Tag2Text captioner (scene)
+     * @param tag2textTags  Tag2Text's tag names: VBench's {@code tag_class.py} or one tag per line (scene)
+     * @param bertTokenizer bert-base-uncased's {@code tokenizer.json}, Tag2Text's tokenizer (scene)
+     * @param tag2textConfig the captioner's architecture and settings ({@link Tag2Text.Config#published()})
      */
     public record Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                           DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt, Path umt,
-                          Path kinetics, UmtVisionTransformer.Config umtConfig) {
+                          Path kinetics, UmtVisionTransformer.Config umtConfig, Path tag2text, Path tag2textTags,
+                          Path bertTokenizer, Tag2Text.Config tag2textConfig) {
+        /** Without Tag2Text. */
+        public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
+                       DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt, Path umt,
+                       Path kinetics, UmtVisionTransformer.Config umtConfig) {
+            this(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt, umt, kinetics,
+                    umtConfig, null, null, null, Tag2Text.Config.published());
+        }
+
         /** Without UMT. */
         public Weights(Path dino, Path clipB32, Path clipL14, Path aestheticHead, Path raft, Path clipBpe,
                        DinoVisionTransformer.Config dinoConfig, Path viclip, Path musiq, Path amt) {
@@ -76,7 +90,7 @@ public final class VBenchBackbones implements AutoCloseable {
         /** These weights with {@code amt-s.pth} at {@code amt} (null for none). */
         public Weights withAmt(Path amt) {
             return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
-                    umt, kinetics, umtConfig);
+                    umt, kinetics, umtConfig, tag2text, tag2textTags, bertTokenizer, tag2textConfig);
         }
 
         /** These weights with VBench's UMT classifier and its class list (null for none). */
@@ -87,7 +101,18 @@ public final class VBenchBackbones implements AutoCloseable {
         /** These weights with a UMT classifier of the given architecture and its class list. */
         public Weights withUmt(Path umtWeights, Path categories, UmtVisionTransformer.Config config) {
             return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
-                    umtWeights, categories, config);
+                    umtWeights, categories, config, tag2text, tag2textTags, bertTokenizer, tag2textConfig);
+        }
+
+        /** These weights with VBench's Tag2Text captioner, its tag names and its tokenizer (null for none). */
+        public Weights withTag2Text(Path checkpoint, Path tags, Path tokenizer) {
+            return withTag2Text(checkpoint, tags, tokenizer, Tag2Text.Config.published());
+        }
+
+        /** These weights with a Tag2Text captioner of the given architecture. */
+        public Weights withTag2Text(Path checkpoint, Path tags, Path tokenizer, Tag2Text.Config config) {
+            return new Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe, dinoConfig, viclip, musiq, amt,
+                    umt, kinetics, umtConfig, checkpoint, tags, tokenizer, config);
         }
     }
 
@@ -103,6 +128,7 @@ public final class VBenchBackbones implements AutoCloseable {
     private final Lazy<Musiq> musiq;
     private final Lazy<UmtVisionTransformer> umt;
     private final Lazy<KineticsCategories> kinetics;
+    private final Lazy<Tag2Text> tag2text;
 
     /** The networks on the CPU. */
     public VBenchBackbones(Weights weights) {
@@ -123,6 +149,14 @@ public final class VBenchBackbones implements AutoCloseable {
         musiq = new Lazy<>(() -> Musiq.load(weights.musiq(), null, manager));
         umt = new Lazy<>(() -> UmtVisionTransformer.load(weights.umt(), weights.umtConfig(), manager));
         kinetics = new Lazy<>(() -> KineticsCategories.load(weights.kinetics()));
+        tag2text = new Lazy<>(() -> Tag2Text.load(weights.tag2text(), weights.tag2textTags(), weights.bertTokenizer(),
+                weights.tag2textConfig(), manager));
+    }
+
+    /** The captioner, when its checkpoint, tag names and tokenizer were all given. */
+    Optional<Supplier<Tag2Text>> tag2text() {
+        return weights.tag2text() == null || weights.tag2textTags() == null || weights.bertTokenizer() == null
+                ? Optional.empty() : Optional.of(tag2text);
     }
 
     Optional<Supplier<ViClip>> viclip() {
@@ -181,6 +215,7 @@ public final class VBenchBackbones implements AutoCloseable {
             switch (d) {
                 case "subject_consistency" -> dino().ifPresent(Supplier::get);
                 case "imaging_quality" -> musiq().ifPresent(Supplier::get);
+                case "scene" -> tag2text().ifPresent(Supplier::get);
                 case "human_action" -> {
                     if (umt().isPresent() && kinetics().isPresent()) {
                         int classes = umt.get().config().numClasses();

@@ -72,6 +72,7 @@ public final class VBenchDimensions {
         return switch (name) {
             case "subject_consistency", "background_consistency" -> new String[] {"video_sim", "pairs"};
             case "appearance_style" -> new String[] {"frame_sum", "frames"};
+            case "scene" -> new String[] {"success_frame_count", "frame_count"};
             default -> null;
         };
     }

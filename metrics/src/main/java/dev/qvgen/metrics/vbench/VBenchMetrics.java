@@ -43,7 +43,10 @@ public final class VBenchMetrics {
                         : missing(name, "needs the UMT-L/16 Kinetics-400 classifier (--umt "
                                 + "l16_ptk710_ftk710_ftk400_f16_res224.pth) and its class list (--umt-categories "
                                 + "kinetics_400_categories.txt)");
-                case "scene" -> missing(name, "needs the Tag2Text captioner, not ported");
+                case Scene.NAME -> b.tag2text().<VideoMetric>map(Scene::new)
+                        .orElseGet(() -> missing(name, "needs the Tag2Text captioner (--tag2text "
+                                + "tag2text_swin_14m.pth), its tag names (--tag2text-tags tag_class.py) and "
+                                + "bert-base-uncased's tokenizer (--bert-tokenizer tokenizer.json)"));
                 case AppearanceStyle.NAME -> b.clipB32().isPresent() && b.clipTokenizer().isPresent()
                         ? new AppearanceStyle(b.clipB32().get(), b.clipTokenizer().get(), b.device())
                         : missing(name, "needs the CLIP ViT-B/32 weights (--clip-b32 ViT-B-32.pt) and CLIP's BPE "

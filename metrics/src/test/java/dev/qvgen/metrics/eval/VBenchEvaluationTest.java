@@ -287,4 +287,41 @@ class VBenchEvaluationTest {
             assertTrue(e.getMessage().contains("VBench_full_info.json"), e.getMessage());
         }
     }
+
+    @Test
+    void sceneCaptionsSixteenFramesPerVideoAndIsFrameWeighted(@TempDir Path dir) throws Exception {
+        Path videos = videos(dir);
+        // the toy captioner's captions contain "bus" and "small"; the scene words of the two prompts
+        Path info = Files.writeString(dir.resolve("full_info.json"), "[{\"prompt_en\": \"" + MOVING
+                + "\", \"dimension\": [\"scene\"], \"auxiliary_info\": {\"scene\": {\"scene\": {\"scene\": "
+                + "\"small bus\"}}}}, {\"prompt_en\": \"" + STILL + "\", \"dimension\": [\"scene\"], "
+                + "\"auxiliary_info\": {\"scene\": {\"scene\": {\"scene\": \"alley\"}}}}]");
+        var weights = VBenchBackbones.Weights.none().withTag2Text(
+                dev.qvgen.metrics.tag2text.Tag2TextParityTest.resource("tag2text_toy.pth"),
+                dev.qvgen.metrics.tag2text.Tag2TextParityTest.resource("tag_list.txt"),
+                dev.qvgen.metrics.tag2text.Tag2TextParityTest.resource("tokenizer.json"),
+                dev.qvgen.metrics.tag2text.Tag2TextParityTest.toyConfig());
+        try (VBenchBackbones b = new VBenchBackbones(weights)) {
+            MetricRegistry r = MetricRegistry.vbench(b);
+            var options = new VBenchEvaluation.Options(videos, info, List.of("scene"), dir.resolve("out"), "scene", 2);
+            JsonObject eval = json(VBenchEvaluation.run(options, r, new Counting()).evalResults());
+            JsonArray list = eval.getAsJsonArray("scene").get(1).getAsJsonArray();
+            assertEquals(2, list.size());
+            int success = 0;
+            int frames = 0;
+            for (JsonElement e : list) {
+                JsonObject o = e.getAsJsonObject();
+                int s = o.get("success_frame_count").getAsInt();
+                int n = o.get("frame_count").getAsInt();
+                assertEquals(16, n, "16 frames sampled at interval middles");
+                assertEquals((double) s / n, o.get("video_results").getAsDouble(), 1e-12);
+                success += s;
+                frames += n;
+                if (o.get("video_path").getAsString().contains(STILL)) {
+                    assertEquals(0, s, "no caption of the toy captioner mentions an alley");
+                }
+            }
+            assertEquals((double) success / frames, eval.getAsJsonArray("scene").get(0).getAsDouble(), 1e-12);
+        }
+    }
 }

@@ -26,8 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * search (resources/tag2text/make_fixture.py; the fixture also records that transformers
  * 4.57's generate() gives the same captions).
  */
-class Tag2TextParityTest {
-    static Tag2Text.Config toyConfig() throws Exception {
+public class Tag2TextParityTest {
+    /** A file of the toy fixture (resources/tag2text). */
+    public static Path resource(String name) {
+        return MedBertParityTest.resource(name);
+    }
+
+    public static Tag2Text.Config toyConfig() throws Exception {
         JsonObject cfg = MedBertParityTest.config();
         int[] deleted = new int[cfg.getAsJsonArray("delete_tag_index").size()];
         for (int i = 0; i < deleted.length; i++) {
