@@ -17,6 +17,10 @@ through Tag2Text_Caption.generate itself, and what this loop gives with that ver
 normalisation (the generated length only), which must agree.
 
     PYTHONPATH=<dir holding tag2Text> python3 make_fixture.py <out dir>
+
+With `--published-random FILE` it instead writes a random Tag2Text of the published size (Swin-B
+at 384, the med/q2l BERT configs, VBench's checkpoint layout {'model': state_dict}), for timing
+the scene dimension without the 14M-image checkpoint.
 """
 import json
 import math
@@ -367,5 +371,37 @@ def main(out):
     print(json.dumps({"tags": tag_input, "captions": caps, "hf": hf}, indent=1)[:3000])
 
 
+def published_random(path):
+    """A random Tag2Text_Caption of the published size, saved as tag2text_swin_14m.pth is laid out."""
+    torch.manual_seed(0)
+    swin = json.load(open(os.path.join(os.path.dirname(T.__file__), "config_swinB_384.json")))
+    med = json.load(open(os.path.join(os.path.dirname(T.__file__), "med_config.json")))
+    q2l = json.load(open(os.path.join(os.path.dirname(T.__file__), "q2l_config.json")))
+    model = T.Tag2Text_Caption.__new__(T.Tag2Text_Caption)
+    torch.nn.Module.__init__(model)
+    model.visual_encoder = S.SwinTransformer(
+        img_size=384, patch_size=4, in_chans=3, embed_dim=swin["embed_dim"], depths=swin["depths"],
+        num_heads=swin["num_heads"], window_size=swin["window_size"], mlp_ratio=4., qkv_bias=True,
+        drop_rate=0.0, drop_path_rate=0.1, ape=False, patch_norm=True, use_checkpoint=False)
+    dec = M.BertConfig.from_dict(med)
+    dec.encoder_width = 768
+    enc = M.BertConfig.from_dict(med)
+    enc.encoder_width = swin["vision_width"]
+    q = M.BertConfig.from_dict(q2l)
+    q.encoder_width = swin["vision_width"]
+    model.text_decoder = M.BertLMHeadModel(config=dec)
+    model.tag_encoder = M.BertModel(config=enc, add_pooling_layer=False)
+    model.vision_multi = M.BertModel(config=q, add_pooling_layer=False)
+    model.label_embed = torch.nn.Embedding(3429, 768)
+    model.fc = T.GroupWiseLinear(3429, 768, bias=True)
+    model.del_selfattention()
+    T.tie_encoder_decoder_weights(model.tag_encoder, model.vision_multi, "", " ")
+    torch.save({"model": model.state_dict()}, path)
+    print("wrote", path, sum(p.numel() for p in model.parameters()), "parameters")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else ".")
+    if len(sys.argv) > 2 and sys.argv[1] == "--published-random":
+        published_random(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else ".")
