@@ -145,7 +145,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
-            if (raft == null) {
+            if (raft == null && dims.contains("dynamic_degree")) {
                 System.out.println("note: dynamic_degree uses OpenCV Farneback flow (give --raft raft-things.pth for "
                         + "VBench's RAFT)");
             }
