@@ -22,10 +22,13 @@ public final class BeamSearch {
     /**
      * The log-softmax of the last position's logits for each row of {@code ids} (rows = inputs x
      * beams, an input's beams adjacent), computed by the caller's engine as the reference does.
+     * {@code parentRows[r]} is the row of the previous step's ids that row r extends by its last
+     * token (null on the first step, when the rows are the prompts), so a decoder that caches
+     * per-row state can reorder it to follow the beams.
      */
     @FunctionalInterface
     public interface Step {
-        float[][] lastLogProbs(long[][] ids);
+        float[][] lastLogProbs(long[][] ids, int[] parentRows);
     }
 
     private final int beams;
@@ -102,16 +105,19 @@ public final class BeamSearch {
         for (int i = 0; i < inputs; i++) {
             hyps.add(new Hypotheses());
         }
+        int[] parents = null;
         while (true) {
             int curLen = ids[0].length;
-            float[][] scores = step.lastLogProbs(ids);
+            float[][] scores = step.lastLogProbs(ids, parents);
             int vocab = scores[0].length;
             long[][] next = new long[rows][];
+            int[] nextParents = new int[rows];
             float[] nextScores = new float[rows];
             for (int b = 0; b < inputs; b++) {
                 if (done[b]) {
                     for (int k = 0; k < beams; k++) {
                         next[b * beams + k] = append(ids[b * beams], pad);
+                        nextParents[b * beams + k] = b * beams;
                     }
                     continue;
                 }
@@ -127,6 +133,7 @@ public final class BeamSearch {
                         }
                     } else {
                         next[b * beams + k] = append(ids[src], token);
+                        nextParents[b * beams + k] = src;
                         nextScores[b * beams + k] = score;
                         k++;
                     }
@@ -135,6 +142,7 @@ public final class BeamSearch {
                 done[b] = hyps.get(b).done(best, curLen);
             }
             ids = next;
+            parents = nextParents;
             beamScores = nextScores;
             boolean allDone = true;
             for (boolean d : done) {

@@ -30,6 +30,20 @@ final class BertAttention extends Module {
         return output.forward(self.forward(x, context, mask), x);
     }
 
+    /**
+     * The keys and values {@code source} gives, each (B, heads, S, headDim), a larger key batch
+     * cut to its first {@code rows} as in {@link #forward}: a decoding step computes them once
+     * (cross-attention) or once per token (self-attention) and keeps them.
+     */
+    NDArray[] keysValues(NDArray source, long rows) {
+        return self.keysValues(source, rows);
+    }
+
+    /** {@link #forward} with keys and values already computed by {@link #keysValues}. */
+    NDArray attend(NDArray x, NDArray k, NDArray v, NDArray mask) {
+        return output.forward(self.attend(x, k, v, mask), x);
+    }
+
     static final class SelfAttention extends Module {
         private final int heads;
         private final int headDim;
@@ -47,27 +61,33 @@ final class BertAttention extends Module {
 
         NDArray forward(NDArray x, NDArray context, NDArray mask) {
             long b = x.getShape().get(0);
-            NDArray source = context == null ? x : context;
-            if (source.getShape().get(0) > b) {
+            NDArray[] kv = keysValues(context == null ? x : context, b);
+            if (mask != null && mask.getShape().get(0) > b) {
+                mask = mask.get("0:" + b); // cut with its key batch, see keysValues
+            }
+            return attend(x, kv[0], kv[1], mask);
+        }
+
+        NDArray[] keysValues(NDArray source, long rows) {
+            if (source.getShape().get(0) > rows) {
                 // med.py keeps only the first B rows of a larger key batch (and of its mask).
                 // transformers' beam search hands the decoder encoder states expanded once more
                 // per beam, so VBench's captions read these rows: the caller reproduces that by
                 // passing the same larger batch.
-                source = source.get("0:" + b);
-                if (mask != null && mask.getShape().get(0) > b) {
-                    mask = mask.get("0:" + b);
-                }
+                source = source.get("0:" + rows);
             }
+            return new NDArray[] {split(key.forward(source)), split(value.forward(source))};
+        }
+
+        NDArray attend(NDArray x, NDArray k, NDArray v, NDArray mask) {
             NDArray q = split(query.forward(x));
-            NDArray k = split(key.forward(source));
-            NDArray v = split(value.forward(source));
             // divided, not multiplied by the reciprocal, as med.py does
             NDArray scores = q.matMul(k.swapAxes(-1, -2)).div(Scalars.constant(q, (float) Math.sqrt(headDim)));
             if (mask != null) {
                 scores = scores.add(mask);
             }
             NDArray o = scores.softmax(-1).matMul(v);
-            return o.transpose(0, 2, 1, 3).reshape(b, x.getShape().get(1), (long) heads * headDim);
+            return o.transpose(0, 2, 1, 3).reshape(x.getShape().get(0), x.getShape().get(1), (long) heads * headDim);
         }
 
         /** (B, T, heads*headDim) to (B, heads, T, headDim). */

@@ -22,13 +22,21 @@ final class BertEmbeddings extends Module {
         layerNorm = child("LayerNorm", new LayerNorm(c.hidden(), c.eps(), true));
     }
 
-    /** (B, T) ids to (B, T, hidden); positions 0..T-1, since the whole sequence is always given. */
+    /** (B, T) ids to (B, T, hidden) at positions 0..T-1: the whole sequence. */
     NDArray forward(NDArray ids) {
-        long t = ids.getShape().get(1);
-        if (t > maxPositions) {
-            throw new IllegalArgumentException(t + " tokens exceed the " + maxPositions + " position embeddings");
+        return forward(ids, 0);
+    }
+
+    /**
+     * (B, T) ids at positions offset..offset+T-1: the tokens after {@code offset} already cached
+     * ones, as an incremental decoding step feeds them (med.py's past_key_values_length).
+     */
+    NDArray forward(NDArray ids, int offset) {
+        long end = offset + ids.getShape().get(1);
+        if (end > maxPositions) {
+            throw new IllegalArgumentException(end + " tokens exceed the " + maxPositions + " position embeddings");
         }
-        NDArray positions = positionEmbeddings.weight().get("0:" + t);
+        NDArray positions = positionEmbeddings.weight().get(offset + ":" + end);
         return layerNorm.forward(wordEmbeddings.lookup(ids).add(positions));
     }
 }

@@ -47,6 +47,30 @@ final class BertLayer extends Module {
         return output.forward(intermediate.forward(h), h);
     }
 
+    /** A decoding step's self-attention keys and values of the new tokens, (B, heads, T, headDim) each. */
+    NDArray[] selfKeysValues(NDArray x) {
+        return attention.keysValues(x, x.getShape().get(0));
+    }
+
+    /** The cross-attention keys and values of fixed encoder states, cut to {@code rows} as med.py does. */
+    NDArray[] crossKeysValues(NDArray context, long rows) {
+        return crossattention.keysValues(context, rows);
+    }
+
+    /**
+     * {@link #forward} in MULTIMODAL mode with keys and values given: the new tokens x attend to
+     * {@code selfKV} (the cached ones followed by their own, from {@link #selfKeysValues}) and
+     * to {@code crossKV} (from {@link #crossKeysValues}).
+     *
+     * @param selfMask additive mask over selfKV's keys, or null when every key is visible (a
+     *     single new token sees all earlier ones and itself)
+     */
+    NDArray step(NDArray x, NDArray[] selfKV, NDArray[] crossKV, NDArray selfMask) {
+        NDArray h = attention.attend(x, selfKV[0], selfKV[1], selfMask);
+        h = crossattention.attend(h, crossKV[0], crossKV[1], null);
+        return output.forward(intermediate.forward(h), h);
+    }
+
     static final class Intermediate extends Module {
         private final Linear dense;
 

@@ -11,6 +11,8 @@ import dev.qvgen.models.nn.ModuleList;
 import dev.qvgen.models.nn.Scalars;
 import dev.qvgen.models.nn.Scopes;
 
+import java.util.List;
+
 /**
  * The {@code BertModel} of Tag2Text's med.py (BLIP's mixture of encoder and decoder), without
  * pooler, for inference. Parameter names are the published ones ({@code embeddings.*},
@@ -117,6 +119,19 @@ public final class MedBertModel extends Module {
         NDArray x = embeddings.forward(ids);
         NDArray mask = mode == Mode.MLR ? null : selfMask(attentionMask, x, decoder);
         return encoder.forward(x, mask, context, mode);
+    }
+
+    /** The embeddings of ids at positions offset.., for an incremental decoding step ({@link DecoderSession}). */
+    NDArray embed(NDArray ids, int offset) {
+        if (embeddings == null) {
+            throw new IllegalStateException("this model has no embeddings layer (vision_multi): use mlr()");
+        }
+        return embeddings.forward(ids, offset);
+    }
+
+    /** The layer stack, which {@link DecoderSession} runs one layer at a time with its caches. */
+    List<BertLayer> layers() {
+        return encoder.layer.items();
     }
 
     private static NDArray require(NDArray context) {

@@ -16,8 +16,9 @@ import dev.qvgen.models.nn.Module;
  * with causal self-attention and cross-attention to the tag encoder's states) and the LM head
  * {@code cls.predictions} (dense, exact GELU, LayerNorm, then the vocabulary projection).
  *
- * <p>There is no key/value cache: a decoding step re-runs the whole sequence, which gives the
- * same logits because every position sees only itself and earlier ones.
+ * <p>{@link #logits} re-runs the whole sequence, as the reference's forward does; a beam search
+ * decodes through a {@link DecoderSession} instead, which caches keys and values and gives the
+ * same last-position logits because every position sees only itself and earlier ones.
  */
 public final class MedLmHeadModel extends Module {
     private final MedBertModel bert;
@@ -50,6 +51,24 @@ public final class MedLmHeadModel extends Module {
      */
     public NDArray logits(NDArray ids, NDArray encoderStates) {
         return predictions.forward(bert.forward(ids, null, encoderStates, MedBertModel.Mode.MULTIMODAL, true));
+    }
+
+    /**
+     * An incremental decoding session over fixed encoder states, for one beam search: see
+     * {@link DecoderSession}. Its caches belong to a sub-manager of {@code manager}; close the
+     * session (or the manager) to free them.
+     */
+    public DecoderSession session(NDArray encoderStates, NDManager manager) {
+        return new DecoderSession(this, encoderStates, manager);
+    }
+
+    MedBertModel bert() {
+        return bert;
+    }
+
+    /** The LM head on hidden states of any leading shape: (..., hidden) to (..., vocab). */
+    NDArray head(NDArray hidden) {
+        return predictions.forward(hidden);
     }
 
     static final class Cls extends Module {

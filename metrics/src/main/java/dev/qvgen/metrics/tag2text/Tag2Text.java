@@ -138,19 +138,23 @@ public final class Tag2Text implements Captioner {
             Arrays.fill(prompts, prompt);
             BeamSearch search = new BeamSearch(beams, config.maxLength(), config.minLength(), tokenizer.sepId(),
                     tokenizer.padId());
-            long[][] best = search.search(prompts, rows -> {
-                try (NDManager step = m.newSubManager()) {
-                    NDArray logits = decoder.logits(step.create(rows), states);
-                    long last = logits.getShape().get(1) - 1;
-                    float[] flat = logits.get(":, {}, :", last).logSoftmax(-1).toFloatArray();
-                    int vocab = (int) logits.getShape().get(2);
-                    float[][] out = new float[rows.length][];
-                    for (int r = 0; r < rows.length; r++) {
-                        out[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+            long[][] best;
+            // incremental: the session caches keys and values across steps; each step's
+            // temporaries go with its sub-manager
+            try (DecoderSession session = decoder.session(states, m)) {
+                best = search.search(prompts, (rows, parents) -> {
+                    try (NDManager step = m.newSubManager()) {
+                        NDArray logits = session.step(rows, parents, step);
+                        float[] flat = logits.logSoftmax(-1).toFloatArray();
+                        int vocab = (int) logits.getShape().get(1);
+                        float[][] out = new float[rows.length][];
+                        for (int r = 0; r < rows.length; r++) {
+                            out[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+                        }
+                        return out;
                     }
-                    return out;
-                }
-            });
+                });
+            }
             List<Caption> out = new ArrayList<>();
             for (int b = 0; b < n; b++) {
                 String text = tokenizer.decode(best[b]);

@@ -2,7 +2,13 @@ package dev.qvgen.metrics.tag2text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +39,7 @@ class BeamSearchTest {
 
     /** The same distribution at every step. */
     static BeamSearch.Step constant(float... logits) {
-        return ids -> {
+        return (ids, parents) -> {
             float[][] out = new float[ids.length][];
             for (int r = 0; r < ids.length; r++) {
                 out[r] = logits.clone();
@@ -63,7 +69,7 @@ class BeamSearchTest {
     void aLongerHypothesisWinsWhenItsLengthNormalisedScoreIsHigher() {
         // after the prompt [5]: token 2 then EOS is a short hypothesis; token 3 leads to a run of
         // near-certain 4s whose per-token average beats it; sequences are scored by sum / length
-        BeamSearch.Step step = ids -> {
+        BeamSearch.Step step = (ids, parents) -> {
             float[][] out = new float[ids.length][];
             for (int r = 0; r < ids.length; r++) {
                 long last = ids[r][ids[r].length - 1];
@@ -77,6 +83,48 @@ class BeamSearchTest {
         assertArrayEquals(new long[] {5, 3, 4, 4, 4, 4}, out[0]);
         long[][] shortOnly = new BeamSearch(2, 3, 2, EOS, PAD).search(new long[][] {{5}}, step);
         assertArrayEquals(new long[] {5, 2, EOS}, shortOnly[0]);
+    }
+
+    @Test
+    void eachStepNamesTheRowsItsRowsExtend() {
+        // input 0 (prompt 5) wants to end soon, so it finishes early and is padded; input 1
+        // (prompt 4) branches so that its beams swap and share parents
+        List<long[][]> seen = new ArrayList<>();
+        List<int[]> parentsSeen = new ArrayList<>();
+        BeamSearch.Step step = (ids, parents) -> {
+            seen.add(ids);
+            parentsSeen.add(parents);
+            float[][] out = new float[ids.length][];
+            for (int r = 0; r < ids.length; r++) {
+                long last = ids[r][ids[r].length - 1];
+                out[r] = ids[r][0] == 5 ? new float[] {0f, 6f, 1f, 0.5f, 0f, 0f}
+                        : last == 2 ? new float[] {0f, -9f, 0f, 0f, 3f, 2.9f}
+                        : last == 4 ? new float[] {0f, -9f, 3f, 2.9f, 0f, 0f}
+                        : new float[] {0f, -9f, 2f, 2f, 2f, 2f};
+            }
+            return logSoftmax(out);
+        };
+        new BeamSearch(3, 9, 3, EOS, PAD).search(new long[][] {{5}, {4}}, step);
+        assertNull(parentsSeen.get(0), "the first step has no parents");
+        boolean reordered = false;
+        boolean padded = false;
+        for (int s = 1; s < seen.size(); s++) {
+            long[][] prev = seen.get(s - 1);
+            long[][] ids = seen.get(s);
+            int[] parents = parentsSeen.get(s);
+            assertEquals(ids.length, parents.length);
+            for (int r = 0; r < ids.length; r++) {
+                // row r is its parent's sequence plus one token
+                assertArrayEquals(prev[parents[r]], Arrays.copyOf(ids[r], ids[r].length - 1), "step " + s + " row " + r);
+                reordered |= parents[r] != r;
+                if (ids[r][ids[r].length - 1] == PAD) {
+                    padded = true;
+                    assertEquals(r / 3 * 3, parents[r], "a done input's rows copy its first row");
+                }
+            }
+        }
+        assertTrue(reordered, "the beams never moved: the case tests nothing");
+        assertTrue(padded, "input 0 never finished early: the case tests nothing");
     }
 
     @Test
