@@ -18,9 +18,11 @@ normalisation (the generated length only), which must agree.
 
     PYTHONPATH=<dir holding tag2Text> python3 make_fixture.py <out dir>
 
-With `--published-random FILE` it instead writes a random Tag2Text of the published size (Swin-B
-at 384, the med/q2l BERT configs, VBench's checkpoint layout {'model': state_dict}), for timing
-the scene dimension without the 14M-image checkpoint.
+With `--published-random DIR` it instead writes DIR/tag2text_random.pth, a random Tag2Text of the
+published size (Swin-B at 384, the med/q2l BERT configs, VBench's checkpoint layout
+{'model': state_dict}), and DIR/tokenizer.json, a WordPiece tokenizer of bert-base-uncased's
+size (the toy words, then filler tokens to 30522), for timing the scene dimension without the
+14M-image checkpoint.
 """
 import json
 import math
@@ -371,8 +373,16 @@ def main(out):
     print(json.dumps({"tags": tag_input, "captions": caps, "hf": hf}, indent=1)[:3000])
 
 
-def published_random(path):
+def published_random(out):
     """A random Tag2Text_Caption of the published size, saved as tag2text_swin_14m.pth is laid out."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "tag2text_random.pth")
+    vocab_path = os.path.join(out, "vocab.txt")
+    toks = write_vocab(vocab_path)
+    with open(vocab_path, "a") as f:
+        f.write("".join(f"[filler{i}]\n" for i in range(30522 - len(toks))))
+    BertTokenizerFast(vocab_file=vocab_path, do_lower_case=True).backend_tokenizer.save(
+        os.path.join(out, "tokenizer.json"))
     torch.manual_seed(0)
     swin = json.load(open(os.path.join(os.path.dirname(T.__file__), "config_swinB_384.json")))
     med = json.load(open(os.path.join(os.path.dirname(T.__file__), "med_config.json")))

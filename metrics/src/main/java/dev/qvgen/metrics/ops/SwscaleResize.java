@@ -16,8 +16,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * FFmpeg's swscale bilinear resize of packed RGB24 frames: the scaler behind decord's
  * {@code VideoReader(width=, height=)}, which VBench uses to read frames at a fixed size (decord
  * runs FFmpeg's {@code scale} filter, whose default flags in the FFmpeg 4 it ships are bilinear).
- * decord scales in the same pass as the YUV-to-RGB conversion, this after it, so values can
- * differ by a rounding step.
+ * decord scales the decoder's YUV 4:2:0 planes and then converts to RGB; this scales the decoded
+ * RGB frames (swscale converts RGB input internally, with horizontally subsampled chroma), so
+ * values can differ slightly from decord's. Not checked against decord, which is not available
+ * here.
  */
 public final class SwscaleResize {
     private SwscaleResize() {}

@@ -115,6 +115,8 @@ public final class BeamSearch {
             float[] nextScores = new float[rows];
             for (int b = 0; b < inputs; b++) {
                 if (done[b]) {
+                    // transformers copies the batch's global row 0 here; a finished input's rows
+                    // never reach the output, so its own first row serves and keeps inputs apart
                     for (int k = 0; k < beams; k++) {
                         next[b * beams + k] = append(ids[b * beams], pad);
                         nextParents[b * beams + k] = b * beams;

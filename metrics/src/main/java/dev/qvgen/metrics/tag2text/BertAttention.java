@@ -70,10 +70,10 @@ final class BertAttention extends Module {
 
         NDArray[] keysValues(NDArray source, long rows) {
             if (source.getShape().get(0) > rows) {
-                // med.py keeps only the first B rows of a larger key batch (and of its mask).
+                // med.py keeps only the first B rows of a larger key batch (and of its mask):
                 // transformers' beam search hands the decoder encoder states expanded once more
-                // per beam, so VBench's captions read these rows: the caller reproduces that by
-                // passing the same larger batch.
+                // per beam, so VBench's captions read these rows. Tag2Text pairs the rows itself
+                // (Tag2Text.pairedRows); the cut is kept so a larger batch behaves as in med.py.
                 source = source.get("0:" + rows);
             }
             return new NDArray[] {split(key.forward(source)), split(value.forward(source))};

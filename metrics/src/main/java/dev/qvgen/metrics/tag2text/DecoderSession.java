@@ -8,8 +8,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Incremental decoding with {@link MedLmHeadModel} over fixed encoder states, as transformers'
- * generate() runs med.py with past_key_values: the cross-attention keys and values of the
+ * Incremental decoding with {@link MedLmHeadModel} over fixed encoder states. (VBench's call
+ * re-runs the whole sequence every step: med.py's prepare_inputs_for_generation takes a `past`
+ * argument that transformers no longer passes. A causal decoder gives the same last-position
+ * logits either way, to float rounding.) The cross-attention keys and values of the
  * encoder states are computed once, each layer keeps its self-attention keys and values, each
  * step feeds only the new token (at the cached length's position) and the LM head runs on the
  * last position only. Re-running the whole sequence every step, with the 30524-way head on every

@@ -2,6 +2,7 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -112,11 +113,13 @@ public final class Tag2Text implements Captioner {
         }
     }
 
-    /** Tags and captions of (n, 3, S, S) normalised images. */
+    /** Tags and captions of (n, 3, S, S) normalised images (the caller's array is left open). */
     public List<Caption> caption(NDArray images) {
-        try (NDManager m = manager.newSubManager()) {
+        // DJL gives an op's result to its first operand's manager, and several of the tag head's
+        // and tag encoder's first operands are weights: without the scope their outputs would
+        // stay on the model's long-lived manager (about 0.5 GiB per 16-frame video)
+        try (NDScope scope = new NDScope(); NDManager m = manager.newSubManager()) {
             images = images.toDevice(manager.getDevice(), false);
-            images.attach(m);
             int n = (int) images.getShape().get(0);
             int beams = config.beams();
             NDArray embeds = vision.forward(images);

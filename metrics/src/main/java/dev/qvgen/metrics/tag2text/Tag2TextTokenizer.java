@@ -2,6 +2,9 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import dev.qvgen.models.io.CheckpointException;
 
 import java.io.IOException;
@@ -48,14 +51,57 @@ public final class Tag2TextTokenizer implements AutoCloseable {
         if (!Files.isRegularFile(tokenizerJson)) {
             throw new CheckpointException(tokenizerJson + ": file not found (bert-base-uncased's tokenizer.json)");
         }
+        checkVocabulary(tokenizerJson, decoderVocabSize);
+        HuggingFaceTokenizer hf;
         try {
             // no padding or truncation here: Tag2Text's lengths are applied by tags() itself
-            return new Tag2TextTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson,
-                    Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false")), decoderVocabSize);
+            hf = HuggingFaceTokenizer.newInstance(tokenizerJson,
+                    Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
         } catch (IOException e) {
             throw new CheckpointException(tokenizerJson + ": cannot read (" + e.getMessage() + ")", e);
         } catch (RuntimeException e) {
             throw new CheckpointException(tokenizerJson + ": not a tokenizers file (" + e.getMessage() + ")", e);
+        }
+        try {
+            Tag2TextTokenizer t = new Tag2TextTokenizer(hf, decoderVocabSize);
+            if (t.cls == t.sep) {
+                throw new CheckpointException(tokenizerJson + ": adds no [CLS] ... [SEP] around a text (a BERT "
+                        + "tokenizer.json has a TemplateProcessing post-processor that does)");
+            }
+            return t;
+        } catch (RuntimeException e) {
+            hf.close();
+            throw e instanceof CheckpointException c ? c
+                    : new CheckpointException(tokenizerJson + ": not a BERT tokenizer (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * A WordPiece vocabulary of the decoder's size less Tag2Text's two added tokens, with BERT's
+     * special tokens: another tokenizer would load and silently give other ids (and captions).
+     */
+    private static void checkVocabulary(Path file, long decoderVocabSize) {
+        JsonObject vocab;
+        try {
+            JsonObject root = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            vocab = root.getAsJsonObject("model").getAsJsonObject("vocab");
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": not a tokenizers file with a model.vocab table", e);
+        }
+        if (vocab == null) {
+            throw new CheckpointException(file + ": not a tokenizers file with a model.vocab table");
+        }
+        if (vocab.size() != decoderVocabSize - 2) {
+            throw new CheckpointException(file + ": a vocabulary of " + vocab.size() + " tokens, but Tag2Text's "
+                    + "decoder has " + decoderVocabSize + " rows (the vocabulary plus [DEC] and [ENC]); "
+                    + "bert-base-uncased's tokenizer.json has " + (30524 - 2));
+        }
+        for (String special : new String[] {"[CLS]", "[SEP]", "[PAD]"}) {
+            if (!vocab.has(special)) {
+                throw new CheckpointException(file + ": the vocabulary has no " + special + " (not a BERT tokenizer)");
+            }
         }
     }
 

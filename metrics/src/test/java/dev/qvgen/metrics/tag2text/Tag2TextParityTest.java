@@ -72,6 +72,21 @@ public class Tag2TextParityTest {
     }
 
     @Test
+    void captioningLeavesNoArraysOnTheModelsManager() throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); NDManager inputs = NDManager.newBaseManager();
+                SafeTensorsFile g = SafeTensorsFile.open(MedBertParityTest.resource("golden.safetensors"))) {
+            Tag2Text model = toy(m);
+            var image = g.load("image", inputs);
+            model.caption(image); // first call: anything cached once per model is made here
+            int after1 = m.getManagedArrays().size();
+            model.caption(image);
+            model.caption(image);
+            assertEquals(after1, m.getManagedArrays().size(), "arrays left behind per caption() call");
+            assertTrue(!image.isReleased(), "the caller's images are left open");
+        }
+    }
+
+    @Test
     void decoderRowsReadTheTagEncodingsVbenchsCallPairsThemWith() {
         // 2 images x 3 beams: repeat_interleave(3) of 6 per-beam rows, cut to 6 -> rows 0,0,0,1,1,1,
         // i.e. both images read image 0's tags (per-beam rows 0 and 1 are image 0's)

@@ -106,4 +106,21 @@ class Tag2TextTokenizerTest {
                 () -> Tag2TextTokenizer.load(dir.resolve("tokenizer.json"), 10));
         assertTrue(noTok.getMessage().contains("tokenizer.json"), noTok.getMessage());
     }
+
+    @Test
+    void aTokenizerThatDoesNotFitTheDecoderIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        // the toy vocabulary (110 tokens) against the published decoder (30524 rows)
+        CheckpointException size = assertThrows(CheckpointException.class,
+                () -> Tag2TextTokenizer.load(resource("tokenizer.json"), 30524));
+        assertTrue(size.getMessage().contains("tokenizer.json") && size.getMessage().contains("110 tokens"),
+                size.getMessage());
+        // a vocabulary without BERT's special tokens
+        String json = Files.readString(resource("tokenizer.json")).replace("\"[CLS]\"", "\"[XLS]\"");
+        Path noCls = Files.writeString(dir.resolve("no_cls.json"), json);
+        CheckpointException cls = assertThrows(CheckpointException.class, () -> Tag2TextTokenizer.load(noCls, 112));
+        assertTrue(cls.getMessage().contains("no_cls.json") && cls.getMessage().contains("[CLS]"), cls.getMessage());
+        Path garbage = Files.writeString(dir.resolve("garbage.json"), "{\"model\": 3}");
+        CheckpointException bad = assertThrows(CheckpointException.class, () -> Tag2TextTokenizer.load(garbage, 112));
+        assertTrue(bad.getMessage().startsWith(garbage.toString()), bad.getMessage());
+    }
 }

@@ -80,10 +80,36 @@ class SceneTest {
             float expected = (1f - VBenchTransforms.IMAGENET_MEAN[c]) / VBenchTransforms.IMAGENET_STD[c];
             assertEquals(expected, planes[c * 384 * 384 + 1234], 1e-6);
         }
-        byte[] ramp = new byte[2 * 4 * 3];
-        for (int i = 0; i < ramp.length; i++) {
-            ramp[i] = (byte) (i * 10);
+    }
+
+    @Test
+    void theResizeKeepsChannelOrderAndLayout() {
+        // distinct constant channels: a swapped channel or a wrong stride would move these values
+        byte[] rgb = new byte[24 * 32 * 3];
+        for (int p = 0; p < 24 * 32; p++) {
+            rgb[3 * p] = (byte) 20;
+            rgb[3 * p + 1] = (byte) 120;
+            rgb[3 * p + 2] = (byte) 220;
         }
-        assertEquals(8 * 16 * 3, SwscaleResize.bilinear(ramp, 2, 4, 8, 16).length);
+        byte[] out = SwscaleResize.bilinear(rgb, 24, 32, 384, 384);
+        for (int p : new int[] {0, 777, 384 * 384 - 1}) {
+            assertEquals(20, out[3 * p] & 0xff, 2.0);
+            assertEquals(120, out[3 * p + 1] & 0xff, 2.0);
+            assertEquals(220, out[3 * p + 2] & 0xff, 2.0);
+        }
+        // left half black, right half white: so is the output, with a blend only near the middle
+        byte[] halves = new byte[24 * 32 * 3];
+        for (int y = 0; y < 24; y++) {
+            for (int x = 16; x < 32; x++) {
+                java.util.Arrays.fill(halves, 3 * (y * 32 + x), 3 * (y * 32 + x) + 3, (byte) 255);
+            }
+        }
+        byte[] scaled = SwscaleResize.bilinear(halves, 24, 32, 384, 384);
+        for (int y : new int[] {0, 200, 383}) {
+            assertTrue((scaled[3 * (y * 384 + 10)] & 0xff) < 5, "left stays black");
+            assertTrue((scaled[3 * (y * 384 + 373)] & 0xff) > 250, "right stays white");
+            int mid = scaled[3 * (y * 384 + 192)] & 0xff;
+            assertTrue(mid > 0 && mid < 255, "the edge is blended: " + mid);
+        }
     }
 }

@@ -64,7 +64,8 @@ public final class Linear extends Module {
      * axes runs a matmul and then a separate bias add; on two axes it runs addmm, whose GEMM adds
      * the bias in its epilogue, as torch.nn.Linear does for 3-D inputs. So a biased product is
      * taken on the input flattened to two axes: the extra pass over every output cost the
-     * CogVideoX-2B forward about 7% on an H200 (docs/PERFORMANCE.md).
+     * CogVideoX-2B forward about 7% on an H200 (docs/PERFORMANCE.md). Unlike ATen's linear this
+     * also fuses the bias for non-contiguous and 4-D inputs (the same sum, rounded once less).
      */
     public static NDArray product(NDArray x, NDArray w, NDArray b) {
         Shape s = x.getShape();
@@ -75,7 +76,12 @@ public final class Linear extends Module {
         NDArray y = flat.getNDArrayInternal().linear(flat, w, b).singletonOrThrow();
         long[] dims = s.getShape().clone(); // getShape() is the Shape's own array
         dims[dims.length - 1] = w.getShape().get(0);
-        return y.reshape(new Shape(dims));
+        NDArray out = y.reshape(new Shape(dims));
+        // the view keeps the storage: closing the 2-D handles lets a caller that closes `out`
+        // free the output at once (FeedForward does, for its 4x-wide pre-activation)
+        flat.close();
+        y.close();
+        return out;
     }
 
     public NDArray weight() {

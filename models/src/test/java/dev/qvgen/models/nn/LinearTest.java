@@ -41,7 +41,15 @@ class LinearTest {
                 assertEquals(ys[i], flat[i], 1e-6);
                 assertEquals(ys[i] - bs[i % 5], noBias[i], 1e-5);
             }
-            assertTrue(y.getShape().equals(Linear.product(x.expandDims(0), w, b).squeeze(0).getShape()));
+            // four axes take the flattened path too, one axis the plain one
+            float[] four = Linear.product(x.expandDims(0), w, b).toFloatArray();
+            for (int i = 0; i < ys.length; i++) {
+                assertEquals(ys[i], four[i], 1e-6);
+            }
+            float[] one = Linear.product(x.get(1, 2), w, b).toFloatArray();
+            for (int o = 0; o < 5; o++) {
+                assertEquals(ys[5 * 5 + o], one[o], 1e-5);
+            }
         }
     }
 }
