@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
@@ -12,6 +11,7 @@ import ai.djl.nn.Parameter;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.nn.Embedding;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
@@ -168,7 +168,7 @@ public final class ClipModel extends Module {
             }
         }
         NDArray ids = manager.create(flat, new Shape(b, ctx));
-        NDArray x = tokenEmbedding.forward(ids).add(positionalEmbedding);
+        NDArray x = tokenEmbedding.lookup(ids).add(positionalEmbedding);
         x = transformer.forward(x, causalMask(manager, ctx));
         x = lnFinal.forward(x);
         NDList rows = new NDList();
@@ -317,25 +317,6 @@ public final class ClipModel extends Module {
             // QuickGELU: x * sigmoid(1.702 x), the activation the OpenAI checkpoints were trained with
             h = h.mul(Activation.sigmoid(Scalars.mul(h, 1.702f)));
             return cProj.forward(h);
-        }
-    }
-
-    /** torch.nn.Embedding. */
-    public static final class Embedding extends Module {
-        private final Parameter weight;
-
-        public Embedding(int vocab, int width) {
-            weight = param("weight", new Shape(vocab, width));
-        }
-
-        /** Integer ids of any shape to (..., width). */
-        public NDArray forward(NDArray ids) {
-            if (ids.getDataType() != DataType.INT64) {
-                ids = ids.toType(DataType.INT64, false);
-            }
-            NDArray out = weight.getArray().get(ids);
-            out.attach(ids.getManager());
-            return out;
         }
     }
 }

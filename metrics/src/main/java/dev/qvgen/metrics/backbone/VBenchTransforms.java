@@ -126,6 +126,22 @@ public final class VBenchTransforms {
     }
 
     /** x/255 then (x - mean) / std per channel, in float as torchvision does. */
+    /**
+     * torchvision's {@code ToTensor()} then {@code Normalize(IMAGENET_MEAN, IMAGENET_STD)} of one
+     * interleaved RGB frame: (3, H, W) planes of {@code (v / 255 - mean) / std}.
+     */
+    public static float[] imagenetPlanes(byte[] rgb, int hw) {
+        float[] out = new float[3 * hw];
+        for (int c = 0; c < 3; c++) {
+            float mean = IMAGENET_MEAN[c];
+            float std = IMAGENET_STD[c];
+            for (int p = 0; p < hw; p++) {
+                out[c * hw + p] = ((rgb[3 * p + c] & 0xff) / 255f - mean) / std;
+            }
+        }
+        return out;
+    }
+
     static float[] normalize(float[] planes, int hw, float[] mean, float[] std) {
         float[] out = new float[planes.length];
         for (int c = 0; c < 3; c++) {

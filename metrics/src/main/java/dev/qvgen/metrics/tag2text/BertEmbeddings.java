@@ -2,6 +2,7 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.ndarray.NDArray;
 
+import dev.qvgen.models.nn.Embedding;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Module;
 

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.nn.Embedding;
 import dev.qvgen.models.nn.Module;
 
 /**

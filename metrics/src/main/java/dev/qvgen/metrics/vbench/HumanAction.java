@@ -94,7 +94,7 @@ public final class HumanAction implements VideoMetric {
 
     /** The sigmoid class scores of the video's 16-frame clip. */
     float[] scores(DecodedVideo video) {
-        int[] indices = ViClipSimilarity.middleFrameIndices(FRAMES, video.frameCount());
+        int[] indices = FrameSampling.middle(FRAMES, video.frameCount());
         float[] clip = clip(video, indices);
         try (NDManager m = NDManager.newBaseManager(device)) {
             NDArray x = m.create(clip, new Shape(1, 3, indices.length, CROP, CROP));
@@ -133,14 +133,9 @@ public final class HumanAction implements VideoMetric {
         int plane = CROP * CROP;
         float[] out = new float[3 * t * plane];
         for (int i = 0; i < t; i++) {
-            byte[] rgb = croppedFrame(video, indices[i]);
+            float[] planes = VBenchTransforms.imagenetPlanes(croppedFrame(video, indices[i]), plane);
             for (int c = 0; c < 3; c++) {
-                float mean = VBenchTransforms.IMAGENET_MEAN[c];
-                float std = VBenchTransforms.IMAGENET_STD[c];
-                int base = (c * t + i) * plane;
-                for (int p = 0; p < plane; p++) {
-                    out[base + p] = ((rgb[3 * p + c] & 0xff) / 255f - mean) / std;
-                }
+                System.arraycopy(planes, c * plane, out, (c * t + i) * plane, plane);
             }
         }
         return out;

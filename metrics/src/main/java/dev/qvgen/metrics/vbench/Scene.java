@@ -46,7 +46,7 @@ public final class Scene implements VideoMetric {
     @Override
     public MetricResult score(DecodedVideo video, MetricContext context) {
         String scene = sceneOf(context.requireAuxiliary(NAME, SCENE_KEY));
-        int[] indices = ViClipSimilarity.middleFrameIndices(FRAMES, video.frameCount());
+        int[] indices = FrameSampling.middle(FRAMES, video.frameCount());
         List<String> captions = captioner.get().captions(frames(video, indices), indices.length, SIZE);
         int success = 0;
         for (String c : captions) {
@@ -96,14 +96,7 @@ public final class Scene implements VideoMetric {
         float[] out = new float[indices.length * 3 * plane];
         for (int i = 0; i < indices.length; i++) {
             byte[] rgb = SwscaleResize.bilinear(video.rgb8(indices[i]), video.height(), video.width(), SIZE, SIZE);
-            for (int c = 0; c < 3; c++) {
-                float mean = VBenchTransforms.IMAGENET_MEAN[c];
-                float std = VBenchTransforms.IMAGENET_STD[c];
-                int base = (i * 3 + c) * plane;
-                for (int p = 0; p < plane; p++) {
-                    out[base + p] = ((rgb[3 * p + c] & 0xff) / 255f - mean) / std;
-                }
-            }
+            System.arraycopy(VBenchTransforms.imagenetPlanes(rgb, plane), 0, out, i * 3 * plane, 3 * plane);
         }
         return out;
     }

@@ -67,7 +67,7 @@ public final class ViClipSimilarity implements VideoMetric {
     MetricResult score(DecodedVideo video, long[] tokenIds) {
         ViClip m = model.get();
         float[] text = textFeatures.computeIfAbsent(Arrays.toString(tokenIds), k -> encodeText(m, tokenIds, device));
-        int[] indices = middleFrameIndices(FRAMES, video.frameCount());
+        int[] indices = FrameSampling.middle(FRAMES, video.frameCount());
         float[] vision = encodeVideo(m, video, indices, device);
         double sim = dot(normalized(vision), normalized(text));
         Map<String, String> details = new LinkedHashMap<>();
@@ -96,25 +96,6 @@ public final class ViClipSimilarity implements VideoMetric {
         }
     }
 
-    /**
-     * VBench's {@code get_frame_indices(num, vlen, sample="middle")}: the edges
-     * {@code np.linspace(0, vlen, k + 1).astype(int)} with k = min(num, vlen), the middle
-     * {@code (start + end - 1) // 2} of each interval, padded with the last index to num.
-     */
-    public static int[] middleFrameIndices(int num, int vlen) {
-        int k = Math.min(num, vlen);
-        int[] edges = new int[k + 1];
-        double step = (double) vlen / k;
-        for (int i = 0; i < k; i++) {
-            edges[i] = (int) (i * step); // numpy's arange * step, truncated toward zero
-        }
-        edges[k] = vlen;
-        int[] out = new int[num];
-        for (int i = 0; i < num; i++) {
-            out[i] = i < k ? Math.floorDiv(edges[i] + edges[i + 1] - 1, 2) : out[k - 1];
-        }
-        return out;
-    }
 
     /** x / ||x|| in float, as {@code x /= x.norm(dim=-1, keepdim=True)}. */
     static float[] normalized(float[] x) {

@@ -12,6 +12,7 @@ import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
+import dev.qvgen.models.nn.Embedding;
 import dev.qvgen.models.nn.LayerNorm;
 import dev.qvgen.models.nn.Module;
 
@@ -134,7 +135,7 @@ public final class ViClip extends Module {
     /** ViCLIP's {@code CLIP_TEXT}: CLIP's text tower under {@code text_encoder.}. */
     static final class TextEncoder extends Module {
         private final ClipModel.Transformer transformer;
-        private final ClipModel.Embedding tokenEmbedding;
+        private final Embedding tokenEmbedding;
         private final Parameter positionalEmbedding;
         private final LayerNorm lnFinal;
         private final Parameter textProjection;
@@ -142,7 +143,7 @@ public final class ViClip extends Module {
         TextEncoder(Config c) {
             transformer = child("transformer", new ClipModel.Transformer(c.textWidth(), c.textLayers(),
                     c.textHeads()));
-            tokenEmbedding = child("token_embedding", new ClipModel.Embedding(c.vocabSize(), c.textWidth()));
+            tokenEmbedding = child("token_embedding", new Embedding(c.vocabSize(), c.textWidth()));
             positionalEmbedding = param("positional_embedding", new Shape(c.contextLength(), c.textWidth()));
             lnFinal = child("ln_final", new LayerNorm(c.textWidth(), EPS, true));
             textProjection = param("text_projection", new Shape(c.textWidth(), c.embedDim()));

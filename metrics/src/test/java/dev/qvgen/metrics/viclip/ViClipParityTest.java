@@ -17,6 +17,7 @@ import dev.qvgen.metrics.TestResources;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
+import dev.qvgen.metrics.vbench.FrameSampling;
 import dev.qvgen.metrics.vbench.ViClipSimilarity;
 import dev.qvgen.metrics.video.DecodedVideo;
 import dev.qvgen.models.io.CheckpointException;
@@ -140,7 +141,7 @@ class ViClipParityTest {
     @Test
     void samplingAndPreprocessingMatchVBench() {
         DecodedVideo video = fixtureVideo(golden, tensors);
-        int[] idx = ViClipSimilarity.middleFrameIndices(8, video.frameCount());
+        int[] idx = FrameSampling.middle(8, video.frameCount());
         try (NDManager m = NDManager.newBaseManager()) {
             float[] ref = tensors.load("frame_indices", m).toFloatArray();
             int[] expected = new int[ref.length];
@@ -245,9 +246,9 @@ class ViClipParityTest {
 
     @Test
     void middleSamplingPadsShortVideos() {
-        assertArrayEquals(new int[] {0, 1, 3, 4, 6, 8, 9, 11}, ViClipSimilarity.middleFrameIndices(8, 13));
-        assertArrayEquals(new int[] {0, 1, 2, 2, 2, 2, 2, 2}, ViClipSimilarity.middleFrameIndices(8, 3));
-        assertArrayEquals(new int[] {0, 2, 4, 6, 8, 10, 12, 14}, ViClipSimilarity.middleFrameIndices(8, 16));
+        assertArrayEquals(new int[] {0, 1, 3, 4, 6, 8, 9, 11}, FrameSampling.middle(8, 13));
+        assertArrayEquals(new int[] {0, 1, 2, 2, 2, 2, 2, 2}, FrameSampling.middle(8, 3));
+        assertArrayEquals(new int[] {0, 2, 4, 6, 8, 10, 12, 14}, FrameSampling.middle(8, 16));
     }
 
     @Test

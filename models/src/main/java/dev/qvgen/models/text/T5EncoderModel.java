@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.io.WeightSources;
+import dev.qvgen.models.nn.Embedding;
 import dev.qvgen.models.nn.Activations;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
@@ -108,26 +108,6 @@ public final class T5EncoderModel extends Module {
         float scaled = logRatio / (float) Math.log(maxDistance / (double) maxExact) * (float) (half - maxExact);
         int large = Math.min(maxExact + (int) scaled, half - 1);
         return out + large;
-    }
-
-    /** nn.Embedding: a (num, dim) table looked up by int64 index. */
-    static final class Embedding extends Module {
-        private final Parameter weight;
-
-        Embedding(int num, int dim) {
-            weight = param("weight", new Shape(num, dim));
-        }
-
-        NDArray lookup(NDArray ids) {
-            Shape s = ids.getShape();
-            NDArray flat = ids.toType(DataType.INT64, false).reshape(-1);
-            NDArray rows = weight.getArray().get(flat);
-            long dim = weight.getArray().getShape().get(1);
-            long[] out = new long[s.dimension() + 1];
-            System.arraycopy(s.getShape(), 0, out, 0, s.dimension());
-            out[s.dimension()] = dim;
-            return rows.reshape(new Shape(out));
-        }
     }
 
     /** T5Stack of the encoder: blocks, then the final norm. */
