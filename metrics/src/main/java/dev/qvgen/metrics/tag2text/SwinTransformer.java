@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.qvgen.metrics.backbone.ConvPatch;
 import dev.qvgen.metrics.weights.TorchPickle;
 import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
 import dev.qvgen.models.io.WeightLoader;
 import dev.qvgen.models.io.WeightSource;
 import dev.qvgen.models.nn.LayerNorm;
@@ -19,10 +18,7 @@ import dev.qvgen.models.nn.Scopes;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The Swin Transformer image encoder of Tag2Text ({@code visual_encoder}, VBench's
@@ -159,36 +155,34 @@ public final class SwinTransformer extends Module {
      * tensor or a wrong shape is an error naming the file and the tensor.
      */
     public static SwinTransformer load(WeightSource source, Config config, NDManager manager) {
-        WeightSource weights = encoderWeights(source);
+        String prefix = encoderPrefix(source);
         SwinTransformer model = new SwinTransformer(config);
-        Map<String, Shape> expected = WeightLoader.declaredShapes(model);
-        for (var e : expected.entrySet()) {
-            if (e.getKey().endsWith(".relative_position_bias_table") && weights.names().contains(e.getKey())) {
-                long rows = weights.info(e.getKey()).shape()[0];
+        for (var e : WeightLoader.declaredShapes(model).entrySet()) {
+            String stored = prefix + e.getKey();
+            if (e.getKey().endsWith(".relative_position_bias_table") && source.names().contains(stored)) {
+                long rows = source.info(stored).shape()[0];
                 long want = e.getValue().get(0);
                 if (rows != want) {
                     // VBench's load_checkpoint_swinbase would resample the table to the new window; we do not
-                    throw new CheckpointException(source.describe() + ": tensor " + e.getKey() + " has " + rows
+                    throw new CheckpointException(source.describe() + ": tensor " + stored + " has " + rows
                             + " rows, but window " + (int) ((Math.sqrt(want) + 1) / 2) + " needs " + want
                             + "; the checkpoint was trained with another window size, and interpolating its "
                             + "relative position bias is not supported");
                 }
             }
         }
-        Set<String> extra = new TreeSet<>(weights.names());
-        extra.removeAll(expected.keySet());
-        WeightLoader.load(model, weights, manager, extra);
+        SubtreeWeights.load(model, source, prefix, manager);
         return model;
     }
 
-    /** The encoder's tensors under their own names, whichever wrapper the file has. */
-    private static WeightSource encoderWeights(WeightSource source) {
+    /** Where the encoder's tensors start, whichever wrapper the file has ("" for a bare encoder). */
+    private static String encoderPrefix(WeightSource source) {
         for (String prefix : new String[] {"model.visual_encoder.", "visual_encoder."}) {
             if (source.names().contains(prefix + "patch_embed.proj.weight")) {
-                return RenamedWeights.under(source, prefix);
+                return prefix;
             }
         }
-        return source;
+        return "";
     }
 
     public Config config() {

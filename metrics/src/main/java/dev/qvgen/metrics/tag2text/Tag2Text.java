@@ -62,6 +62,8 @@ public final class Tag2Text implements Captioner {
     private final TagList tags;
     private final Tag2TextTokenizer tokenizer;
     private final NDManager manager;
+    /** The decoder's start, the same for every image. */
+    private final long[] prompt;
 
     private Tag2Text(Config config, SwinTransformer vision, TagHead tagHead, MedBertModel tagEncoder,
             MedLmHeadModel decoder, TagList tags, Tag2TextTokenizer tokenizer, NDManager manager) {
@@ -73,6 +75,7 @@ public final class Tag2Text implements Captioner {
         this.tags = tags;
         this.tokenizer = tokenizer;
         this.manager = manager;
+        this.prompt = tokenizer.prompt(config.prompt());
     }
 
     /**
@@ -125,18 +128,18 @@ public final class Tag2Text implements Captioner {
             NDArray embeds = vision.forward(images);
             String[] tagTexts = tagTexts(Activation.sigmoid(tagHead.logits(embeds)).toFloatArray(), n);
 
+            // one tag text per image, its encoding repeated for each of the image's beams
             long[][] ids = new long[n * beams][];
             long[][] masks = new long[n * beams][];
-            for (int r = 0; r < n * beams; r++) {
-                Tag2TextTokenizer.Encoded e = tokenizer.tags(tagTexts[r / beams]);
-                ids[r] = e.ids();
-                masks[r] = e.mask();
+            for (int b = 0; b < n; b++) {
+                Tag2TextTokenizer.Encoded e = tokenizer.tags(tagTexts[b]);
+                Arrays.fill(ids, b * beams, (b + 1) * beams, e.ids());
+                Arrays.fill(masks, b * beams, (b + 1) * beams, e.mask());
             }
             NDArray perBeam = embeds.repeat(0, beams);
             NDArray encoded = tagEncoder.encode(m.create(ids), m.create(masks), perBeam);
             NDArray states = encoded.get(m.create(pairedRows(n, beams)));
 
-            long[] prompt = tokenizer.prompt(config.prompt());
             long[][] prompts = new long[n][];
             Arrays.fill(prompts, prompt);
             BeamSearch search = new BeamSearch(beams, config.maxLength(), config.minLength(), tokenizer.sepId(),
