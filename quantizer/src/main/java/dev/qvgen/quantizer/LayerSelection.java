@@ -4,6 +4,7 @@ import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -13,10 +14,16 @@ public final class LayerSelection {
 
     /**
      * The paper's (and ViDiT-Q's) choice: every linear layer inside the transformer blocks; patch,
-     * text and time embeddings and the final projection stay full precision.
+     * text and time embeddings and the final projection stay full precision. The block prefixes
+     * are the model family's ({@code ModelFamily.blockPrefixes()}): this module knows layers, not
+     * families.
      */
-    public static Predicate<String> insideBlocks() {
-        return path -> path.startsWith("blocks.") || path.startsWith("transformer_blocks.");
+    public static Predicate<String> insideBlocks(List<String> blockPrefixes) {
+        if (blockPrefixes.isEmpty()) {
+            throw new IllegalArgumentException("no block prefixes");
+        }
+        List<String> prefixes = List.copyOf(blockPrefixes);
+        return path -> prefixes.stream().anyMatch(path::startsWith);
     }
 
     public static Map<String, Linear> linears(Module root, Predicate<String> select) {

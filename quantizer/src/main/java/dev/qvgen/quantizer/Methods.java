@@ -28,7 +28,8 @@ public final class Methods {
     }
 
     /** A method. {@code packer} is set for calibrated PTQ, {@code qat} for QAT. */
-    public record Method(String name, String description, CalibratedPacker packer, Qat qat) {
+    /** @param label the name the paper's tables print, e.g. {@code Q-DM} */
+    public record Method(String name, String label, String description, CalibratedPacker packer, Qat qat) {
         public boolean isQat() {
             return qat != null;
         }
@@ -55,18 +56,19 @@ public final class Methods {
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
 
     static {
-        add(new Method(FP, "full precision (reference)", null, null));
-        add(new Method("rtn", "round-to-nearest PTQ: per-channel weights, per-token dynamic activations", null, null));
-        add(new Method("vidit-q", "ViDiT-Q PTQ: calibrated channel balancing, fine-grained dynamic quantization",
-                (l, s, a) -> VidiTq.pack(l, s, a, Smoothing.DEFAULT_ALPHA), null));
-        add(new Method("svdquant", "SVDQuant PTQ: smoothing plus a 16-bit low-rank branch kept at inference",
-                (l, s, a) -> SvdQuant.pack(l, s, a, Smoothing.DEFAULT_ALPHA, SvdQuant.DEFAULT_RANK), null));
-        add(new Method("lsq", "LSQ+ QAT without Φ", null, new Qat(0, 0, QatTrainer.Loss.DISTILLATION)));
-        add(new Method("qdm", "Q-DM QAT: timestep-aware activation clipping, noise-estimating mimicking loss", null,
+        // In the order of the paper's tables (reports and plans list methods in this order).
+        add(new Method(FP, "Full precision", "full precision (reference)", null, null));
+        add(new Method("rtn", "RTN", "round-to-nearest PTQ: per-channel weights, per-token dynamic activations", null, null));
+        add(new Method("lsq", "LSQ", "LSQ+ QAT without Φ", null, new Qat(0, 0, QatTrainer.Loss.DISTILLATION)));
+        add(new Method("qdm", "Q-DM", "Q-DM QAT: timestep-aware activation clipping, noise-estimating mimicking loss", null,
                 new Qat(0, 0, QatTrainer.Loss.MIMICKING)));
-        add(new Method("efficientdm", "EfficientDM: quantization-aware LoRA on frozen weights, merged after training",
+        add(new Method("efficientdm", "EfficientDM", "EfficientDM: quantization-aware LoRA on frozen weights, merged after training",
                 null, new Qat(0, LowRankBranch.DEFAULT_RANK, QatTrainer.Loss.DISTILLATION)));
-        add(new Method("qvgen", "QVGen QAT: auxiliary Φ removed by rank decay", null,
+        add(new Method("vidit-q", "ViDiT-Q", "ViDiT-Q PTQ: calibrated channel balancing, fine-grained dynamic quantization",
+                (l, s, a) -> VidiTq.pack(l, s, a, Smoothing.DEFAULT_ALPHA), null));
+        add(new Method("svdquant", "SVDQuant", "SVDQuant PTQ: smoothing plus a 16-bit low-rank branch kept at inference",
+                (l, s, a) -> SvdQuant.pack(l, s, a, Smoothing.DEFAULT_ALPHA, SvdQuant.DEFAULT_RANK), null));
+        add(new Method("qvgen", "QVGen", "QVGen QAT: auxiliary Φ removed by rank decay", null,
                 new Qat(LowRankBranch.DEFAULT_RANK, 0, QatTrainer.Loss.DISTILLATION)));
     }
 

@@ -57,7 +57,7 @@ class UniformQuantizerTest {
             ToyNet net = new ToyNet(m);
             NDArray x = m.randomNormal(new Shape(3, 8));
             NDArray fp = net.forward(x);
-            List<String> done = new Rtn().apply(net, QuantSpec.W3A3, LayerSelection.insideBlocks());
+            List<String> done = new Rtn().apply(net, QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")));
             assertEquals(List.of("blocks.0"), done);
             NDArray q = net.forward(x);
             assertTrue(q.sub(fp).abs().max().getFloat() > 1e-3f, "W3A3 must change the output");

@@ -8,7 +8,7 @@ import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.eval.EvalRecord;
 import dev.qvgen.metrics.eval.VBenchEvaluation;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
-import dev.qvgen.metrics.vbench.VBenchDimensions;
+import dev.qvgen.suites.vbench.VBenchDimensions;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -115,15 +115,25 @@ public final class GenerateCommand implements Callable<Integer> {
             + "CPU, where the same seed gives bit-identical videos).")
     String precision;
 
+    @picocli.CommandLine.Mixin
+    QuantizedOptions quantization;
+
     @Override
     public Integer call() throws Exception {
         ModelSpec spec = model == null ? null : spec(model);
+        quantization.check();
         WeightLoader.Storage storage = switch (weightsDtype.toLowerCase(Locale.ROOT)) {
             case "fp32" -> WeightLoader.Storage.FP32;
             case "fp16" -> WeightLoader.Storage.FP16;
             case "bf16" -> WeightLoader.Storage.BF16;
             default -> throw new BadInputException("--weights-dtype must be fp32, bf16 or fp16, got " + weightsDtype);
         };
+        if (quantization.quantized != null || quantization.method != null) {
+            if (storage != WeightLoader.Storage.FP32) {
+                throw new BadInputException("--weights-dtype " + weightsDtype + ": the quantizers read float32 weights; "
+                        + "use --weights-dtype fp32 with --quantized or --method");
+            }
+        }
         ai.djl.ndarray.types.DataType computeType;
         try {
             computeType = dev.qvgen.models.nn.Precision.parse(precision != null ? precision
@@ -164,7 +174,9 @@ public final class GenerateCommand implements Callable<Integer> {
                                 dir.resolve("scheduler/scheduler_config.json"), manager, ModelRegistry.DEFAULT_SEED)
                         : VideoPipeline.fromPretrained(dir, manager);
             }
+            String quantizedAs = quantization.apply(pipeline.transformer(), manager);
             pipeline.setTransformerPrecision(computeType);
+            System.out.println("generate: transformer " + quantizedAs);
             System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
                     pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
                     randomWeights ? ", random" : "", dev.qvgen.models.nn.Precision.label(computeType));

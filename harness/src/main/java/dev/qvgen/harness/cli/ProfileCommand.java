@@ -19,6 +19,7 @@ import dev.qvgen.models.wan.WanTransformer3DModel;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;
 import dev.qvgen.models.zoo.TransformerSpec;
+import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.QuantSpec;
 
@@ -182,8 +183,7 @@ public final class ProfileCommand implements Callable<Integer> {
         Module tr;
         if (checkpoint != null) {
             Path dir = checkpoint.resolve("transformer");
-            tr = ts instanceof TransformerSpec.Wan ? WanTransformer3DModel.fromPretrained(dir, m)
-                    : CogVideoXTransformer3DModel.fromPretrained(dir, m);
+            tr = ts.family().loadTransformer(dir, m).module();
         } else {
             tr = ModelRegistry.buildTransformer(ts, m, true, seed);
         }
@@ -192,21 +192,15 @@ public final class ProfileCommand implements Callable<Integer> {
     }
 
     private static int countBlocks(Module tr) {
-        return (int) tr.namedModules().keySet().stream().filter(p -> p.matches("(blocks|transformer_blocks)\\.\\d+"))
+        List<String> prefixes = DenoisingTransformer.of(tr).blockPrefixes();
+        return (int) tr.namedModules().keySet().stream()
+                .filter(p -> prefixes.stream().anyMatch(b -> p.startsWith(b) && p.substring(b.length()).matches("\\d+")))
                 .count();
     }
 
     /** The same config with {@code n} blocks. */
     static TransformerSpec withLayers(TransformerSpec s, int n) {
-        if (s instanceof TransformerSpec.Wan w) {
-            WanConfig c = w.config();
-            return new TransformerSpec.Wan(new WanConfig(c.patchSize(), c.numAttentionHeads(), c.attentionHeadDim(),
-                    c.inChannels(), c.outChannels(), c.textDim(), c.freqDim(), c.ffnDim(), n, c.crossAttnNorm(),
-                    c.qkNorm(), c.eps(), c.ropeMaxSeqLen()));
-        }
-        var c = ((TransformerSpec.CogVideoX) s).config();
-        return new TransformerSpec.CogVideoX(c.resized(c.numAttentionHeads(), c.attentionHeadDim(), n,
-                c.timeEmbedDim(), c.textEmbedDim()));
+        return s.withLayers(n);
     }
 
     /** profile.csv, profile.json and profile.md (a report section) in {@code dir}. */

@@ -2,11 +2,24 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
-import dev.qvgen.harness.toy.StudyArm;
-import dev.qvgen.harness.toy.ToyQat;
-import dev.qvgen.harness.toy.ToyReport;
-import dev.qvgen.harness.toy.ToyStudy;
+import dev.qvgen.harness.study.MetricWeights;
+import dev.qvgen.harness.study.PtqArm;
+import dev.qvgen.harness.study.QatRecipe;
+import dev.qvgen.harness.study.Study;
+import dev.qvgen.harness.study.StudyArm;
+import dev.qvgen.harness.study.StudyModel;
+import dev.qvgen.harness.study.StudyReport;
+import dev.qvgen.harness.study.ZooStudyModel;
+import dev.qvgen.harness.toy.ToyStudyModel;
+import dev.qvgen.metrics.MetricRegistry;
+import dev.qvgen.metrics.VideoScorer;
+import dev.qvgen.metrics.vbench.VBenchBackbones;
+import dev.qvgen.suites.vbench.VBenchDimensions;
+import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.toy.ToyPipeline;
+import dev.qvgen.models.zoo.ModelRegistry;
+import dev.qvgen.models.zoo.ModelSpec;
+import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.suites.plan.PlanContext;
@@ -17,8 +30,6 @@ import dev.qvgen.suites.plan.PromptSpec;
 import dev.qvgen.suites.plan.RunPlan;
 import dev.qvgen.suites.plan.Sampling;
 import dev.qvgen.suites.plan.Shard;
-import dev.qvgen.suites.toy.ToyPrompt;
-import dev.qvgen.suites.toy.ToyPromptSuite;
 import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyWorld;
 
@@ -31,24 +42,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * The main job: a run plan on the toy world, end to end, resumable and shardable. Without
- * {@code --plan} the plan is the built-in toy-smoke shaped by the flags.
+ * The main job: a run plan end to end, on the embedded toy world or on a zoo model, resumable and
+ * shardable. Without {@code --plan} the plan is the built-in toy-smoke shaped by the flags. Every
+ * model runs through the same {@link Study}; what differs is its {@link StudyModel}.
  */
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
-        description = "Run the study on the embedded toy world: train or calibrate each quantization method, "
-                + "generate the prompt suite with each method and bit width, encode and decode the videos as H.264 "
-                + "MP4, score them and write results and reports. Re-running with the same --out resumes and skips "
-                + "finished work; --shard i/n runs one of n parts (join them with `qvgen merge`).")
+        description = "Run the study: train or calibrate each quantization method, generate the prompt suite with "
+                + "each method and bit width, encode and decode the videos as H.264 MP4, score them and write results "
+                + "and reports. Without --plan: the embedded toy world. With --plan paper-<model>: that zoo model "
+                + "from --model-dir (or --pipeline-dir) with QAT data from --data and VBench weights from "
+                + "--metric-weights. Re-running with the same --out resumes and skips finished work; --shard i/n "
+                + "runs one of n parts (join them with `qvgen merge`).")
 public final class ReproduceCommand implements Callable<Integer> {
-    private static final List<String> PLAN_FIXED = List.of("--methods", "--bits", "--seeds", "--steps", "--guidance",
-            "--prompts");
+    /** Flags a plan fixes; the others below may narrow or shrink a plan for a smoke run. */
+    private static final List<String> PLAN_FIXED = List.of("--seeds", "--guidance", "--prompts");
 
     @Spec
     CommandSpec spec;
@@ -57,7 +73,7 @@ public final class ReproduceCommand implements Callable<Integer> {
     Path out = Path.of("runs/toy-smoke");
 
     @Option(names = "--plan", description = "Run plan: a built-in name (see `qvgen plan`) or a YAML file; it fixes "
-            + "methods, bits, prompts, seeds and sampling (default: toy-smoke shaped by the flags below).")
+            + "models, methods, bits, prompts, seeds and sampling (default: toy-smoke shaped by the flags below).")
     String plan;
 
     @Option(names = "--shard", description = "Run only part i of n of the plan's items (0-based, e.g. 2/8).")
@@ -66,17 +82,34 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Toy model checkpoint directory (default: ${DEFAULT-VALUE}).")
     Path model = Defaults.TOY_MODEL;
 
-    @Option(names = "--methods", split = ",", description = "Methods (default: ${DEFAULT-VALUE}; known: "
-            + "fp, rtn, vidit-q, svdquant, lsq, qdm, efficientdm, qvgen).")
+    @Option(names = "--model-dir", description = "The plan's zoo model: its published diffusers checkpoint.")
+    Path modelDir;
+
+    @Option(names = "--pipeline-dir", description = "Any diffusers text-to-video pipeline in place of --model-dir "
+            + "(e.g. a shrunk golden one, for a smoke run).")
+    Path pipelineDir;
+
+    @Option(names = "--data", description = "Encoded training clips (`qvgen data prepare`), for the QAT and "
+            + "calibrated arms of a zoo model.")
+    Path data;
+
+    @Option(names = "--metric-weights", description = "Folder of VBench's weight files by their published names; a "
+            + "missing file makes its dimensions unavailable (see docs/STUDY.md).")
+    Path metricWeights;
+
+    @Option(names = "--methods", split = ",", description = "Methods (default: ${DEFAULT-VALUE}; with --plan, a subset "
+            + "of the plan's). Known: the methods registry (see `qvgen plan`).")
     List<String> methods = List.of("fp", "rtn", "lsq", "qvgen");
 
-    @Option(names = "--bits", split = ",", description = "Bit widths for quantized methods (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--bits", split = ",", description = "Bit widths for quantized methods (default: ${DEFAULT-VALUE}; "
+            + "with --plan, a subset of the plan's).")
     List<String> bits = List.of("w4a4", "w3a3");
 
     @Option(names = "--seeds", description = "Videos per prompt (default: ${DEFAULT-VALUE}).")
     int seeds = 2;
 
-    @Option(names = "--steps", description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", description = "Sampling steps (default: ${DEFAULT-VALUE}; with --plan, replaces the "
+            + "plan's).")
     int steps = ToyPipeline.Settings.defaults().steps();
 
     @Option(names = "--guidance", description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
@@ -86,14 +119,28 @@ public final class ReproduceCommand implements Callable<Integer> {
             + "suite).")
     Path prompts;
 
-    @Option(names = "--batch", description = "Videos generated together (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--prompts-limit", description = "Only the first N prompts of the plan's suite.")
+    Integer promptsLimit;
+
+    @Option(names = "--frames", description = "Zoo model: frames per video (default: the model's published count).")
+    Integer frames;
+
+    @Option(names = "--height", description = "Zoo model: video height (default: the model's published size).")
+    Integer height;
+
+    @Option(names = "--width", description = "Zoo model: video width (default: the model's published size).")
+    Integer width;
+
+    @Option(names = "--batch", description = "Toy: videos generated together (default: ${DEFAULT-VALUE}).")
     int batch = 16;
 
-    @Option(names = "--qat-steps", description = "QAT steps per quantization-aware arm (default: ${DEFAULT-VALUE}).")
-    int qatSteps = ToyQat.Settings.defaults().steps();
+    @Option(names = "--qat-steps", description = "QAT steps per quantization-aware arm (default: toy "
+            + "${DEFAULT-VALUE}; zoo: the official recipe's).")
+    Integer qatSteps;
 
-    @Option(names = "--qat-batch", description = "QAT batch size (default: ${DEFAULT-VALUE}).")
-    int qatBatch = ToyQat.Settings.defaults().batch();
+    @Option(names = "--qat-batch", description = "QAT samples per forward (toy default 8; zoo default 1, the rest of "
+            + "the recipe's batch by gradient accumulation).")
+    Integer qatBatch;
 
     @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class, description = "cpu or cuda:N: "
             + "where QAT, calibration and generation run (default: ${DEFAULT-VALUE}; bit-identical videos per seed "
@@ -105,69 +152,214 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (seeds < 1 || steps < 1 || batch < 1 || qatSteps < 1 || qatBatch < 1) {
-            throw new BadInputException("--seeds, --steps, --batch, --qat-steps and --qat-batch must be positive");
+        if (seeds < 1 || steps < 1 || batch < 1 || (qatSteps != null && qatSteps < 1)
+                || (qatBatch != null && qatBatch < 1) || (promptsLimit != null && promptsLimit < 1)) {
+            throw new BadInputException("--seeds, --steps, --batch, --qat-steps, --qat-batch and --prompts-limit must "
+                    + "be positive");
         }
         RunPlan runPlan = runPlan();
         Shard part = shard();
-        if (!runPlan.models().equals(List.of("toy-wan"))) {
-            throw new BadInputException("plan " + runPlan.name() + " names models " + runPlan.models() + ": reproduce "
-                    + "runs the toy world (toy-wan) only; generate zoo models with `qvgen generate`");
-        }
         List<PlanItem> all = expand(runPlan);
         List<PlanItem> mine = part.select(all);
+        Map<String, StudyModel> models = new LinkedHashMap<>();
+        for (String m : runPlan.models()) {
+            models.put(m, studyModel(m));
+        }
+        // every arm is checked before anything is written into --out
+        Map<String, StudyArm> arms = new LinkedHashMap<>();
+        all.forEach(i -> arms.computeIfAbsent(i.arm(), k -> arm(i)));
         Djl.configure(threads);
         long t0 = System.nanoTime();
         Files.createDirectories(out);
         PlanManifest.write(out, runPlan, part);
-        // One study per sampling setting (slice); each arm's work is all its items, this shard's marked.
+        // One study per (model, sampling) slice; each arm's work is all its items, this shard's marked.
         Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
         all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
-        java.util.Set<String> mineIds = new java.util.HashSet<>();
+        Set<String> mineIds = new HashSet<>();
         mine.forEach(i -> mineIds.add(i.id()));
         for (var slice : bySlice.entrySet()) {
-            Sampling smp = slice.getValue().get(0).sampling();
-            ToyPipeline.Settings sampling = new ToyPipeline.Settings(smp.steps(), (float) smp.guidance(),
-                    smp.shift() == null ? ToyPipeline.Settings.defaults().shift() : smp.shift());
-            List<ToyStudy.Work> work = work(slice.getValue(), mineIds);
+            PlanItem first = slice.getValue().get(0);
+            StudyModel sm = models.get(first.model());
+            List<Study.Work> work = work(slice.getValue(), mineIds, arms, sm instanceof ToyStudyModel);
             if (work.isEmpty()) {
                 continue;
             }
             Path dir = runPlan.sliceDir(out, slice.getKey());
-            ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
-                    new ToyStudy.Settings(sampling, batch, qatSettings(), device), System.out);
-            List<ResultRow> rows = study.run(dir, work);
-            ToyReport.write(dir, rows, ToyStudy.METRICS, model);
-            System.out.printf("wrote %s (results.csv, results.json, report.md, report.html)%n", dir);
+            Sampling smp = first.sampling();
+            StudyModel.Sampling sampling = new StudyModel.Sampling(smp.steps(), smp.guidance(), smp.shift(), 0, 0, 0);
+            boolean toy = sm instanceof ToyStudyModel;
+            try (Scoring scoring = scoring(toy)) {
+                Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()), PtqArm.Settings.defaults(),
+                        device, scoring.metrics), scoring.scorer, System.out);
+                List<ResultRow> rows = study.run(dir, work);
+                StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
+            }
+            System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
         }
         System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
                 all.size(), part, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 
+    /** The metrics of a slice and the scorer that computes them. */
+    private record Scoring(List<String> metrics, VideoScorer scorer, VBenchBackbones backbones) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (backbones != null) {
+                backbones.close();
+            }
+        }
+    }
+
+    /**
+     * The toy: its ground-truth scores and the two classical VBench dimensions. A zoo model: the
+     * paper's eight VBench dimensions whose weights are in {@code --metric-weights}; the others are
+     * named unavailable here and absent from the rows.
+     */
+    private Scoring scoring(boolean toy) {
+        if (toy) {
+            return new Scoring(ToyStudyModel.METRICS, VideoScorer.standard(), null);
+        }
+        VBenchBackbones backbones = new VBenchBackbones(MetricWeights.in(metricWeights), ai.djl.Device.cpu());
+        MetricRegistry registry = MetricRegistry.vbench(backbones);
+        List<String> metrics = new ArrayList<>();
+        for (var m : registry.resolve(VBenchDimensions.PAPER)) {
+            if (m.unavailableReason().isPresent()) {
+                System.out.println("unavailable: " + m.name() + " (" + m.unavailableReason().get() + ")");
+            } else {
+                metrics.add(m.name());
+            }
+        }
+        try {
+            backbones.preload(metrics); // a bad weight file fails here, before any video
+        } catch (RuntimeException e) {
+            backbones.close();
+            throw new BadInputException(e.getMessage());
+        }
+        return new Scoring(metrics, new VideoScorer(registry), backbones);
+    }
+
+    private QatRecipe recipe(String modelName) {
+        if (modelName.equals(ModelSpec.TOY)) {
+            QatRecipe toy = QatRecipe.toy();
+            return toy.withSteps(qatSteps == null ? toy.steps() : qatSteps, qatBatch == null ? toy.batch() : qatBatch);
+        }
+        boolean wan = ModelRegistry.get(modelName).family().name().startsWith("wan");
+        QatRecipe official = QatRecipe.official(wan, qatBatch == null ? 1 : qatBatch);
+        return qatSteps == null ? official : official.withSteps(qatSteps, official.batch());
+    }
+
+    private StudyModel studyModel(String name) {
+        if (name.equals(ModelSpec.TOY)) {
+            return new ToyStudyModel(ToyWorld.defaults(), model, batch);
+        }
+        ModelSpec zoo = ModelRegistry.get(name);
+        Path dir = pipelineDir != null ? pipelineDir : modelDir;
+        if (dir == null) {
+            throw new BadInputException("plan model " + name + " needs --model-dir (its published diffusers checkpoint) "
+                    + "or --pipeline-dir");
+        }
+        if (modelDir != null && pipelineDir != null) {
+            throw new BadInputException("give --model-dir or --pipeline-dir, not both");
+        }
+        try {
+            if (pipelineDir == null) {
+                ModelRegistry.checkDirectory(name, modelDir);
+            } else if (!dev.qvgen.models.family.ModelFamilies.of(pipelineDir).equals(zoo.family())
+                    && !dev.qvgen.models.family.ModelFamilies.of(pipelineDir).pipelineClass()
+                            .equals(zoo.pipelineClass())) {
+                throw new BadInputException(pipelineDir + ": a " + dev.qvgen.models.family.ModelFamilies.of(pipelineDir)
+                        .pipelineClass() + ", but " + name + " is a " + zoo.pipelineClass());
+            }
+        } catch (CheckpointException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        var s = zoo.sampling();
+        return new ZooStudyModel(name, dir, data == null ? null : latentSource(data), s.fps(),
+                frames == null ? s.frames() : frames, height == null ? s.height() : height,
+                width == null ? s.width() : width);
+    }
+
+    /** The encoded clips of {@code qvgen data prepare} in {@code dir}. */
+    private static dev.qvgen.harness.study.LatentSource latentSource(Path dir) {
+        throw new BadInputException(dir + ": TEMPORARY until the data module is merged");
+    }
+
     private RunPlan runPlan() {
         if (plan == null) {
-            PromptSpec ps = prompts == null ? new PromptSpec(PromptSpec.Suite.TOY, null, List.of(), null)
-                    : new PromptSpec(PromptSpec.Suite.FILE, prompts.toAbsolutePath(), List.of(), null);
+            PromptSpec ps = prompts == null ? new PromptSpec(PromptSpec.Suite.TOY, null, List.of(), promptsLimit)
+                    : new PromptSpec(PromptSpec.Suite.FILE, prompts.toAbsolutePath(), List.of(), promptsLimit);
             try {
-                return new RunPlan("toy-smoke", "toy-smoke shaped by reproduce's flags", List.of("toy-wan"),
-                        methods.stream().map(m -> m.trim().toLowerCase(Locale.ROOT)).toList(),
-                        bits.stream().map(b -> b.trim().toLowerCase(Locale.ROOT)).toList(), "fp32", ps, seeds,
-                        List.of(new Sampling(steps, guidance, null)), "flags", null);
+                return new RunPlan("toy-smoke", "toy-smoke shaped by reproduce's flags", List.of(ModelSpec.TOY),
+                        lower(methods), lower(bits), "fp32", ps, seeds, List.of(new Sampling(steps, guidance, null)),
+                        "flags", null);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
         }
         for (String flag : PLAN_FIXED) {
-            if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+            if (matched(flag)) {
                 throw new BadInputException(flag + " cannot be combined with --plan (the plan fixes it)");
             }
         }
+        RunPlan p;
         try {
-            return Plans.load(plan);
+            p = Plans.load(plan);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
+        return narrowed(p);
+    }
+
+    /**
+     * The plan narrowed by the smoke-run flags: a subset of its methods and bits, fewer prompts,
+     * other sampling steps. The run's plan.yaml records the narrowed plan, so shards and merge
+     * agree on it.
+     */
+    private RunPlan narrowed(RunPlan p) {
+        List<String> ms = p.methods();
+        List<String> bs = p.bits();
+        if (matched("--methods")) {
+            ms = subset(lower(methods), p.methods(), "--methods", "methods");
+        }
+        if (matched("--bits")) {
+            bs = subset(lower(bits), p.bits(), "--bits", "bits");
+        }
+        PromptSpec ps = p.prompts();
+        if (promptsLimit != null) {
+            ps = new PromptSpec(ps.suite(), ps.path(), ps.dimensions(),
+                    ps.limit() == null ? promptsLimit : Math.min(ps.limit(), promptsLimit));
+        }
+        List<Sampling> sampling = p.sampling();
+        if (matched("--steps")) {
+            sampling = sampling.stream().map(s -> new Sampling(steps, s.guidance(), s.shift())).distinct().toList();
+        }
+        if (ms.equals(p.methods()) && bs.equals(p.bits()) && ps.equals(p.prompts()) && sampling.equals(p.sampling())) {
+            return p;
+        }
+        try {
+            return new RunPlan(p.name(), p.description() + " (narrowed by reproduce's flags)", p.models(), ms, bs,
+                    p.fpBits(), ps, p.seeds(), sampling, p.source(), p.baseDir());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+    }
+
+    private static List<String> subset(List<String> wanted, List<String> of, String flag, String what) {
+        for (String w : wanted) {
+            if (!of.contains(w)) {
+                throw new BadInputException(flag + ": '" + w + "' is not among the plan's " + what + " " + of);
+            }
+        }
+        return of.stream().filter(wanted::contains).toList();
+    }
+
+    private boolean matched(String flag) {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
+    }
+
+    private static List<String> lower(List<String> names) {
+        return names.stream().map(m -> m.trim().toLowerCase(Locale.ROOT)).toList();
     }
 
     private Shard shard() {
@@ -190,27 +382,30 @@ public final class ReproduceCommand implements Callable<Integer> {
     }
 
     /** The arms of one slice, each with all its samples in plan order and this shard's marked. */
-    private List<ToyStudy.Work> work(List<PlanItem> items, java.util.Set<String> mineIds) {
+    private static List<Study.Work> work(List<PlanItem> items, Set<String> mineIds, Map<String, StudyArm> arms,
+            boolean toy) {
         Map<String, List<PlanItem>> byArm = new LinkedHashMap<>();
         items.forEach(i -> byArm.computeIfAbsent(i.arm(), k -> new ArrayList<>()).add(i));
-        List<ToyPrompt> standard = ToyPromptSuite.standard();
-        List<ToyStudy.Work> work = new ArrayList<>();
+        List<Study.Work> work = new ArrayList<>();
         for (List<PlanItem> armItems : byArm.values()) {
-            PlanItem first = armItems.get(0);
-            StudyArm arm = arm(first);
-            List<ToyStudy.Sample> samples = new ArrayList<>();
+            StudyArm arm = arms.get(armItems.get(0).arm());
+            List<Study.Sample> samples = new ArrayList<>();
             BitSet owned = new BitSet();
             for (PlanItem i : armItems) {
                 if (mineIds.contains(i.id())) {
                     owned.set(samples.size());
                 }
-                samples.add(new ToyStudy.Sample(toyPrompt(i, standard), i.seedIndex()));
-                if (i.seed() != ToyStudy.seed(samples.get(samples.size() - 1).prompt(), i.seedIndex())) {
-                    throw new IllegalStateException("plan seed " + i.seed() + " differs from the toy study's");
+                if (toy) {
+                    checkToyCaption(i);
                 }
+                Study.Sample s = new Study.Sample(i.prompt().index(), i.prompt().text(), i.seedIndex());
+                if (i.seed() != s.seed()) {
+                    throw new IllegalStateException("plan seed " + i.seed() + " differs from the study's " + s.seed());
+                }
+                samples.add(s);
             }
             if (!owned.isEmpty()) {
-                work.add(new ToyStudy.Work(arm, samples, owned));
+                work.add(new Study.Work(arm, samples, owned));
             }
         }
         return work;
@@ -220,9 +415,9 @@ public final class ReproduceCommand implements Callable<Integer> {
         if (i.isFullPrecision()) {
             return new StudyArm(StudyArm.FP, null);
         }
-        if (!ToyStudy.METHODS.contains(i.method())) {
-            throw new BadInputException("unknown method '" + i.method() + "' (known: " + String.join(", ",
-                    ToyStudy.METHODS) + ")");
+        if (!Methods.names().contains(i.method())) {
+            throw new BadInputException("unknown method '" + i.method() + "' (known: "
+                    + String.join(", ", Methods.names()) + ")");
         }
         try {
             return new StudyArm(i.method(), QuantSpec.parse(i.bits()));
@@ -231,21 +426,13 @@ public final class ReproduceCommand implements Callable<Integer> {
         }
     }
 
-    /** The toy prompt of a plan item: the standard suite's by index, or a caption the toy world can parse. */
-    private static ToyPrompt toyPrompt(PlanItem i, List<ToyPrompt> standard) {
-        int idx = i.prompt().index();
-        if (idx < standard.size() && standard.get(idx).caption().equals(i.prompt().text())) {
-            return standard.get(idx);
-        }
+    /** A toy plan's prompt must be a caption the toy world can parse (its scorer reads the caption). */
+    private static void checkToyCaption(PlanItem i) {
         try {
-            return new ToyPrompt(idx, i.prompt().text(), ToyScene.parse(i.prompt().text()));
+            ToyScene.parse(i.prompt().text());
         } catch (IllegalArgumentException e) {
-            throw new BadInputException("prompt " + idx + " '" + i.prompt().text() + "' is not a toy-world caption ("
-                    + e.getMessage() + ")");
+            throw new BadInputException("prompt " + i.prompt().index() + " '" + i.prompt().text()
+                    + "' is not a toy-world caption (" + e.getMessage() + ")");
         }
-    }
-
-    private ToyQat.Settings qatSettings() {
-        return ToyQat.Settings.defaults().withSteps(qatSteps, qatBatch);
     }
 }

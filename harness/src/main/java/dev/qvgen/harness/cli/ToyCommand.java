@@ -132,20 +132,20 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--model", description = "Full-precision toy model (default: ${DEFAULT-VALUE}).")
         Path model = Defaults.TOY_MODEL;
 
-        @Option(names = "--method", description = "A QAT method: qvgen, lsq, qdm or efficientdm (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", description = "A QAT method of the methods registry (default: ${DEFAULT-VALUE}).")
         String method = "qvgen";
 
         @Option(names = "--bits", description = "Bit widths, e.g. w4a4 (default: ${DEFAULT-VALUE}).")
         String bits = "w3a3";
 
         @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
-        int steps = dev.qvgen.harness.toy.ToyQat.Settings.defaults().steps();
+        int steps = dev.qvgen.harness.study.QatRecipe.toy().steps();
 
         @Option(names = "--batch", description = "Videos per step (default: ${DEFAULT-VALUE}).")
-        int batch = dev.qvgen.harness.toy.ToyQat.Settings.defaults().batch();
+        int batch = dev.qvgen.harness.study.QatRecipe.toy().batch();
 
         @Option(names = "--lr-scale", description = "Multiple of the official learning rates (default: ${DEFAULT-VALUE}).")
-        float lrScale = dev.qvgen.harness.toy.ToyQat.Settings.defaults().lrScale();
+        float lrScale = dev.qvgen.harness.study.QatRecipe.toy().lrScale();
 
         @Option(names = "--loss", description = "distillation, diffusion or mimicking (default: the method's own; "
                 + "QVGen's is distillation).")
@@ -163,9 +163,11 @@ public final class ToyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!java.util.List.of("qvgen", "lsq", "qdm", "efficientdm").contains(method)) {
-                throw new dev.qvgen.harness.BadInputException("--method must be qvgen, lsq, qdm or efficientdm, got '"
-                        + method + "'");
+            java.util.List<String> qatMethods = dev.qvgen.quantizer.Methods.names().stream()
+                    .filter(n -> dev.qvgen.quantizer.Methods.get(n).isQat()).toList();
+            if (!qatMethods.contains(method)) {
+                throw new dev.qvgen.harness.BadInputException("--method must be a QAT method (" + String.join(", ",
+                        qatMethods) + "), got '" + method + "'");
             }
             if (steps < 1 || batch < 1) {
                 throw new dev.qvgen.harness.BadInputException("--steps and --batch must be positive");
@@ -177,12 +179,11 @@ public final class ToyCommand implements Runnable {
                 throw new dev.qvgen.harness.BadInputException(e.getMessage());
             }
             Djl.configure(threads);
-            var s = dev.qvgen.harness.toy.ToyQat.Settings.defaults().withSteps(steps, batch).withLoss(loss);
-            s = new dev.qvgen.harness.toy.ToyQat.Settings(s.steps(), s.batch(), lrScale, s.warmupSteps(),
-                    s.captionDropout(), s.seed(), s.phiRank(), s.clipGroups(), s.checkpointEvery(), s.loss());
+            var s = dev.qvgen.harness.study.QatRecipe.toy().withSteps(steps, batch).withLoss(loss).withLrScale(lrScale);
             long t0 = System.nanoTime();
-            Path export = new dev.qvgen.harness.toy.ToyQat(dev.qvgen.suites.toy.ToyWorld.defaults(), s, System.out)
-                    .onDevice(target).trainAndExport(method, spec, model, out);
+            var toy = new dev.qvgen.harness.toy.ToyStudyModel(dev.qvgen.suites.toy.ToyWorld.defaults(), model, 1);
+            Path export = new dev.qvgen.harness.study.QatArm(toy, s, System.out).onDevice(target)
+                    .trainAndExport(method, spec, out);
             System.out.printf(java.util.Locale.ROOT, "qat on %s: %.1f s; memory in use %.2f GiB%n", target,
                     (System.nanoTime() - t0) / 1e9, dev.qvgen.harness.profile.Devices.memoryInUse(target) / (double) (1L << 30));
             System.out.println("wrote " + export);

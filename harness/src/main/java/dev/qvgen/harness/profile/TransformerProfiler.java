@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.nn.Linear;
+import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
@@ -61,7 +62,7 @@ public final class TransformerProfiler {
             QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
             if (spec != null) {
                 try (NDScope scope = new NDScope()) {
-                    new Rtn().apply(transformer, spec, LayerSelection.insideBlocks());
+                    new Rtn().apply(transformer, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()));
                 }
             }
             try {
@@ -112,7 +113,7 @@ public final class TransformerProfiler {
      * scale and zero point per output channel).
      */
     public static long weightBytes(Module transformer, DataType type, int bits) {
-        Map<String, Linear> quantized = bits > 0 ? LayerSelection.linears(transformer, LayerSelection.insideBlocks())
+        Map<String, Linear> quantized = bits > 0 ? LayerSelection.linears(transformer, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()))
                 : Map.of();
         long total = 0;
         for (Map.Entry<String, Shape> e : dev.qvgen.models.io.WeightLoader.declaredShapes(transformer).entrySet()) {
@@ -130,6 +131,7 @@ public final class TransformerProfiler {
 
     static int layers(Module transformer) {
         return (int) transformer.namedModules().keySet().stream()
-                .filter(p -> p.matches("(blocks|transformer_blocks)\\.\\d+")).count();
+                .filter(p -> DenoisingTransformer.of(transformer).blockPrefixes().stream()
+                        .anyMatch(b -> p.startsWith(b) && p.substring(b.length()).matches("\\d+"))).count();
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
@@ -44,7 +45,7 @@ public final class TransformerQat {
             NDManager manager, Path out) throws IOException {
         Methods.Qat qat = Methods.get("qvgen").qat();
         long t0 = System.nanoTime();
-        QatLayers layers = QatLayers.install(student, spec, LayerSelection.insideBlocks(),
+        QatLayers layers = QatLayers.install(student, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(student).blockPrefixes()),
                 qat.options(ClippedDynamicActQuantizer.DEFAULT_GROUPS), manager);
         log.printf(Locale.ROOT, "[qat] installed %d QVGen layers in %.1f s%n", layers.kernels().size(),
                 (System.nanoTime() - t0) / 1e9);

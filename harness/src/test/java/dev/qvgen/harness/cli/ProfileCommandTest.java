@@ -83,7 +83,7 @@ class ProfileCommandTest {
             long fp = TransformerProfiler.weightBytes(tr, DataType.FLOAT32, 0);
             assertEquals(4 * ModelRegistry.parameterCount(tr), fp);
             long packed = TransformerProfiler.weightBytes(tr, DataType.FLOAT32, 3);
-            Map<String, Linear> layers = LayerSelection.linears(tr, LayerSelection.insideBlocks());
+            Map<String, Linear> layers = LayerSelection.linears(tr, LayerSelection.insideBlocks(java.util.List.of("blocks.")));
             long expect = fp;
             for (Linear l : layers.values()) {
                 expect += Rtn.pack(l, new QuantSpec(3, 3)).deployedBytes() - 4L * l.outFeatures() * l.inFeatures();

@@ -34,8 +34,8 @@ class ToyExportTest {
         float[][][][][] fake;
         Path file = tmp.resolve("w3a3.safetensors");
         try (NDManager m = NDManager.newBaseManager()) {
-            ToyVideoModel model = ToyVideoModel.load(ToyStudyTest.MODEL, m);
-            QatLayers layers = QatLayers.install(model.transformer(), QuantSpec.W3A3, LayerSelection.insideBlocks(), 0,
+            ToyVideoModel model = ToyVideoModel.load(Path.of("checkpoints/toy-wan"), m);
+            QatLayers layers = QatLayers.install(model.transformer(), QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")), 0,
                     50, m);
             fake = new ToyPipeline(model, world.frames(), world.height(), world.width()).generate(m, List.of(ids),
                     List.of(7L), sampling);
@@ -44,7 +44,7 @@ class ToyExportTest {
             PackedExport.write(file, model.transformer(), packed, Map.of());
         }
         try (NDManager m = NDManager.newBaseManager()) {
-            ToyVideoModel model = ToyVideoModel.load(ToyStudyTest.MODEL, m);
+            ToyVideoModel model = ToyVideoModel.load(Path.of("checkpoints/toy-wan"), m);
             float[][][][][] fp = new ToyPipeline(model, world.frames(), world.height(), world.width()).generate(m,
                     List.of(ids), List.of(7L), sampling);
             PackedExport.load(file, model.transformer(), m);

@@ -8,7 +8,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
-import dev.qvgen.metrics.vbench.VBenchDimensions;
+import dev.qvgen.suites.vbench.VBenchDimensions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import dev.qvgen.suites.vbench.VBenchDimensions;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.amt.MotionSmoothness;
 

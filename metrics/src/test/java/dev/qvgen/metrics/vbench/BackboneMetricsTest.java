@@ -1,5 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
+import dev.qvgen.suites.vbench.VBenchDimensions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -30,7 +30,7 @@ import java.util.function.BiConsumer;
  * The RoPE tables that the reference pipeline passes in are built here from the latent size by
  * the pipeline's rule ({@link CogVideoXPositions#rotary3d}), so callers pass latents only.
  */
-public final class CogVideoXTransformer3DModel extends Module {
+public final class CogVideoXTransformer3DModel extends Module implements dev.qvgen.models.family.DenoisingTransformer {
     private final CogVideoXConfig config;
     private final CogVideoXPatchEmbed patchEmbed;
     private final TimeMlp timeEmbedding;
@@ -69,6 +69,11 @@ public final class CogVideoXTransformer3DModel extends Module {
             WeightLoader.load(m, src, manager, Set.of("patch_embed.pos_embedding"));
         }
         return m;
+    }
+
+    @Override
+    public List<String> blockPrefixes() {
+        return List.of("transformer_blocks.");
     }
 
     public CogVideoXConfig config() {

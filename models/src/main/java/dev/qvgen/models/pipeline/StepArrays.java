@@ -14,17 +14,17 @@ import java.util.Set;
  * step's scope, and arrays kept by the previous step that are no longer needed are closed, so a
  * 50-step generation holds a few latent-sized tensors rather than hundreds.
  */
-final class StepArrays {
+public final class StepArrays {
     private final NDArray input;
     private Set<NDArray> live = Collections.newSetFromMap(new IdentityHashMap<>());
 
     /** @param input the caller's initial latents, never closed here */
-    StepArrays(NDArray input) {
+    public StepArrays(NDArray input) {
         this.input = input;
     }
 
     /** Call inside the step's scope, before it closes. */
-    void keep(NDArray latents, Collection<NDArray> state) {
+    public void keep(NDArray latents, Collection<NDArray> state) {
         Set<NDArray> now = Collections.newSetFromMap(new IdentityHashMap<>());
         now.add(latents);
         now.addAll(state);
@@ -40,7 +40,7 @@ final class StepArrays {
     }
 
     /** Closes everything kept (call after the last use of the final latents). */
-    void closeAll() {
+    public void closeAll() {
         for (NDArray a : live) {
             if (a != input) {
                 a.close();

@@ -14,12 +14,12 @@ import dev.qvgen.models.nn.Precision;
  * run the transformer in that type (its {@code _keep_in_fp32_modules} in float32) while the
  * scheduler works on float32 latents; the same here. Float32 until {@link #set} is called.
  */
-final class TransformerPrecision implements AutoCloseable {
+public final class TransformerPrecision implements AutoCloseable {
     /** A 0-d array of the compute type (bfloat16 has no DJL type code to keep instead), or null. */
     private NDArray ref;
 
     /** Casts the transformer's parameters to {@code type} where they are. */
-    void set(Module transformer, DataType type) {
+    public void set(Module transformer, DataType type) {
         close();
         if (type == DataType.FLOAT32) {
             return;
@@ -34,12 +34,12 @@ final class TransformerPrecision implements AutoCloseable {
     }
 
     /** {@code a} in the transformer's compute type. */
-    NDArray in(NDArray a) {
+    public NDArray in(NDArray a) {
         return ref == null ? a : Precision.like(a, ref);
     }
 
     /** The transformer's output back in float32 for the scheduler. */
-    NDArray out(NDArray a) {
+    public NDArray out(NDArray a) {
         return a.toType(DataType.FLOAT32, false);
     }
 

@@ -98,19 +98,16 @@ public interface VideoPipeline extends AutoCloseable {
         }
     }
 
-    /** Loads the pipeline of a diffusers directory by its {@code model_index.json} class. */
+    /**
+     * Loads the pipeline of a diffusers directory by its {@code model_index.json} class, through
+     * the registered model family of that class.
+     */
     static VideoPipeline fromPretrained(Path dir, NDManager manager) {
-        String cls = pipelineClassOf(dir);
-        switch (cls) {
-            case "WanPipeline":
-                return WanPipeline.fromPretrained(dir, manager);
-            case "CogVideoXPipeline":
-                return CogVideoXPipeline.fromPretrained(dir, manager);
-            default:
-                throw new CheckpointException(dir.resolve("model_index.json") + ": pipeline class " + cls
-                        + " is not supported (known: CogVideoXPipeline, WanPipeline)");
-        }
+        return dev.qvgen.models.family.ModelFamilies.loadPipeline(dir, manager);
     }
+
+    /** The denoiser, whose linears a quantizer swaps kernels into. */
+    dev.qvgen.models.family.DenoisingTransformer transformer();
 
     /** {@code _class_name} of {@code dir/model_index.json}. */
     static String pipelineClassOf(Path dir) {

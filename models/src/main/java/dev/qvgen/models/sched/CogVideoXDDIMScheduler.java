@@ -22,6 +22,16 @@ public final class CogVideoXDDIMScheduler extends CogVideoXScheduler {
         return new CogVideoXDDIMScheduler(CogVideoXSchedulerConfig.read(file));
     }
 
+    @Override
+    public NDArray step(NDArray modelOutput, int index, NDArray sample, Noise noise) {
+        return step(modelOutput, timesteps[index], sample);
+    }
+
+    @Override
+    public java.util.List<NDArray> state() {
+        return java.util.List.of();
+    }
+
     /** One DDIM step from training timestep {@code timestep}; returns the previous sample. */
     public NDArray step(NDArray modelOutput, long timestep, NDArray sample) {
         if (timesteps.length == 0) {

@@ -18,8 +18,7 @@ public final class CogVideoXDPMScheduler extends CogVideoXScheduler {
 
     /** Source of standard-normal noise shaped like the sample. */
     @FunctionalInterface
-    public interface Noise {
-        NDArray next(NDArray like);
+    public interface Noise extends Scheduler.Noise {
 
         /** Noise from the sample's manager ({@code randomNormal}), for generation. */
         static Noise gaussian() {
@@ -36,12 +35,35 @@ public final class CogVideoXDPMScheduler extends CogVideoXScheduler {
     public record Step(NDArray prevSample, NDArray predOriginalSample) {}
 
 
+    /** The x0 prediction of the last {@link #step(NDArray, int, NDArray, Scheduler.Noise)}, fed to the next. */
+    private NDArray oldPredOriginal;
+
     public CogVideoXDPMScheduler(CogVideoXSchedulerConfig config) {
         super(config);
     }
 
     public static CogVideoXDPMScheduler fromConfig(Path file) {
         return new CogVideoXDPMScheduler(CogVideoXSchedulerConfig.read(file));
+    }
+
+    @Override
+    public void setTimesteps(int steps) {
+        super.setTimesteps(steps);
+        oldPredOriginal = null;
+    }
+
+    /** The pipeline's call: the previous timestep and x0 prediction come from this scheduler's own state. */
+    @Override
+    public NDArray step(NDArray modelOutput, int index, NDArray sample, Scheduler.Noise noise) {
+        Step r = step(modelOutput, index == 0 ? null : oldPredOriginal, timesteps[index],
+                index > 0 ? timesteps[index - 1] : null, sample, noise::next);
+        oldPredOriginal = r.predOriginalSample();
+        return r.prevSample();
+    }
+
+    @Override
+    public java.util.List<NDArray> state() {
+        return oldPredOriginal == null ? java.util.List.of() : java.util.List.of(oldPredOriginal);
     }
 
     private static double lambda(double a) {

@@ -5,7 +5,7 @@ package dev.qvgen.models.sched;
  * {@link CogVideoXSchedulerConfig}, its timesteps for a step count, and the alpha used past
  * timestep 0 (1, or alphas_cumprod[0] when {@code set_alpha_to_one} is off).
  */
-public abstract class CogVideoXScheduler {
+public abstract class CogVideoXScheduler implements Scheduler {
     protected final CogVideoXSchedulerConfig config;
     protected final double[] alphasCumprod;
     protected final double finalAlphaCumprod;
@@ -27,6 +27,11 @@ public abstract class CogVideoXScheduler {
 
     public long[] timesteps() {
         return timesteps.clone();
+    }
+
+    @Override
+    public float[] modelTimesteps() {
+        return timestepsAsFloat();
     }
 
     public float[] timestepsAsFloat() {

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * 1 to the shifted minimum, shifted once more at {@code setTimesteps} exactly as the reference
  * does, and the Euler update {@code x + (sigma_next - sigma) * v}.
  */
-public final class FlowMatchEulerScheduler {
+public final class FlowMatchEulerScheduler implements Scheduler {
     private final int numTrainTimesteps;
     private final double shift;
     private float[] sigmas = new float[0];
@@ -56,6 +56,21 @@ public final class FlowMatchEulerScheduler {
 
     public float[] timesteps() {
         return timesteps.clone();
+    }
+
+    @Override
+    public float[] modelTimesteps() {
+        return timesteps();
+    }
+
+    @Override
+    public NDArray step(NDArray modelOutput, int index, NDArray sample, Noise noise) {
+        return step(modelOutput, index, sample);
+    }
+
+    @Override
+    public java.util.List<NDArray> state() {
+        return java.util.List.of();
     }
 
     /** One Euler step from timestep index {@code i} to {@code i + 1}. */

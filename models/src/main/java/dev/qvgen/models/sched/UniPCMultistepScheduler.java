@@ -20,7 +20,7 @@ import java.util.Arrays;
  * sigmas the reference stores; the reference computes them in float32, a difference far below the
  * parity tolerance.
  */
-public final class UniPCMultistepScheduler {
+public final class UniPCMultistepScheduler implements Scheduler {
 
     /** The keys of a {@code scheduler_config.json} that this port reads. */
     public record Config(
@@ -227,6 +227,18 @@ public final class UniPCMultistepScheduler {
      * The arrays the solver keeps between steps (the last sample and the recent model outputs),
      * so a caller that frees each step's temporaries can keep exactly these.
      */
+    @Override
+    public float[] modelTimesteps() {
+        return timestepsAsFloat();
+    }
+
+    /** UniPC keeps its own step counter; {@code index} only has to follow it. */
+    @Override
+    public NDArray step(NDArray modelOutput, int index, NDArray sample, Noise noise) {
+        return step(modelOutput, sample);
+    }
+
+    @Override
     public java.util.List<NDArray> state() {
         java.util.List<NDArray> out = new java.util.ArrayList<>();
         if (lastSample != null) {

@@ -30,7 +30,7 @@ import java.util.function.BiConsumer;
  * published. Input latents are (B, C, F, H, W); the patch embedding (a Conv3d whose stride equals
  * its kernel) is computed as patchify + matmul, which is the same arithmetic.
  */
-public final class WanTransformer3DModel extends Module {
+public final class WanTransformer3DModel extends Module implements dev.qvgen.models.family.DenoisingTransformer {
     private final WanConfig config;
     private final WanRotaryPosEmbed rope;
     private final Parameter patchWeight;
@@ -77,6 +77,11 @@ public final class WanTransformer3DModel extends Module {
             WeightLoader.load(m, src, manager, Set.of());
         }
         return m;
+    }
+
+    @Override
+    public List<String> blockPrefixes() {
+        return List.of("blocks.");
     }
 
     public WanConfig config() {

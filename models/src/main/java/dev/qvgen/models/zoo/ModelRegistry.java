@@ -89,6 +89,13 @@ public final class ModelRegistry {
         register(new ModelSpec("wan2.1-t2v-14b", "Wan-AI/Wan2.1-T2V-14B-Diffusers", "WanPipeline",
                 new SamplingDefaults(1280, 720, 81, 16, 50, "UniPCMultistepScheduler", 5.0, 5.0),
                 new TransformerSpec.Wan(wan14)));
+
+        // The embedded toy (checkpoints/toy-wan): Wan's transformer over 2x4x4 pixel patches of
+        // 8-frame 32x32 clips, sampled with flow-match Euler (shift 3) and guidance 4 in 20 steps;
+        // the toy world renders at 8 frames per second.
+        register(new ModelSpec(ModelSpec.TOY, null, "ToyWanPipeline",
+                new SamplingDefaults(32, 32, 8, 8, 20, "FlowMatchEulerDiscreteScheduler", 3.0, 4.0),
+                new TransformerSpec.Wan(dev.qvgen.models.toy.ToyVideoModel.defaultTransformerConfig(32))));
     }
 
     private ModelRegistry() {}
@@ -353,6 +360,11 @@ public final class ModelRegistry {
         } catch (IllegalStateException | com.google.gson.JsonParseException e) {
             throw new CheckpointException(json + ": not a JSON object");
         }
+    }
+
+    /** The published models (every registered one but the toy), in registry order. */
+    public static List<ModelSpec> published() {
+        return MODELS.values().stream().filter(ModelSpec::published).toList();
     }
 
     /** All registered specs, in registry order. */

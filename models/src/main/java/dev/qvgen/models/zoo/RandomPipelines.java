@@ -3,9 +3,9 @@ package dev.qvgen.models.zoo;
 import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
-import dev.qvgen.models.pipeline.CogVideoXPipeline;
+import dev.qvgen.models.cogvideox.CogVideoXPipeline;
 import dev.qvgen.models.pipeline.VideoPipeline;
-import dev.qvgen.models.pipeline.WanPipeline;
+import dev.qvgen.models.wan.WanPipeline;
 import dev.qvgen.models.text.T5Config;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
@@ -62,22 +62,28 @@ public final class RandomPipelines {
      */
     public static VideoPipeline build(String model, Path tokenizerDir, Path schedulerConfig, NDManager manager,
             long seed) {
-        ModelSpec spec = ModelRegistry.get(model);
-        if (spec.transformer() instanceof TransformerSpec.Wan) {
-            T5EncoderModel te = new T5EncoderModel(umt5Xxl());
-            ModelRegistry.randomInit(te, manager, seed + 1);
-            AutoencoderKLWan vae = new AutoencoderKLWan(wan21Vae());
-            ModelRegistry.randomInit(vae, manager, seed + 2);
-            WanTransformer3DModel tr = (WanTransformer3DModel) ModelRegistry.buildTransformer(spec.transformer(),
-                    manager, true, seed);
-            return new WanPipeline(tokenizerDir, te, tr, vae, schedulerConfig);
-        }
+        return ModelRegistry.get(model).transformer().randomPipeline(model, tokenizerDir, schedulerConfig, manager,
+                seed);
+    }
+
+    static VideoPipeline wan(TransformerSpec.Wan spec, Path tokenizerDir, Path schedulerConfig, NDManager manager,
+            long seed) {
+        T5EncoderModel te = new T5EncoderModel(umt5Xxl());
+        ModelRegistry.randomInit(te, manager, seed + 1);
+        AutoencoderKLWan vae = new AutoencoderKLWan(wan21Vae());
+        ModelRegistry.randomInit(vae, manager, seed + 2);
+        WanTransformer3DModel tr = (WanTransformer3DModel) ModelRegistry.buildTransformer(spec, manager, true, seed);
+        return new WanPipeline(tokenizerDir, te, tr, vae, schedulerConfig);
+    }
+
+    static VideoPipeline cogVideoX(TransformerSpec.CogVideoX spec, String model, Path tokenizerDir,
+            Path schedulerConfig, NDManager manager, long seed) {
         T5EncoderModel te = new T5EncoderModel(t5V11Xxl());
         ModelRegistry.randomInit(te, manager, seed + 1);
         AutoencoderKLCogVideoX vae = new AutoencoderKLCogVideoX(cogVideoXVae(model));
         ModelRegistry.randomInit(vae, manager, seed + 2);
-        CogVideoXTransformer3DModel tr = (CogVideoXTransformer3DModel) ModelRegistry.buildTransformer(
-                spec.transformer(), manager, true, seed);
+        CogVideoXTransformer3DModel tr = (CogVideoXTransformer3DModel) ModelRegistry.buildTransformer(spec, manager,
+                true, seed);
         return new CogVideoXPipeline(tokenizerDir, te, tr, vae, schedulerConfig);
     }
 }

@@ -6,12 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.cogvideox.CogVideoXConfig;
-import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
+import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.models.nn.Precision;
-import dev.qvgen.models.wan.WanConfig;
-import dev.qvgen.models.wan.WanTransformer3DModel;
 
 /**
  * One denoising step's transformer forward at a video size: the latent and text-state shapes
@@ -58,43 +55,25 @@ public record TransformerWorkload(TransformerSpec spec, int batch, int frames, i
     }
 
     public int inChannels() {
-        return wan() != null ? wan().inChannels() : cog().inChannels();
+        return spec.inChannels();
     }
 
     public int textTokens() {
-        return wan() != null ? WAN_TEXT_TOKENS : cog().maxTextSeqLength();
+        return spec.textTokens();
     }
 
     public int textDim() {
-        return wan() != null ? wan().textDim() : cog().textEmbedDim();
-    }
-
-    private WanConfig wan() {
-        return spec instanceof TransformerSpec.Wan w ? w.config() : null;
-    }
-
-    private CogVideoXConfig cog() {
-        return spec instanceof TransformerSpec.CogVideoX c ? c.config() : null;
+        return spec.textDim();
     }
 
     /** Video tokens after patching, per sample. */
     public long videoTokens() {
-        if (wan() != null) {
-            int[] p = wan().patchSize();
-            return (long) (latentFrames() / p[0]) * (latentHeight() / p[1]) * (latentWidth() / p[2]);
-        }
-        CogVideoXConfig k = cog();
-        int pt = k.hasTemporalPatch() ? k.patchSizeT() : 1;
-        return (long) ((latentFrames() + pt - 1) / pt) * (latentHeight() / k.patchSize())
-                * (latentWidth() / k.patchSize());
+        return spec.videoTokens(latentFrames(), latentHeight(), latentWidth());
     }
 
-    /** Latents (B, C, F, H, W) as the pipelines lay them out for this family. */
+    /** Latents as the pipelines lay them out for this family. */
     public Shape latentShape() {
-        return wan() != null
-                ? new Shape(batch, inChannels(), latentFrames(), latentHeight(), latentWidth())
-                // CogVideoX's transformer takes (B, F, C, H, W)
-                : new Shape(batch, latentFrames(), inChannels(), latentHeight(), latentWidth());
+        return spec.latentShape(batch, latentFrames(), latentHeight(), latentWidth());
     }
 
     /** Random latents, timesteps (500) and text states of {@code type}, seeded. */
@@ -108,48 +87,11 @@ public record TransformerWorkload(TransformerSpec spec, int batch, int frames, i
 
     /** Runs the transformer on {@link #randomInputs}' triple. */
     public static NDArray forward(Module transformer, NDList in) {
-        if (transformer instanceof WanTransformer3DModel w) {
-            return w.forward(in.get(0), in.get(1), in.get(2));
-        }
-        if (transformer instanceof CogVideoXTransformer3DModel c) {
-            return c.forward(in.get(0), in.get(1), in.get(2));
-        }
-        throw new IllegalArgumentException("not a zoo transformer: " + transformer.getClass());
+        return DenoisingTransformer.of(transformer).forward(in.get(0), in.get(1), in.get(2));
     }
 
     /** Forward FLOPs of the whole batch (see the class comment for what is counted). */
     public double flops() {
-        double b = batch;
-        double lv = videoTokens();
-        double s = textTokens();
-        return b * (wan() != null ? wanFlops(wan(), lv, s) : cogFlops(cog(), lv, s));
-    }
-
-    private static double wanFlops(WanConfig c, double l, double s) {
-        double d = c.innerDim();
-        double f = c.ffnDim();
-        int[] p = c.patchSize();
-        double patch = (double) c.inChannels() * p[0] * p[1] * p[2];
-        double perBlock = 2 * l * d * d * 4          // self-attention q, k, v, out
-                + 4 * l * l * d                       // self-attention QK^T and PV
-                + 2 * l * d * d * 2 + 2 * s * d * d * 2 // cross-attention q, out (video) and k, v (text)
-                + 4 * l * s * d                       // cross-attention QK^T and PV
-                + 2 * l * d * f * 2;                  // feed-forward
-        double embed = 2 * l * patch * d              // patch embedding
-                + 2 * s * (c.textDim() * d + d * d)   // text embedder (two linears)
-                + 2 * l * d * c.outChannels() * p[0] * p[1] * p[2]; // proj_out
-        return c.numLayers() * perBlock + embed;
-    }
-
-    private static double cogFlops(CogVideoXConfig c, double lv, double s) {
-        double d = c.innerDim();
-        double n = lv + s; // joint text + video sequence
-        int pt = c.hasTemporalPatch() ? c.patchSizeT() : 1;
-        double patch = (double) c.inChannels() * c.patchSize() * c.patchSize() * pt;
-        double perBlock = 2 * n * d * d * 4          // q, k, v, out
-                + 4 * n * n * d                       // QK^T and PV
-                + 2 * n * d * 4 * d * 2;              // feed-forward (4x)
-        double embed = 2 * lv * patch * d + 2 * s * c.textEmbedDim() * d + 2 * lv * d * patch;
-        return c.numLayers() * perBlock + embed;
+        return batch * spec.flops(videoTokens(), textTokens());
     }
 }

@@ -78,7 +78,7 @@ class PipelineParityTest {
                 p = VideoPipeline.fromPretrained(f.resolve("pipeline"), m);
             }
             try (p) {
-                Module tr = p instanceof WanPipeline w ? w.transformer() : ((CogVideoXPipeline) p).transformer();
+                Module tr = p.transformer().module();
                 long half = 0;
                 long all = 0;
                 for (var e : tr.namedParameters().entrySet()) {

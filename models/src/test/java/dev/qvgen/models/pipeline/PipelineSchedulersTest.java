@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.models.wan.WanPipeline;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

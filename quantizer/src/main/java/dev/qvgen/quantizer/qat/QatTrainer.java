@@ -61,7 +61,19 @@ public final class QatTrainer {
      * @param cycles cosine cycles (1 = plain cosine to 0)
      */
     public record Settings(int steps, int warmup, int cycles, QatLayers.LearningRates lr, double maxGradNorm,
-            RankDecay decay, Loss loss, int checkpointEvery) {}
+            RankDecay decay, Loss loss, int checkpointEvery, int gradAccum) {
+        public Settings {
+            if (gradAccum < 1) {
+                throw new IllegalArgumentException("gradient accumulation must be at least 1, got " + gradAccum);
+            }
+        }
+
+        /** Without gradient accumulation: one batch per optimizer step. */
+        public Settings(int steps, int warmup, int cycles, QatLayers.LearningRates lr, double maxGradNorm,
+                RankDecay decay, Loss loss, int checkpointEvery) {
+            this(steps, warmup, cycles, lr, maxGradNorm, decay, loss, checkpointEvery, 1);
+        }
+    }
 
     /** Sees every finished step: its number, loss and gradient norm. */
     public interface StepListener {
@@ -117,19 +129,18 @@ public final class QatTrainer {
                 double loss;
                 double norm;
                 try (NDScope scope = new NDScope()) {
-                    Batch b = task.batch(step, manager);
-                    NDArray teacher = s.loss() == Loss.DIFFUSION ? null : task.teacher(b).stopGradient();
+                    loss = 0;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = task.student(b);
-                        NDArray l = switch (s.loss()) {
-                            case DISTILLATION -> out.sub(teacher).square().mean();
-                            case DIFFUSION -> out.sub(b.target()).square().mean();
-                            case MIMICKING -> out.sub(teacher).square().mean().add(out.sub(b.target()).square().mean());
-                        };
                         gc.zeroGradients();
-                        gc.backward(l);
-                        loss = l.getFloat();
+                        // Micro-batch k of step s is batch s * accum + k: the data of a step does not
+                        // depend on how it was split, and without accumulation it is batch s.
+                        for (int k = 0; k < s.gradAccum(); k++) {
+                            try (NDScope micro = new NDScope()) {
+                                loss += microStep(task, step * s.gradAccum() + k, manager, gc);
+                            }
+                        }
                     }
+                    loss /= s.gradAccum();
                     norm = opt.step(f, s.maxGradNorm());
                 }
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4g,%.3f", step + 1,
@@ -153,6 +164,22 @@ public final class QatTrainer {
             layers.setRequiresGradient(groups, false);
         }
         return start;
+    }
+
+    /** Forward and backward of one micro-batch (gradients add up in the parameters); its loss. */
+    private double microStep(Task task, int index, NDManager manager, GradientCollector gc) {
+        Batch b = task.batch(index, manager);
+        NDArray teacher = s.loss() == Loss.DIFFUSION ? null : task.teacher(b).stopGradient();
+        NDArray out = task.student(b);
+        NDArray l = switch (s.loss()) {
+            case DISTILLATION -> out.sub(teacher).square().mean();
+            case DIFFUSION -> out.sub(b.target()).square().mean();
+            case MIMICKING -> out.sub(teacher).square().mean().add(out.sub(b.target()).square().mean());
+        };
+        double value = l.getFloat();
+        // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
+        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.models.nn.Scalars.mul(l, 1f / s.gradAccum()));
+        return value;
     }
 
     private static void checkpoint(Path state, Module student, QatLayers layers, AdamW opt, int step)

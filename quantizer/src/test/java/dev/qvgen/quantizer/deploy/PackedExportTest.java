@@ -43,9 +43,9 @@ class PackedExportTest {
             NDArray x = input(m);
             NDArray t = m.create(new float[] {10f, 900f});
             Map<String, PackedLinear> packed = new LinkedHashMap<>();
-            LayerSelection.linears(net, LayerSelection.insideBlocks()).forEach((k, l) -> packed.put(k,
+            LayerSelection.linears(net, LayerSelection.insideBlocks(java.util.List.of("blocks."))).forEach((k, l) -> packed.put(k,
                     Rtn.pack(l, QuantSpec.W3A3)));
-            new Rtn().apply(net, QuantSpec.W3A3, LayerSelection.insideBlocks());
+            new Rtn().apply(net, QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")));
             float[] fake = net.forward(x, t).toFloatArray();
             Path file = tmp.resolve("rtn.safetensors");
             PackedExport.write(file, net, packed, Map.of("method", "rtn"));
@@ -60,7 +60,7 @@ class PackedExportTest {
     void qatExportHoldsNoPhiAndReproducesTheModel(@TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             TinyNet net = new TinyNet(m, 4);
-            QatLayers layers = QatLayers.install(net, QuantSpec.W4A4, LayerSelection.insideBlocks(), 4, 8, m);
+            QatLayers layers = QatLayers.install(net, QuantSpec.W4A4, LayerSelection.insideBlocks(java.util.List.of("blocks.")), 4, 8, m);
             assertThrows(IllegalStateException.class, () -> layers.kernels().get("blocks.0.fc1").pack(net.fc1),
                     "a layer with Φ cannot be exported");
             layers.kernels().values().forEach(k -> k.removePhi());

@@ -28,8 +28,8 @@ class EfficientDmAndQdmTest {
         try (NDManager m = NDManager.newBaseManager()) {
             TinyNet lsqNet = new TinyNet(m, 6);
             TinyNet loraNet = new TinyNet(m, 6);
-            QatLayers lsq = QatLayers.install(lsqNet, QuantSpec.W4A4, LayerSelection.insideBlocks(), 0, 4, m);
-            QatLayers lora = QatLayers.install(loraNet, QuantSpec.W4A4, LayerSelection.insideBlocks(),
+            QatLayers lsq = QatLayers.install(lsqNet, QuantSpec.W4A4, LayerSelection.insideBlocks(java.util.List.of("blocks.")), 0, 4, m);
+            QatLayers lora = QatLayers.install(loraNet, QuantSpec.W4A4, LayerSelection.insideBlocks(java.util.List.of("blocks.")),
                     new QatLayers.Options(0, 4, 4), m);
             NDArray x = LowRankBranchTest.random(m, 6, 8, 1).reshape(2, 3, 8);
             NDArray t = m.create(new float[] {100f, 800f});
@@ -69,13 +69,13 @@ class EfficientDmAndQdmTest {
     void loraStateIsCheckpointed(@TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             TinyNet net = new TinyNet(m, 2);
-            QatLayers layers = QatLayers.install(net, QuantSpec.W3A3, LayerSelection.insideBlocks(),
+            QatLayers layers = QatLayers.install(net, QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")),
                     new QatLayers.Options(0, 4, 4), m);
             layers.kernels().values().forEach(k -> k.lora().up().addi(0.5f));
             Path f = tmp.resolve("s.safetensors");
             QatCheckpoint.save(f, net, layers, java.util.Map.of(), java.util.Map.of());
             TinyNet again = new TinyNet(m, 2);
-            QatLayers l2 = QatLayers.install(again, QuantSpec.W3A3, LayerSelection.insideBlocks(),
+            QatLayers l2 = QatLayers.install(again, QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")),
                     new QatLayers.Options(0, 4, 4), m);
             QatCheckpoint.load(f, again, l2, m, "none.", new java.util.HashMap<>());
             NDArray x = m.ones(new Shape(1, 2, 8));

@@ -89,7 +89,7 @@ class LowRankBranchTest {
         try (NDManager m = NDManager.newBaseManager()) {
             dev.qvgen.quantizer.TinyNet net = new dev.qvgen.quantizer.TinyNet(m, 3);
             QatLayers layers = QatLayers.install(net, dev.qvgen.quantizer.QuantSpec.W4A4,
-                    dev.qvgen.quantizer.LayerSelection.insideBlocks(), 4, 4, m);
+                    dev.qvgen.quantizer.LayerSelection.insideBlocks(java.util.List.of("blocks.")), 4, 4, m);
             NDArray x = random(m, 2, 8, 6);
             // The coefficients survive the install's scope: the forward pass works at once.
             assertEquals(2 * 4, net.forward(x, null).size());

@@ -72,7 +72,7 @@ class QatTrainerTest {
         try (NDManager m = NDManager.newBaseManager()) {
             TinyNet teacher = new TinyNet(m, 1);
             TinyNet student = new TinyNet(m, 1);
-            QatLayers layers = QatLayers.install(student, QuantSpec.W3A3, LayerSelection.insideBlocks(), phiRank, 4, m);
+            QatLayers layers = QatLayers.install(student, QuantSpec.W3A3, LayerSelection.insideBlocks(java.util.List.of("blocks.")), phiRank, 4, m);
             new QatTrainer(s).train(student, layers, new Task(teacher, student), m, dir, listener);
             layers.kernels().values().forEach(k -> assertNull(k.phi(), "Φ is gone after training"));
         }

@@ -20,17 +20,10 @@ import java.util.regex.Pattern;
  * more tables give each cell minus the full-precision row and minus the paper's published value.
  */
 public final class PaperTable {
-    /** VBench's 16 dimensions in its own order (also the order of the paper's columns). */
-    public static final List<String> VBENCH_DIMENSIONS = List.of("subject_consistency", "background_consistency",
-            "temporal_flickering", "motion_smoothness", "dynamic_degree", "aesthetic_quality", "imaging_quality",
-            "object_class", "multiple_objects", "human_action", "color", "spatial_relationship", "scene",
-            "temporal_style", "appearance_style", "overall_consistency");
-    /** Methods in the order of the paper's tables. */
-    public static final List<String> METHOD_ORDER = List.of("fp", "rtn", "lsq", "qdm", "efficientdm", "vidit-q",
-            "svdquant", "qvgen");
-    private static final Map<String, String> METHOD_NAMES = Map.of("fp", "Full precision", "rtn", "RTN", "lsq", "LSQ",
-            "qdm", "Q-DM", "efficientdm", "EfficientDM", "vidit-q", "ViDiT-Q", "svdquant", "SVDQuant", "qvgen",
-            "QVGen");
+    /** VBench's 16 dimensions in its own order (also the order of the paper's columns): the dimension registry's. */
+    public static final List<String> VBENCH_DIMENSIONS = dev.qvgen.suites.vbench.VBenchDimensions.ALL;
+    /** Methods in the order of the paper's tables: the methods registry's. */
+    public static final List<String> METHOD_ORDER = dev.qvgen.quantizer.Methods.names();
     private static final Pattern BITS = Pattern.compile("w(\\d+)a(\\d+)");
     private static final String NONE = "–";
 
@@ -253,7 +246,7 @@ public final class PaperTable {
     }
 
     public static String methodName(String m) {
-        return METHOD_NAMES.getOrDefault(m, m);
+        return dev.qvgen.quantizer.Methods.names().contains(m) ? dev.qvgen.quantizer.Methods.get(m).label() : m;
     }
 
     private static int methodRank(String m) {

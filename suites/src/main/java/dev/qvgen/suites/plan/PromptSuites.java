@@ -25,11 +25,8 @@ import java.util.stream.Stream;
 
 /** Reads the prompts of a {@link PromptSpec}. */
 public final class PromptSuites {
-    /** VBench's 16 evaluation dimensions, in the order of its paper and leaderboard. */
-    public static final List<String> VBENCH_DIMENSIONS = List.of("subject_consistency", "background_consistency",
-            "temporal_flickering", "motion_smoothness", "dynamic_degree", "aesthetic_quality", "imaging_quality",
-            "object_class", "multiple_objects", "human_action", "color", "spatial_relationship", "scene",
-            "temporal_style", "appearance_style", "overall_consistency");
+    /** VBench's 16 evaluation dimensions: the dimension list's. */
+    public static final List<String> VBENCH_DIMENSIONS = dev.qvgen.suites.vbench.VBenchDimensions.ALL;
 
     public static final String FULL_INFO = "VBench_full_info.json";
     public static final String PER_DIMENSION_DIR = "prompts_per_dimension";

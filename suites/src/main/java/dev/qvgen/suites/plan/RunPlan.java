@@ -18,12 +18,10 @@ import java.util.Objects;
 public record RunPlan(String name, String description, List<String> models, List<String> methods,
         List<String> bits, String fpBits, PromptSpec prompts, int seeds, List<Sampling> sampling, String source,
         Path baseDir) {
-    /** Model ids a plan may name (the harness's model registry names). */
-    public static final List<String> KNOWN_MODELS = List.of("toy-wan", "cogvideox-2b", "cogvideox-5b",
-            "cogvideox1.5-5b", "wan2.1-t2v-1.3b", "wan2.1-t2v-14b");
-    /** Methods a plan may name, in the order of the paper's tables. */
-    public static final List<String> KNOWN_METHODS = List.of(PlanItem.FP, "rtn", "lsq", "qdm", "efficientdm",
-            "vidit-q", "svdquant", "qvgen");
+    /** Model ids a plan may name: the model registry's names. */
+    public static final List<String> KNOWN_MODELS = dev.qvgen.models.zoo.ModelRegistry.names();
+    /** Methods a plan may name: the methods registry's names, in the order of the paper's tables. */
+    public static final List<String> KNOWN_METHODS = dev.qvgen.quantizer.Methods.names();
 
     public RunPlan {
         Objects.requireNonNull(name, "name");

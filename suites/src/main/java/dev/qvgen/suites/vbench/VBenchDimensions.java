@@ -1,4 +1,4 @@
-package dev.qvgen.metrics.vbench;
+package dev.qvgen.suites.vbench;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +32,15 @@ public final class VBenchDimensions {
             "temporal_flickering", "motion_smoothness", "dynamic_degree", "aesthetic_quality", "imaging_quality",
             "object_class", "multiple_objects", "human_action", "color", "spatial_relationship", "scene",
             "appearance_style", "temporal_style", "overall_consistency");
+
+    /**
+     * The eight dimensions of the QVGen paper's tables (Table 1: imaging quality, aesthetic
+     * quality, motion smoothness, dynamic degree, background consistency, subject consistency,
+     * scene consistency, overall consistency), in VBench's order.
+     */
+    public static final List<String> PAPER = List.of("subject_consistency", "background_consistency",
+            "motion_smoothness", "dynamic_degree", "aesthetic_quality", "imaging_quality", "scene",
+            "overall_consistency");
 
     public static final double QUALITY_WEIGHT = 4;
     public static final double SEMANTIC_WEIGHT = 1;

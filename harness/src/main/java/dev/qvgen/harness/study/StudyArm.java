@@ -1,4 +1,4 @@
-package dev.qvgen.harness.toy;
+package dev.qvgen.harness.study;
 
 import dev.qvgen.quantizer.QuantSpec;
 

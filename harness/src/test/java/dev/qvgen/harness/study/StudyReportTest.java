@@ -1,4 +1,4 @@
-package dev.qvgen.harness.toy;
+package dev.qvgen.harness.study;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** The report's verdicts follow the numbers, whichever way they fall. */
-class ToyReportTest {
+class StudyReportTest {
     private static TrainingLog log(Path dir, String label, double... grads) throws IOException {
         StringBuilder csv = new StringBuilder("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0.a\n");
         for (int i = 0; i < grads.length; i++) {
@@ -30,7 +30,7 @@ class ToyReportTest {
         List<dev.qvgen.reports.ResultRow> out = new java.util.ArrayList<>();
         for (int i = 0; i < gt.length; i++) {
             java.util.Map<String, Double> s = new java.util.LinkedHashMap<>();
-            for (String k : ToyReport.GROUND_TRUTH) {
+            for (String k : StudyReport.GROUND_TRUTH) {
                 s.put(k, gt[i]);
             }
             out.add(new dev.qvgen.reports.ResultRow(method, "w3a3", i, "p" + i, 1000L * i, "v" + i, s, null));
@@ -44,7 +44,7 @@ class ToyReportTest {
         all.addAll(rows("qvgen", 0.6, 0.7, 0.5, 0.6, 0.65, 0.55));
         all.addAll(rows("rtn", 0.3, 0.4, 0.2, 0.3, 0.35, 0.25));
         all.addAll(rows("lsq", 0.7, 0.6, 0.4, 0.7, 0.55, 0.6));
-        List<String> notes = ToyReport.findings(dev.qvgen.reports.Summary.of(all, ToyReport.GROUND_TRUTH), all);
+        List<String> notes = StudyReport.findings(dev.qvgen.reports.Summary.of(all, StudyReport.GROUND_TRUTH), all);
         String rtn = notes.stream().filter(n -> n.startsWith("W3A3: QVGen") && n.contains(" rtn on")).findFirst().orElseThrow();
         String lsq = notes.stream().filter(n -> n.startsWith("W3A3: QVGen") && n.contains(" lsq on")).findFirst().orElseThrow();
         assertTrue(rtn.contains("QVGen beats rtn"), rtn);
@@ -53,11 +53,11 @@ class ToyReportTest {
 
     @Test
     void gradientVerdictSaysWhetherQvgenStaysBelowLsq(@TempDir Path tmp) throws IOException {
-        List<String> holds = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
+        List<String> holds = StudyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
                 log(tmp, "lsq-w3a3", 2, 2, 2)), "gradient norm");
         assertTrue(holds.get(1).contains("below LSQ's at 3 of 3 steps") && holds.get(1).contains("claim holds"),
                 holds.toString());
-        List<String> fails = ToyReport.gradientFindings(List.of(log(tmp, "qvgen-w4a4", 1, 3, 3),
+        List<String> fails = StudyReport.gradientFindings(List.of(log(tmp, "qvgen-w4a4", 1, 3, 3),
                 log(tmp, "lsq-w4a4", 2, 2, 2)), "gradient norm");
         assertTrue(fails.get(1).contains("does NOT hold"), fails.toString());
         assertEquals(2, fails.size());

@@ -1,4 +1,4 @@
-package dev.qvgen.harness.toy;
+package dev.qvgen.harness.study;
 
 import dev.qvgen.reports.ReportInput;
 import dev.qvgen.reports.ReportWriter;
@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The toy study's report: the tables and plots, plus findings computed from the numbers. */
-public final class ToyReport {
+/** A study run's report, for any model: the tables and plots, plus findings computed from the numbers. */
+public final class StudyReport {
     /** The ground-truth scores that decide whether quantization broke the model. */
     static final List<String> GROUND_TRUTH = List.of("toy_color", "toy_shape", "toy_motion", "toy_persistence");
 
@@ -32,15 +32,20 @@ public final class ToyReport {
             "temporal_flickering", "VBench: (255 - mean |frame_i - frame_i+1|) / 255",
             "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback)");
 
-    private ToyReport() {}
+    private StudyReport() {}
 
-    public static void write(Path runDir, List<ResultRow> rows, List<String> metrics, Path modelDir) throws IOException {
+    /**
+     * @param model the registry name of the studied model
+     * @param modelDir its checkpoint (a {@code training_log.csv} there is plotted), or null
+     */
+    public static void write(Path runDir, List<ResultRow> rows, List<String> metrics, String model, Path modelDir)
+            throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         metrics.forEach(k -> m.put(k, DESCRIPTIONS.getOrDefault(k, k)));
         List<ReportInput.Chart> charts = new ArrayList<>();
-        Path log = modelDir.resolve("training_log.csv");
-        if (Files.exists(log)) {
-            charts.add(new ReportInput.Chart("toy_training.svg", "Toy model training (full precision)", "step",
+        Path log = modelDir == null ? null : modelDir.resolve("training_log.csv");
+        if (log != null && Files.exists(log)) {
+            charts.add(new ReportInput.Chart("toy_training.svg", "Model training (full precision)", "step",
                     List.of(curve(log, 1, "loss")), true));
         }
         List<TrainingLog> logs = qatLogs(runDir);
@@ -66,15 +71,16 @@ public final class ToyReport {
         notes.addAll(Deployment.notes(runDir));
         notes.addAll(deviceNotes(runDir));
         String runId = runDir.toAbsolutePath().normalize().getFileName().toString();
-        ReportInput in = new ReportInput("QVGen Harness: toy-world quantization study", runId, notes, rows, m, charts);
+        ReportInput in = new ReportInput("QVGen Harness: quantization study of " + model, runId, notes, rows, m,
+                charts);
         ReportWriter.writeAll(runDir, in);
         // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
-        PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: toy-world study, paper layout", runId,
-                "toy-wan", rows, PublishedNumbers.load(), logs, notes));
+        PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: " + model + " study, paper layout", runId,
+                model, rows, PublishedNumbers.load(), logs, notes));
     }
 
     /**
-     * Where each arm's videos were generated (videos/ARM/devices.txt, written by ToyStudy): one
+     * Where each arm's videos were generated (videos/ARM/devices.txt, written by Study): one
      * line for the run, and a warning for an arm whose videos come from more than one device,
      * since the same seed gives bit-identical videos on one device only.
      */
@@ -190,7 +196,8 @@ public final class ToyReport {
             if (qv == null) {
                 continue;
             }
-            for (String other : List.of("lsq", "rtn", "qdm", "efficientdm", "vidit-q", "svdquant")) {
+            for (String other : dev.qvgen.quantizer.Methods.names().stream()
+                    .filter(m -> !m.equals(dev.qvgen.quantizer.Methods.FP) && !m.equals("qvgen")).toList()) {
                 Double o = gt.get(other + " " + bits);
                 if (o == null) {
                     continue;

@@ -1,4 +1,4 @@
-package dev.qvgen.harness.toy;
+package dev.qvgen.harness.study;
 
 import dev.qvgen.models.io.SafeTensorsFile;
 import dev.qvgen.models.io.TensorInfo;
@@ -16,12 +16,12 @@ import java.util.Locale;
  * the same layers in bf16, and the low-rank branch's extra multiply-adds per token (SVDQuant keeps
  * one; QVGen's Φ is gone by then).
  */
-final class Deployment {
+public final class Deployment {
     private Deployment() {}
 
-    record Cost(String arm, long quantizedBytes, long bf16Bytes, long lowRankMacs, long denseMacs) {}
+    public record Cost(String arm, long quantizedBytes, long bf16Bytes, long lowRankMacs, long denseMacs) {}
 
-    static List<Cost> costs(Path runDir) throws IOException {
+    public static List<Cost> costs(Path runDir) throws IOException {
         List<Cost> out = new ArrayList<>();
         for (String kind : List.of("ptq", "qat")) {
             Path dir = runDir.resolve(kind);
@@ -30,7 +30,7 @@ final class Deployment {
             }
             try (var arms = Files.list(dir)) {
                 for (Path arm : arms.sorted().toList()) {
-                    Path export = arm.resolve(ToyQat.EXPORT);
+                    Path export = arm.resolve(QatArm.EXPORT);
                     if (Files.exists(export)) {
                         out.add(cost(arm.getFileName().toString(), export));
                     }
@@ -40,7 +40,7 @@ final class Deployment {
         return out;
     }
 
-    static Cost cost(String arm, Path export) {
+    public static Cost cost(String arm, Path export) {
         long q = 0;
         long bf16 = 0;
         long lowRank = 0;
@@ -75,7 +75,7 @@ final class Deployment {
         return new Cost(arm, q, bf16, lowRank, dense);
     }
 
-    static List<String> notes(Path runDir) throws IOException {
+    public static List<String> notes(Path runDir) throws IOException {
         List<String> notes = new ArrayList<>();
         for (Cost c : costs(runDir)) {
             notes.add(String.format(Locale.ROOT, "Deployed %s: quantized layers take %d bytes (%.1f%% of bf16's %d)%s.",

@@ -1,4 +1,4 @@
-package dev.qvgen.models.pipeline;
+package dev.qvgen.models.wan;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,12 +7,14 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.nn.Scalars;
-import dev.qvgen.models.sched.FlowMatchEulerScheduler;
-import dev.qvgen.models.sched.UniPCMultistepScheduler;
+import dev.qvgen.models.pipeline.StepArrays;
+import dev.qvgen.models.pipeline.TransformerPrecision;
+import dev.qvgen.models.pipeline.VideoPipeline;
+import dev.qvgen.models.sched.Scheduler;
+import dev.qvgen.models.sched.Schedulers;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.text.T5Tokenizer;
 import dev.qvgen.models.vae.wan.AutoencoderKLWan;
-import dev.qvgen.models.wan.WanTransformer3DModel;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -38,6 +40,10 @@ public final class WanPipeline implements VideoPipeline {
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
 
+    /** The schedulers a Wan2.1 checkpoint ships or diffusers swaps in. */
+    static final java.util.List<String> SCHEDULERS = java.util.List.of("UniPCMultistepScheduler",
+            "FlowMatchEulerDiscreteScheduler");
+
     public WanPipeline(Path tokenizerDir, T5EncoderModel textEncoder, WanTransformer3DModel transformer,
             AutoencoderKLWan vae, Path schedulerConfig) {
         this.tokenizerDir = tokenizerDir;
@@ -46,8 +52,7 @@ public final class WanPipeline implements VideoPipeline {
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
         this.schedulerClass = VideoPipeline.className(schedulerConfig);
-        if (!schedulerClass.equals("UniPCMultistepScheduler")
-                && !schedulerClass.equals("FlowMatchEulerDiscreteScheduler")) {
+        if (!SCHEDULERS.contains(schedulerClass)) {
             throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
                     + " is not supported by WanPipeline (UniPCMultistepScheduler, FlowMatchEulerDiscreteScheduler)");
         }
@@ -136,7 +141,7 @@ public final class WanPipeline implements VideoPipeline {
      * collapsed to one space, trimmed. ftfy's mojibake repair is not applied (it changes only
      * broken encodings, which VBench prompts do not contain).
      */
-    static String clean(String prompt) {
+    public static String clean(String prompt) {
         String s = unescapeHtml(unescapeHtml(prompt)).strip();
         return WHITESPACE.matcher(s).replaceAll(" ").strip();
     }
@@ -180,18 +185,10 @@ public final class WanPipeline implements VideoPipeline {
             NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
             NDArray negText = cfg ? encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m)
                     : null;
-            UniPCMultistepScheduler unipc = null;
-            FlowMatchEulerScheduler euler = null;
-            float[] timesteps;
-            if (schedulerClass.equals("UniPCMultistepScheduler")) {
-                unipc = UniPCMultistepScheduler.fromConfig(schedulerConfig);
-                unipc.setTimesteps(s.steps());
-                timesteps = unipc.timestepsAsFloat();
-            } else {
-                euler = FlowMatchEulerScheduler.fromConfig(schedulerConfig);
-                euler.setTimesteps(s.steps());
-                timesteps = euler.timesteps();
-            }
+            Scheduler scheduler = Schedulers.fromConfig(schedulerConfig, SCHEDULERS);
+            scheduler.setTimesteps(s.steps());
+            float[] timesteps = scheduler.modelTimesteps();
+            Scheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
             StepArrays kept = new StepArrays(latents);
             NDArray x = latents;
             for (int i = 0; i < timesteps.length; i++) {
@@ -204,8 +201,8 @@ public final class WanPipeline implements VideoPipeline {
                         NDArray uncond = precision.out(transformer.forward(xin, t, precision.in(negText)));
                         pred = uncond.add(Scalars.mul(pred.sub(uncond), (float) s.guidanceScale()));
                     }
-                    x = unipc != null ? unipc.step(pred, x) : euler.step(pred, i, x);
-                    kept.keep(x, unipc != null ? unipc.state() : java.util.List.of());
+                    x = scheduler.step(pred, i, x, stepNoise);
+                    kept.keep(x, scheduler.state());
                 }
             }
             NDArray frames = VideoPipeline.toFrames(vae.decode(vae.denormalizeLatents(x)));

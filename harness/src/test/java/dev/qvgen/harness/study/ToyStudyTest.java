@@ -1,11 +1,12 @@
-package dev.qvgen.harness.toy;
+package dev.qvgen.harness.study;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.qvgen.models.toy.ToyPipeline;
+import dev.qvgen.harness.toy.ToyStudyModel;
+import dev.qvgen.metrics.VideoScorer;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.ResultsCsv;
@@ -23,22 +24,24 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 
-/** The main job on a small slice: files, determinism, resume, reports. */
+/** The study on the toy model, a small slice: files, determinism, resume, reports. */
 class ToyStudyTest {
     static final Path MODEL = Path.of("checkpoints/toy-wan");
     /** A few QAT steps: enough to exercise training, export and reload, not to learn much. */
-    static final ToyQat.Settings QAT = new ToyQat.Settings(6, 2, 10f, 1, 0.1f, 0, 32, 50, 3, null);
+    static final QatRecipe QAT = new QatRecipe(6, 2, 1, 10f, 1, 0.1f, 0, 32, 50, 0, 0.9, 3, null);
 
     @TempDir
     Path tmp;
 
     private static List<ResultRow> run(Path dir, List<ToyPrompt> prompts) throws IOException {
-        ToyStudy.Settings s = new ToyStudy.Settings(new ToyPipeline.Settings(4, 4f, 3.0), 4, QAT);
+        Study.Settings s = new Study.Settings(new StudyModel.Sampling(4, 4f, 3.0, 0, 0, 0), QAT,
+                PtqArm.Settings.defaults(), ai.djl.Device.cpu(), ToyStudyModel.METRICS);
         List<StudyArm> arms = List.of(new StudyArm(StudyArm.FP, null), new StudyArm("rtn", QuantSpec.W3A3),
                 new StudyArm("qvgen", QuantSpec.W3A3));
-        List<ResultRow> rows = new ToyStudy(ToyWorld.defaults(), MODEL, s, new PrintStream(
-                PrintStream.nullOutputStream())).run(dir, arms, prompts, 1);
-        ToyReport.write(dir, rows, ToyStudy.METRICS, MODEL);
+        List<ResultRow> rows = new Study(new ToyStudyModel(ToyWorld.defaults(), MODEL, 4), s, VideoScorer.standard(),
+                new PrintStream(PrintStream.nullOutputStream())).run(dir, arms,
+                        prompts.stream().map(ToyPrompt::caption).toList(), 1);
+        StudyReport.write(dir, rows, ToyStudyModel.METRICS, "toy-wan", MODEL);
         return rows;
     }
 
@@ -52,7 +55,7 @@ class ToyStudyTest {
         assertEquals(9, rowsA.size());
         for (ResultRow r : rowsA) {
             assertNull(r.error(), r.video());
-            assertEquals(ToyStudy.METRICS.size(), r.scores().size());
+            assertEquals(ToyStudyModel.METRICS.size(), r.scores().size());
             Path va = a.resolve(r.video());
             assertTrue(va.getFileName().toString().endsWith("-0.mp4"), "VBench naming: " + va);
             assertArrayEquals(Files.readAllBytes(va), Files.readAllBytes(b.resolve(r.video())), "same seed, same bytes");
@@ -73,23 +76,23 @@ class ToyStudyTest {
         assertEquals(rowsA, again);
 
         // The QAT arm trained once, logged every step with the ranks, and exported packed weights.
-        Path qat = ToyStudy.qatDir(a, new StudyArm("qvgen", QuantSpec.W3A3));
+        Path qat = Study.qatDir(a, new StudyArm("qvgen", QuantSpec.W3A3));
         List<String> log = Files.readAllLines(qat.resolve("log.csv"));
         assertEquals(7, log.size());
         assertTrue(log.get(0).startsWith("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0."), log.get(0));
-        assertTrue(Files.exists(qat.resolve(ToyQat.EXPORT)));
-        FileTime exported = Files.getLastModifiedTime(qat.resolve(ToyQat.EXPORT));
+        assertTrue(Files.exists(qat.resolve(QatArm.EXPORT)));
+        FileTime exported = Files.getLastModifiedTime(qat.resolve(QatArm.EXPORT));
         Files.delete(a.resolve(rowsA.get(6).video()));
         assertEquals(rowsA, run(a, prompts), "regenerated from the export, identically");
-        assertEquals(exported, Files.getLastModifiedTime(qat.resolve(ToyQat.EXPORT)), "not trained again");
+        assertEquals(exported, Files.getLastModifiedTime(qat.resolve(QatArm.EXPORT)), "not trained again");
 
         // every arm records the device its videos came from (resumes on the same device add nothing)
         assertEquals(List.of("cpu()"), Files.readAllLines(a.resolve("videos/fp/devices.txt")));
         assertTrue(Files.readString(a.resolve("report.md")).contains("Videos generated on: cpu()."));
         // an arm resumed on another device says so in the report
         Files.write(a.resolve("videos/fp/devices.txt"), List.of("cpu()", "gpu(0)"));
-        assertTrue(ToyReport.deviceNotes(a).contains("Arm fp mixes videos from cpu() and gpu(0): they are not "
-                + "bit-identical to a single-device run."), ToyReport.deviceNotes(a).toString());
+        assertTrue(StudyReport.deviceNotes(a).contains("Arm fp mixes videos from cpu() and gpu(0): they are not "
+                + "bit-identical to a single-device run."), StudyReport.deviceNotes(a).toString());
 
         assertEquals(rowsA, ResultsCsv.read(a.resolve("results.csv")));
         for (String f : List.of("results.json", "report.md", "report.html", "plots/scores.svg")) {

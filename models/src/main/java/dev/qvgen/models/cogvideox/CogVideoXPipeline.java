@@ -1,4 +1,4 @@
-package dev.qvgen.models.pipeline;
+package dev.qvgen.models.cogvideox;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -8,12 +8,13 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.cogvideox.CogVideoXConfig;
-import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.models.nn.Scalars;
-import dev.qvgen.models.sched.CogVideoXDDIMScheduler;
-import dev.qvgen.models.sched.CogVideoXDPMScheduler;
+import dev.qvgen.models.pipeline.StepArrays;
+import dev.qvgen.models.pipeline.TransformerPrecision;
+import dev.qvgen.models.pipeline.VideoPipeline;
+import dev.qvgen.models.sched.Scheduler;
+import dev.qvgen.models.sched.Schedulers;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.text.T5Tokenizer;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
@@ -46,6 +47,9 @@ public final class CogVideoXPipeline implements VideoPipeline {
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
 
+    /** The schedulers CogVideoX checkpoints ship. */
+    static final List<String> SCHEDULERS = List.of("CogVideoXDDIMScheduler", "CogVideoXDPMScheduler");
+
     public CogVideoXPipeline(Path tokenizerDir, T5EncoderModel textEncoder, CogVideoXTransformer3DModel transformer,
             AutoencoderKLCogVideoX vae, Path schedulerConfig) {
         this.tokenizerDir = tokenizerDir;
@@ -54,7 +58,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
         this.schedulerClass = VideoPipeline.className(schedulerConfig);
-        if (!schedulerClass.equals("CogVideoXDDIMScheduler") && !schedulerClass.equals("CogVideoXDPMScheduler")) {
+        if (!SCHEDULERS.contains(schedulerClass)) {
             throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
                     + " is not supported by CogVideoXPipeline (CogVideoXDDIMScheduler, CogVideoXDPMScheduler)");
         }
@@ -143,26 +147,16 @@ public final class CogVideoXPipeline implements VideoPipeline {
                 NDArray neg = encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m);
                 text = NDArrays.concat(new NDList(neg, text), 0);
             }
-            CogVideoXDDIMScheduler ddim = null;
-            CogVideoXDPMScheduler dpm = null;
-            long[] timesteps;
-            if (schedulerClass.equals("CogVideoXDDIMScheduler")) {
-                ddim = CogVideoXDDIMScheduler.fromConfig(schedulerConfig);
-                ddim.setTimesteps(s.steps());
-                timesteps = ddim.timesteps();
-            } else {
-                dpm = CogVideoXDPMScheduler.fromConfig(schedulerConfig);
-                dpm.setTimesteps(s.steps());
-                timesteps = dpm.timesteps();
-            }
+            Scheduler scheduler = Schedulers.fromConfig(schedulerConfig, SCHEDULERS);
+            scheduler.setTimesteps(s.steps());
+            float[] timesteps = scheduler.modelTimesteps();
             // init_noise_sigma is 1 for both schedulers, and scale_model_input is the identity.
-            CogVideoXDPMScheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
+            Scheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
             StepArrays kept = new StepArrays(latents);
             NDArray x = latents;
-            NDArray oldPredOriginal = null;
             for (int i = 0; i < timesteps.length; i++) {
                 try (NDScope step = new NDScope()) {
-                    long t = timesteps[i];
+                    float t = timesteps[i];
                     NDArray input = cfg ? NDArrays.concat(new NDList(x, x), 0) : x;
                     NDArray tt = m.create(new float[] {t}).repeat(input.getShape().get(0));
                     NDArray pred = precision.out(transformer.forward(precision.in(input), tt, precision.in(text)));
@@ -171,16 +165,8 @@ public final class CogVideoXPipeline implements VideoPipeline {
                         NDArray cond = pred.get(new NDIndex("1:2"));
                         pred = uncond.add(Scalars.mul(cond.sub(uncond), (float) s.guidanceScale()));
                     }
-                    if (ddim != null) {
-                        x = ddim.step(pred, t, x);
-                        kept.keep(x, List.of());
-                    } else {
-                        CogVideoXDPMScheduler.Step r = dpm.step(pred, oldPredOriginal, t,
-                                i > 0 ? timesteps[i - 1] : null, x, stepNoise);
-                        x = r.prevSample();
-                        oldPredOriginal = r.predOriginalSample();
-                        kept.keep(x, List.of(oldPredOriginal));
-                    }
+                    x = scheduler.step(pred, i, x, stepNoise);
+                    kept.keep(x, scheduler.state());
                 }
             }
             int drop = additionalFrames(s);

@@ -1,0 +1,102 @@
+package dev.qvgen.harness.cli;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.study.PtqArm;
+import dev.qvgen.harness.study.StudyArm;
+import dev.qvgen.harness.study.ZooStudyModel;
+import dev.qvgen.quantizer.Methods;
+import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.deploy.PackedExport;
+import dev.qvgen.quantizer.deploy.PackedLinear;
+
+import ai.djl.ndarray.NDManager;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Post-training quantization of a zoo model (RTN, ViDiT-Q, SVDQuant) into the same packed export as QAT. */
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = "Post-training quantization of a diffusers text-to-video transformer: rtn needs no data; vidit-q "
+                + "and svdquant calibrate per-channel input ranges on clips encoded by `qvgen data prepare`. Writes the "
+                + "packed export quantized.safetensors in --out (present: nothing to do).")
+public final class CalibrateCommand implements Callable<Integer> {
+    @Mixin
+    ZooModelOptions zoo;
+
+    @Option(names = "--method", required = true, description = "A post-training method of the methods registry.")
+    String method;
+
+    @Option(names = "--bits", required = true, description = "w4a4 or w3a3 (any wNaM).")
+    String bits;
+
+    @Option(names = "--out", required = true, description = "Work directory.")
+    Path out;
+
+    @Option(names = "--batches", description = "Calibration batches (default: ${DEFAULT-VALUE}).")
+    int batches = PtqArm.Settings.defaults().batches();
+
+    @Option(names = "--batch", description = "Clips per calibration batch (default: ${DEFAULT-VALUE}).")
+    int batch = PtqArm.Settings.defaults().batch();
+
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+            description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+    ai.djl.Device device;
+
+    @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Override
+    public Integer call() throws Exception {
+        QuantSpec spec = QatCommand.checkedMethod(method, bits, false);
+        if (batches < 1 || batch < 1 || threads < 1) {
+            throw new BadInputException("--batches, --batch and --threads must be positive");
+        }
+        zoo.directory();
+        Djl.configure(threads);
+        boolean calibrated = Methods.get(method).isCalibrated();
+        try (DataSource clips = calibrated ? DataSource.open(zoo.requiredData(method)) : null) {
+            ZooStudyModel model = zoo.studyModel(clips);
+            Path export;
+            if (calibrated) {
+                var s = PtqArm.Settings.defaults();
+                export = new PtqArm(model, new PtqArm.Settings(batches, batch, s.stream(), s.captionDropout()),
+                        System.out).onDevice(device).calibrateAndExport(method, spec, out);
+            } else {
+                export = roundToNearest(model, spec);
+            }
+            System.out.println("wrote " + export);
+        }
+        return 0;
+    }
+
+    /** RTN needs no data: its packed export straight from the full-precision weights. */
+    private Path roundToNearest(ZooStudyModel model, QuantSpec spec) throws java.io.IOException {
+        Path export = out.resolve(dev.qvgen.harness.study.QatArm.EXPORT);
+        if (Files.exists(export)) {
+            return export;
+        }
+        Files.createDirectories(out);
+        try (NDManager manager = NDManager.newBaseManager(device);
+                var fp = model.load(manager)) {
+            var tr = fp.transformer();
+            var blocks = LayerSelection.insideBlocks(tr.blockPrefixes());
+            Map<String, PackedLinear> packed = new LinkedHashMap<>();
+            for (var e : LayerSelection.linears(tr.module(), blocks).entrySet()) {
+                packed.put(e.getKey(), Rtn.pack(e.getValue(), spec));
+            }
+            PackedExport.write(export, tr.module(), packed, Map.of("method", StudyArm.FP.equals(method) ? "fp" : method,
+                    "bits", spec.label(), "model", model.name()));
+        }
+        return export;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.qvgen.harness.cli;
+
+import ai.djl.ndarray.NDManager;
+
+import dev.qvgen.harness.BadInputException;
+import dev.qvgen.models.family.DenoisingTransformer;
+import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.Methods;
+import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.quantizer.deploy.PackedExport;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * How a command's transformer is quantized: a packed export (from {@code qvgen qat},
+ * {@code qvgen calibrate} or a study's arm), or round-to-nearest at a bit width, which needs no
+ * export. Neither: full precision.
+ */
+final class QuantizedOptions {
+    @Option(names = "--quantized", description = "a packed export (quantized.safetensors of `qvgen qat`, `qvgen "
+            + "calibrate` or a study arm) to run the transformer with.")
+    Path quantized;
+
+    @Option(names = "--method", description = "rtn: quantize the transformer round-to-nearest at --bits, no export "
+            + "needed (other methods train or calibrate: give their --quantized export).")
+    String method;
+
+    @Option(names = "--bits", description = "bit widths for --method rtn, e.g. w4a4.")
+    String bits;
+
+    /** Checks the combination before anything is loaded; the spec for RTN, or null. */
+    QuantSpec check() {
+        if (quantized != null && (method != null || bits != null)) {
+            throw new BadInputException("give --quantized or --method/--bits, not both");
+        }
+        if (quantized != null && !Files.isRegularFile(quantized)) {
+            throw new BadInputException(quantized + ": file not found");
+        }
+        if (method == null && bits == null) {
+            return null;
+        }
+        if (!"rtn".equals(method) || bits == null) {
+            throw new BadInputException("--method/--bits: only rtn quantizes without an export (got --method " + method
+                    + ", --bits " + bits + "); " + String.join(", ", Methods.names().stream()
+                            .filter(m -> Methods.get(m).isQat() || Methods.get(m).isCalibrated()).toList())
+                    + " need --quantized EXPORT");
+        }
+        try {
+            return QuantSpec.parse(bits);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--bits: " + e.getMessage());
+        }
+    }
+
+    /** Quantizes {@code transformer} as asked; a label for the log line ("bf16" style names are the caller's). */
+    String apply(DenoisingTransformer transformer, NDManager manager) {
+        QuantSpec rtn = check();
+        if (quantized != null) {
+            try {
+                PackedExport.load(quantized, transformer.module(), manager);
+            } catch (CheckpointException e) {
+                throw new BadInputException(e.getMessage());
+            }
+            return "quantized from " + quantized.getFileName();
+        }
+        if (rtn != null) {
+            new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));
+            return "rtn " + rtn.label();
+        }
+        return "full precision";
+    }
+}

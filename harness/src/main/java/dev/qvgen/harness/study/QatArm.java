@@ -1,0 +1,122 @@
+package dev.qvgen.harness.study;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import dev.qvgen.harness.Progress;
+import dev.qvgen.models.family.DenoisingTransformer;
+import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.Methods;
+import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.deploy.PackedExport;
+import dev.qvgen.quantizer.deploy.PackedLinear;
+import dev.qvgen.quantizer.qat.QatLayers;
+import dev.qvgen.quantizer.qat.QatTrainer;
+import dev.qvgen.quantizer.qat.RankDecay;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Quantization-aware training of any study model's transformer (QVGen with Φ and rank decay, LSQ,
+ * Q-DM, EfficientDM: see {@link Methods}) by distillation from its full-precision copy, on the
+ * model's batches (noised at uniform timesteps, as the official QVGen training does). The text
+ * encoder is never trained. The result is exported packed ({@link PackedExport}); an existing
+ * export means the arm is done, and an interrupted training resumes from its checkpoint.
+ */
+public final class QatArm {
+    public static final String EXPORT = "quantized.safetensors";
+
+    /** Batch stream of training (calibration uses another). */
+    static final long TRAINING_STREAM = 0;
+
+    private final StudyModel model;
+    private final QatRecipe s;
+    private final PrintStream log;
+    private Device device = Device.cpu();
+
+    public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
+        this.model = model;
+        this.s = recipe;
+        this.log = log;
+    }
+
+    /** Trains on {@code d} (e.g. a GPU) instead of the CPU. */
+    public QatArm onDevice(Device d) {
+        this.device = d;
+        return this;
+    }
+
+    /**
+     * Trains the QAT {@code method} at {@code spec} in {@code workDir}; returns the export (skips
+     * training if it is present).
+     */
+    public Path trainAndExport(String method, QuantSpec spec, Path workDir) throws IOException {
+        Path export = workDir.resolve(EXPORT);
+        if (Files.exists(export)) {
+            log.printf("[qat %s-%s] export present, training skipped%n", method, spec.label());
+            return export;
+        }
+        Methods.Method m = Methods.get(method);
+        if (!m.isQat()) {
+            throw new IllegalArgumentException("not a QAT method: " + method);
+        }
+        Methods.Qat qat = m.qat();
+        try (NDManager manager = NDManager.newBaseManager(device);
+                StudyModel.Instance teacher = model.load(manager);
+                StudyModel.Instance student = model.load(manager)) {
+            DenoisingTransformer st = student.transformer();
+            QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
+                    qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
+            QatLayers layers = QatLayers.install(st.module(), spec, LayerSelection.insideBlocks(st.blockPrefixes()),
+                    options, manager);
+            int r0 = layers.initialPhiRank();
+            RankDecay decay = r0 <= 0 ? null
+                    : s.decayPeriod() > 0 ? new RankDecay(s.decayPeriod(), true)
+                    : RankDecay.fitting(s.steps(), r0, s.decayFraction(), true);
+            QatTrainer.Settings ts = new QatTrainer.Settings(s.steps(), s.warmupSteps(), 1,
+                    QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay,
+                    s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
+            Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
+            StudyModel.Batches data = model.batches(teacher);
+            QatTrainer.Task task = new QatTrainer.Task() {
+                @Override
+                public QatTrainer.Batch batch(int index, NDManager mgr) {
+                    return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
+                }
+
+                @Override
+                public NDArray student(QatTrainer.Batch b) {
+                    return st.forward(b.input(), b.timesteps(), b.context());
+                }
+
+                @Override
+                public NDArray teacher(QatTrainer.Batch b) {
+                    return teacher.transformer().forward(b.input(), b.timesteps(), b.context());
+                }
+            };
+            int start = new QatTrainer(ts).train(st.module(), layers, task, manager, workDir,
+                    (step, loss, norm) -> progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm)));
+            if (start > 0) {
+                log.printf("[qat %s-%s] resumed from step %d%n", method, spec.label(), start);
+            }
+            Map<String, PackedLinear> packed = new LinkedHashMap<>();
+            layers.layers().forEach((name, l) -> packed.put(name, layers.kernels().get(name).pack(l)));
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("method", method);
+            meta.put("bits", spec.label());
+            meta.put("model", model.name());
+            meta.put("steps", String.valueOf(s.steps()));
+            meta.put("batch", String.valueOf(s.batch() * s.gradAccum()));
+            meta.put("decay_period", decay == null ? "none" : String.valueOf(decay.period()));
+            PackedExport.write(export, st.module(), packed, meta);
+        }
+        return export;
+    }
+}

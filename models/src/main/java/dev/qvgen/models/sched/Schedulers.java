@@ -1,0 +1,65 @@
+package dev.qvgen.models.sched;
+
+import dev.qvgen.models.io.CheckpointException;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The schedulers this port implements, by the {@code _class_name} diffusers writes in {@code scheduler_config.json}. */
+public final class Schedulers {
+    private static final Map<String, Function<Path, Scheduler>> BY_CLASS = new LinkedHashMap<>();
+
+    static {
+        BY_CLASS.put("UniPCMultistepScheduler", UniPCMultistepScheduler::fromConfig);
+        BY_CLASS.put("FlowMatchEulerDiscreteScheduler", FlowMatchEulerScheduler::fromConfig);
+        BY_CLASS.put("CogVideoXDDIMScheduler", CogVideoXDDIMScheduler::fromConfig);
+        BY_CLASS.put("CogVideoXDPMScheduler", CogVideoXDPMScheduler::fromConfig);
+    }
+
+    private Schedulers() {}
+
+    public static List<String> names() {
+        return List.copyOf(BY_CLASS.keySet());
+    }
+
+    /**
+     * The scheduler of a {@code scheduler_config.json}, if its class is one of {@code accepted}
+     * (the ones the calling pipeline supports).
+     *
+     * @throws CheckpointException naming the file and the class when it is missing or not accepted
+     */
+    public static Scheduler fromConfig(Path config, List<String> accepted) {
+        String cls = className(config);
+        if (!accepted.contains(cls) || !BY_CLASS.containsKey(cls)) {
+            throw new CheckpointException(config + ": scheduler " + cls + " is not supported here (known: "
+                    + String.join(", ", accepted) + ")");
+        }
+        return BY_CLASS.get(cls).apply(config);
+    }
+
+    /** {@code _class_name} of a scheduler config, checked before any weights are loaded. */
+    public static String className(Path config) {
+        try {
+            JsonElement c = JsonParser.parseString(Files.readString(config)).getAsJsonObject().get("_class_name");
+            if (c == null || !c.isJsonPrimitive()) {
+                throw new CheckpointException(config + ": no _class_name");
+            }
+            return c.getAsString();
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(config + ": file not found");
+        } catch (IOException e) {
+            throw new CheckpointException(config + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+            throw new CheckpointException(config + ": not a JSON object");
+        }
+    }
+}
