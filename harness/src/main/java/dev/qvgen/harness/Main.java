@@ -1,5 +1,6 @@
 package dev.qvgen.harness;
 
+import dev.qvgen.harness.cli.DataCommand;
 import dev.qvgen.harness.cli.EvaluateCommand;
 import dev.qvgen.harness.cli.GateCommand;
 import dev.qvgen.harness.cli.GenerateCommand;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
         subcommands = {ReproduceCommand.class, GenerateCommand.class, EvaluateCommand.class, ParityCommand.class,
                 ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class, ProfileCommand.class,
+                DataCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

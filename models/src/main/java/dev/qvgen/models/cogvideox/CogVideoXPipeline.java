@@ -17,6 +17,7 @@ import dev.qvgen.models.sched.Scheduler;
 import dev.qvgen.models.sched.Schedulers;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.text.T5Tokenizer;
+import dev.qvgen.models.vae.VaeOps;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
 
 import java.nio.file.Path;
@@ -124,9 +125,29 @@ public final class CogVideoXPipeline implements VideoPipeline {
     }
 
     /** {@code _get_t5_prompt_embeds}: tokenized to {@code maxSequenceLength} and encoded without a mask. */
+    @Override
     public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
         T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(prompt);
         return textEncoder.forward(tok.inputIds(m), null);
+    }
+
+    /**
+     * The official training's {@code prepare_latents} (QVGen training/models/cogvideox/lora.py):
+     * the posterior times {@code scaling_factor} unless {@code invert_scale_latents} (which the
+     * official code leaves unscaled), permuted to (B, F, C, H, W).
+     */
+    @Override
+    public LatentPosterior encodeVideo(NDArray video) {
+        try (NDScope scope = new NDScope()) {
+            NDArray moments = vae.encode(video);
+            int c = vae.config().latentChannels();
+            float scale = vae.config().invertScaleLatents() ? 1f : (float) vae.config().scalingFactor();
+            NDArray mean = Scalars.mul(VaeOps.slice(moments, 1, 0, c), scale).transpose(0, 2, 1, 3, 4);
+            NDArray logvar = VaeOps.slice(moments, 1, c, 2L * c).clip(-30f, 20f);
+            NDArray std = Scalars.mul(Scalars.mul(logvar, 0.5f).exp(), scale).transpose(0, 2, 1, 3, 4);
+            NDScope.unregister(mean, std);
+            return new LatentPosterior(mean, std);
+        }
     }
 
     private T5Tokenizer tokenizer(int maxSequenceLength) {

@@ -139,4 +139,30 @@ public interface VideoPipeline extends AutoCloseable {
         NDArray v = dev.qvgen.models.nn.Scalars.mul(video.get(0), 0.5f).add(0.5f).clip(0f, 1f);
         return v.transpose(1, 2, 3, 0);
     }
+
+    /**
+     * The prompt's text-encoder states (1, L, D) exactly as this pipeline conditions its
+     * transformer on them (Wan: cleaned prompt, states past its length zeroed; CogVideoX: no mask).
+     */
+    NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager manager);
+
+    /**
+     * The VAE posterior of a video (1, 3, F, H, W) in [-1, 1], in the latent space and layout the
+     * transformer is trained on, as the official QVGen training scripts prepare it
+     * (training/models/wan/lora.py and training/models/cogvideox/lora.py, prepare_latents): Wan
+     * normalises per channel ({@code (z - latents_mean) / latents_std}), CogVideoX multiplies by
+     * {@code scaling_factor} (not with {@code invert_scale_latents}) and permutes to (1, F', C, h, w).
+     * A training sample is {@code mean + std * eps}; see {@link LatentPosterior}.
+     */
+    LatentPosterior encodeVideo(NDArray video);
+
+    /**
+     * A diagonal Gaussian over latents, both (1, ...) in the pipeline's latent layout. {@code std}
+     * is what the official training samples with: for CogVideoX {@code exp(logvar / 2) * scaling};
+     * for Wan {@code exp(n(logvar) / 2)} where n is the same per-channel normalisation as the mean
+     * (the official Wan prepare_latents normalises the log-variance like the mean before sampling).
+     * The log-variance is clamped to [-30, 20] as diffusers' DiagonalGaussianDistribution does (for
+     * Wan after that normalisation, where the official code builds the distribution).
+     */
+    record LatentPosterior(NDArray mean, NDArray std) {}
 }

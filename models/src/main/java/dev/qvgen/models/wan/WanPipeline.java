@@ -14,6 +14,7 @@ import dev.qvgen.models.sched.Scheduler;
 import dev.qvgen.models.sched.Schedulers;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.text.T5Tokenizer;
+import dev.qvgen.models.vae.VaeOps;
 import dev.qvgen.models.vae.wan.AutoencoderKLWan;
 
 import java.nio.file.Path;
@@ -129,11 +130,29 @@ public final class WanPipeline implements VideoPipeline {
      * {@code _get_t5_prompt_embeds}: the cleaned prompt tokenized to {@code maxSequenceLength},
      * encoded with the attention mask, and the states past the prompt's length set to zero.
      */
+    @Override
     public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
         T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(clean(prompt));
         NDArray mask = tok.attentionMask(m);
         NDArray hidden = textEncoder.forward(tok.inputIds(m), mask);
         return T5EncoderModel.zeroPadded(hidden, mask);
+    }
+
+    /**
+     * The official training's {@code prepare_latents} (QVGen training/models/wan/lora.py): the VAE
+     * moments, mean and log-variance both normalised per channel, the log-variance then clamped.
+     */
+    @Override
+    public LatentPosterior encodeVideo(NDArray video) {
+        try (NDScope scope = new NDScope()) {
+            NDArray moments = vae.encode(video);
+            int z = vae.config().zDim();
+            NDArray mean = vae.normalizeLatents(VaeOps.slice(moments, 1, 0, z));
+            NDArray logvar = vae.normalizeLatents(VaeOps.slice(moments, 1, z, 2L * z)).clip(-30f, 20f);
+            NDArray std = Scalars.mul(logvar, 0.5f).exp();
+            NDScope.unregister(mean, std);
+            return new LatentPosterior(mean, std);
+        }
     }
 
     /**

@@ -48,7 +48,7 @@ public final class DeployedLinearKernel implements LinearKernel, AutoCloseable {
             case "dynamic" -> new DynamicActQuantizer(a.bits());
             case "clipped" -> new ClippedDynamicActQuantizer(a.bits(),
                     m.create(a.lowerLogits(), new Shape(a.lowerLogits().length)),
-                    m.create(a.upperLogits(), new Shape(a.upperLogits().length)));
+                    m.create(a.upperLogits(), new Shape(a.upperLogits().length)), a.groupRule());
             default -> throw new IllegalArgumentException("unknown activation quantizer '" + a.kind() + "'");
         };
     }
@@ -65,6 +65,16 @@ public final class DeployedLinearKernel implements LinearKernel, AutoCloseable {
 
     public PackedLinear packed() {
         return packed;
+    }
+
+    /**
+     * Restarts the official call countdown of a {@code call-countdown} clipped activation
+     * quantizer (what the official scripts do before each pipeline call); no-op otherwise.
+     */
+    public void restartCountdown() {
+        if (act instanceof ClippedDynamicActQuantizer c) {
+            c.restartCountdown();
+        }
     }
 
     public NDArray dequantizedWeight() {

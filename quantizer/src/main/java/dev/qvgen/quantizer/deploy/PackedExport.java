@@ -12,6 +12,7 @@ import dev.qvgen.models.io.TensorInfo;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.nn.Module;
 import dev.qvgen.quantizer.LayerSelection;
+import dev.qvgen.quantizer.qat.ClipGroupRule;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +26,9 @@ import java.util.Map;
  * {@code <layer>.qweight} (U8, codes packed by {@link BitPacking}), {@code <layer>.wscale},
  * {@code <layer>.wzero}, the activation clip logits {@code <layer>.act_lower|act_upper} where
  * learnt, and optionally {@code <layer>.smooth}, {@code <layer>.lowrank_down|lowrank_up}. The
- * metadata key {@code qlayer:<layer>} holds {@code bits,act kind,act bits,rank}.
+ * metadata key {@code qlayer:<layer>} holds {@code bits,act kind,act bits,rank}; act kind is
+ * {@code dynamic}, {@code clipped} (timestep groups by noise level), or {@code clipped:<rule>} for
+ * another {@link dev.qvgen.quantizer.qat.ClipGroupRule} (the official ones, kept by released checkpoints).
  */
 public final class PackedExport {
     public static final String FORMAT = "qvgen-packed-v1";
@@ -61,7 +64,9 @@ public final class PackedExport {
                     t.put(name + ".lowrank_down", m.create(q.lowRankDown(), new Shape(q.rank(), q.in())));
                     t.put(name + ".lowrank_up", m.create(q.lowRankUp(), new Shape(q.out(), q.rank())));
                 }
-                meta.put("qlayer:" + name, q.bits() + "," + a.kind() + "," + a.bits() + "," + q.rank());
+                String kind = a.groupRule() == null || a.groupRule() == ClipGroupRule.NOISE_LEVEL ? a.kind()
+                        : a.kind() + ":" + a.groupRule().label();
+                meta.put("qlayer:" + name, q.bits() + "," + kind + "," + a.bits() + "," + q.rank());
             });
             SafeTensorsWriter.write(file, t, meta);
         }
@@ -133,10 +138,23 @@ public final class PackedExport {
         byte[] packed = bytes(f, name + ".qweight", (long) out * BitPacking.bytesPerRow(in, bits));
         float[] scale = floats(f, name + ".wscale", out);
         float[] zero = floats(f, name + ".wzero", out);
-        PackedLinear.ActivationSpec act = parts[1].equals("clipped")
-                ? PackedLinear.ActivationSpec.clipped(actBits, floats(f, name + ".act_lower", -1),
-                        floats(f, name + ".act_upper", -1))
-                : PackedLinear.ActivationSpec.dynamic(actBits);
+        PackedLinear.ActivationSpec act;
+        if (parts[1].equals("dynamic")) {
+            act = PackedLinear.ActivationSpec.dynamic(actBits);
+        } else if (parts[1].equals("clipped") || parts[1].startsWith("clipped:")) {
+            ClipGroupRule rule;
+            try {
+                rule = parts[1].equals("clipped") ? ClipGroupRule.NOISE_LEVEL
+                        : ClipGroupRule.parse(parts[1].substring("clipped:".length()));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(f.describe() + ": layer " + name + ": " + e.getMessage());
+            }
+            act = PackedLinear.ActivationSpec.clipped(actBits, floats(f, name + ".act_lower", -1),
+                    floats(f, name + ".act_upper", -1), rule);
+        } else {
+            throw new CheckpointException(f.describe() + ": layer " + name + " has unknown activation quantizer "
+                    + parts[1]);
+        }
         PackedLinear p = new PackedLinear(out, in, bits, packed, scale, zero, act, null, null, null, 0);
         if (f.names().contains(name + ".smooth")) {
             p = p.withSmoothing(floats(f, name + ".smooth", in));

@@ -1,5 +1,7 @@
 package dev.qvgen.quantizer.deploy;
 
+import dev.qvgen.quantizer.qat.ClipGroupRule;
+
 /**
  * One deployed quantized linear layer: integer weight codes packed to {@code bits} bits with an
  * asymmetric step size and zero point per output channel ({@code W = s (q - z)}), how its input is
@@ -13,14 +15,22 @@ package dev.qvgen.quantizer.deploy;
 public record PackedLinear(int out, int in, int bits, byte[] packed, float[] scale, float[] zero,
         ActivationSpec activation, float[] smooth, float[] lowRankDown, float[] lowRankUp, int rank) {
 
-    /** How the layer's input is quantized: {@code dynamic} (RTN) or {@code clipped} (learnt clip logits per timestep group). */
-    public record ActivationSpec(String kind, int bits, float[] lowerLogits, float[] upperLogits) {
+    /**
+     * How the layer's input is quantized: {@code dynamic} (RTN) or {@code clipped} (learnt clip
+     * logits per timestep group, the group picked by {@code groupRule}; null for dynamic).
+     */
+    public record ActivationSpec(String kind, int bits, float[] lowerLogits, float[] upperLogits,
+            ClipGroupRule groupRule) {
         public static ActivationSpec dynamic(int bits) {
-            return new ActivationSpec("dynamic", bits, null, null);
+            return new ActivationSpec("dynamic", bits, null, null, null);
         }
 
         public static ActivationSpec clipped(int bits, float[] lower, float[] upper) {
-            return new ActivationSpec("clipped", bits, lower, upper);
+            return clipped(bits, lower, upper, ClipGroupRule.NOISE_LEVEL);
+        }
+
+        public static ActivationSpec clipped(int bits, float[] lower, float[] upper, ClipGroupRule rule) {
+            return new ActivationSpec("clipped", bits, lower, upper, rule);
         }
     }
 

@@ -16,9 +16,11 @@ import dev.qvgen.quantizer.ActivationQuantizer;
  * clip logits per group of timesteps (initialised to logit(0.95)). The step is
  * {@code s = (max - min) / (2^b - 1)}, the zero point {@code z = clamp(-round(min / s), 0, 2^b - 1)}.
  *
- * <p>Timestep groups: group {@code g = floor(t / 1000 * G)} for every sample, in training and in
- * sampling alike. (The official code indexes groups by {@code t mod G} in training and by call count
- * at inference; we keep one mapping on purpose so a group means the same noise level in both.)
+ * <p>Timestep groups: by default group {@code g = floor(t / 1000 * G)} for every sample, in training and
+ * in sampling alike. (The official code indexes groups by {@code t mod G} in training and by call count
+ * at inference; we keep one mapping on purpose so a group means the same noise level in both.) A
+ * deployed copy can use the official rules instead ({@link ClipGroupRule}), to run the authors'
+ * released checkpoints as they run.
  */
 public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
     public static final float INITIAL_CLIP = 0.95f;
@@ -29,14 +31,35 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
     private final int groups;
     private final NDArray lower;
     private final NDArray upper;
+    private final ClipGroupRule rule;
+    /** {@link ClipGroupRule#CALL_COUNTDOWN}: the official {@code idx} and {@code auto}, and the last call's timestep. */
+    private int countdown;
+    private boolean counting;
+    private float lastTimestep = Float.NaN;
 
-    /** A quantizer with the given clip logits, one per timestep group (G). */
+    /** A quantizer with the given clip logits, one per timestep group (G), grouping by noise level. */
     public ClippedDynamicActQuantizer(int bits, NDArray lower, NDArray upper) {
+        this(bits, lower, upper, ClipGroupRule.NOISE_LEVEL);
+    }
+
+    public ClippedDynamicActQuantizer(int bits, NDArray lower, NDArray upper, ClipGroupRule rule) {
         this.bits = bits;
         this.levels = (1 << bits) - 1;
         this.groups = (int) lower.getShape().get(0);
         this.lower = lower;
         this.upper = upper;
+        this.rule = rule;
+        restartCountdown();
+    }
+
+    /** The official {@code set_auto(True)}: the next call uses group G - 1 ({@link ClipGroupRule#CALL_COUNTDOWN}). */
+    public void restartCountdown() {
+        countdown = groups;
+        counting = true;
+    }
+
+    public ClipGroupRule rule() {
+        return rule;
     }
 
     public static ClippedDynamicActQuantizer initialise(int bits, int groups, NDManager manager) {
@@ -87,16 +110,38 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
 
     private NDArray groupOneHot(NDArray timesteps, long batch, NDManager manager) {
         long[] idx = new long[(int) batch];
-        if (timesteps == null) {
+        if (rule == ClipGroupRule.CALL_COUNTDOWN) {
+            java.util.Arrays.fill(idx, nextCountdownGroup(timesteps));
+        } else if (timesteps == null) {
             java.util.Arrays.fill(idx, groups - 1);
         } else {
             float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
             for (int i = 0; i < batch; i++) {
                 float ti = t.length == 1 ? t[0] : t[i];
-                idx[i] = group(ti, groups);
+                idx[i] = rule == ClipGroupRule.TIMESTEP_MOD ? Math.floorMod((long) ti, (long) groups)
+                        : group(ti, groups);
             }
         }
         return manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(), false);
+    }
+
+    /** The official {@code _forward} with {@code auto}: decrement first, stop counting at 0. */
+    private int nextCountdownGroup(NDArray timesteps) {
+        if (timesteps != null) {
+            float t = timesteps.toType(DataType.FLOAT32, false).toFloatArray()[0];
+            if (t > lastTimestep) {
+                restartCountdown();
+            }
+            lastTimestep = t;
+        }
+        if (counting) {
+            countdown--;
+            if (countdown == 0) {
+                counting = false;
+            }
+        }
+        // Python's lower[-1] when the count never started (idx = -1 in the official code).
+        return countdown < 0 ? groups - 1 : countdown;
     }
 
     private static long[] perSampleShape(Shape s) {
