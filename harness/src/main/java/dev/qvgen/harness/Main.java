@@ -1,5 +1,6 @@
 package dev.qvgen.harness;
 
+import dev.qvgen.harness.cli.CalibrateCommand;
 import dev.qvgen.harness.cli.DataCommand;
 import dev.qvgen.harness.cli.EvaluateCommand;
 import dev.qvgen.harness.cli.GateCommand;
@@ -7,6 +8,7 @@ import dev.qvgen.harness.cli.GenerateCommand;
 import dev.qvgen.harness.cli.MergeCommand;
 import dev.qvgen.harness.cli.ParityCommand;
 import dev.qvgen.harness.cli.PlanCommand;
+import dev.qvgen.harness.cli.QatCommand;
 import dev.qvgen.harness.cli.ProfileCommand;
 import dev.qvgen.harness.cli.ReproduceCommand;
 import dev.qvgen.harness.cli.ToyCommand;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Command;
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
         subcommands = {ReproduceCommand.class, GenerateCommand.class, EvaluateCommand.class, ParityCommand.class,
                 ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class, ProfileCommand.class,
-                DataCommand.class,
+                DataCommand.class, QatCommand.class, CalibrateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

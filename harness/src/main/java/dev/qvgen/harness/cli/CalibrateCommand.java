@@ -2,6 +2,7 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.data.LatentDataset;
 import dev.qvgen.harness.study.PtqArm;
 import dev.qvgen.harness.study.StudyArm;
 import dev.qvgen.harness.study.ZooStudyModel;
@@ -64,7 +65,7 @@ public final class CalibrateCommand implements Callable<Integer> {
         zoo.directory();
         Djl.configure(threads);
         boolean calibrated = Methods.get(method).isCalibrated();
-        try (DataSource clips = calibrated ? DataSource.open(zoo.requiredData(method)) : null) {
+        try (LatentDataset clips = calibrated ? LatentDataset.open(zoo.requiredData(method)) : null) {
             ZooStudyModel model = zoo.studyModel(clips);
             Path export;
             if (calibrated) {

@@ -2,6 +2,7 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.data.LatentDataset;
 import dev.qvgen.harness.study.QatArm;
 import dev.qvgen.harness.study.QatRecipe;
 import dev.qvgen.harness.study.ZooStudyModel;
@@ -72,7 +73,7 @@ public final class QatCommand implements Callable<Integer> {
         Path dir = zoo.directory();
         QatRecipe recipe = recipe(zoo.wanRecipe(dir));
         Djl.configure(threads);
-        try (DataSource clips = DataSource.open(zoo.requiredData("qat"))) {
+        try (LatentDataset clips = LatentDataset.open(zoo.requiredData("qat"))) {
             ZooStudyModel model = zoo.studyModel(clips);
             System.out.printf(Locale.ROOT, "qat %s %s-%s: %d steps x %d samples (%d per forward), %d clips%n",
                     model.name(), method, spec.label(), recipe.steps(), recipe.batch() * recipe.gradAccum(),

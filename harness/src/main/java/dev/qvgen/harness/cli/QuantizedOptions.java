@@ -10,6 +10,7 @@ import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.PackedExport;
+import dev.qvgen.quantizer.deploy.ReleasedQvgenCheckpoint;
 
 import picocli.CommandLine.Option;
 
@@ -23,7 +24,9 @@ import java.nio.file.Path;
  */
 final class QuantizedOptions {
     @Option(names = "--quantized", description = "a packed export (quantized.safetensors of `qvgen qat`, `qvgen "
-            + "calibrate` or a study arm) to run the transformer with.")
+            + "calibrate` or a study arm), or the QVGen authors' released W4A4 transformer (its transformer/ folder "
+            + "or .safetensors, official tensor names; its activation-clip group follows the official call count), "
+            + "to run the transformer with.")
     Path quantized;
 
     @Option(names = "--method", description = "rtn: quantize the transformer round-to-nearest at --bits, no export "
@@ -38,7 +41,7 @@ final class QuantizedOptions {
         if (quantized != null && (method != null || bits != null)) {
             throw new BadInputException("give --quantized or --method/--bits, not both");
         }
-        if (quantized != null && !Files.isRegularFile(quantized)) {
+        if (quantized != null && !Files.exists(quantized)) {
             throw new BadInputException(quantized + ": file not found");
         }
         if (method == null && bits == null) {
@@ -62,11 +65,16 @@ final class QuantizedOptions {
         QuantSpec rtn = check();
         if (quantized != null) {
             try {
+                if (ReleasedQvgenCheckpoint.looksReleased(quantized)) {
+                    ReleasedQvgenCheckpoint.load(quantized, transformer.module(), manager,
+                            ReleasedQvgenCheckpoint.Options.officialW4A4());
+                    return "W4A4 from the released QVGen checkpoint " + quantized;
+                }
                 PackedExport.load(quantized, transformer.module(), manager);
             } catch (CheckpointException e) {
                 throw new BadInputException(e.getMessage());
             }
-            return "quantized from " + quantized.getFileName();
+            return "quantized from " + quantized;
         }
         if (rtn != null) {
             new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));

@@ -168,6 +168,12 @@ public final class ReproduceCommand implements Callable<Integer> {
         // every arm is checked before anything is written into --out
         Map<String, StudyArm> arms = new LinkedHashMap<>();
         all.forEach(i -> arms.computeIfAbsent(i.arm(), k -> arm(i)));
+        boolean trains = arms.values().stream().anyMatch(a -> !a.method().equals(StudyArm.FP)
+                && (Methods.get(a.method()).isQat() || Methods.get(a.method()).isCalibrated()));
+        if (trains && data == null && runPlan.models().stream().anyMatch(m -> !m.equals(ModelSpec.TOY))) {
+            throw new BadInputException("the plan's QAT and calibrated arms on " + runPlan.models() + " need --data "
+                    + "(clips encoded by `qvgen data prepare`)");
+        }
         Djl.configure(threads);
         long t0 = System.nanoTime();
         Files.createDirectories(out);
@@ -282,7 +288,7 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     /** The encoded clips of {@code qvgen data prepare} in {@code dir}. */
     private static dev.qvgen.harness.study.LatentSource latentSource(Path dir) {
-        throw new BadInputException(dir + ": TEMPORARY until the data module is merged");
+        return dev.qvgen.harness.data.LatentDataset.open(dir);
     }
 
     private RunPlan runPlan() {

@@ -25,7 +25,7 @@ import java.util.Map;
  * trainer's memory holds the samples of a batch, not the dataset. At most {@link #OPEN_SHARDS}
  * shard files are open at a time.
  */
-public final class LatentDataset implements AutoCloseable {
+public final class LatentDataset implements dev.qvgen.harness.study.LatentSource {
     static final int OPEN_SHARDS = 16;
 
     private final Path dir;

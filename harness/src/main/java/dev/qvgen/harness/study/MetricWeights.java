@@ -21,7 +21,7 @@ public final class MetricWeights {
 
     private static Map<String, String> files() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("dino_vitb16_full.pth", "subject_consistency (DINO ViT-B/16)");
+        m.put("dino_vitbase16_pretrain.pth", "subject_consistency (DINO ViT-B/16)");
         m.put("ViT-B-32.pt", "background_consistency (CLIP ViT-B/32)");
         m.put("ViT-L-14.pt", "aesthetic_quality (CLIP ViT-L/14)");
         m.put("sa_0_4_vit_l_14_linear.pth", "aesthetic_quality (LAION aesthetic head)");
@@ -31,7 +31,7 @@ public final class MetricWeights {
         m.put("ViClip-InternVid-10M-FLT.pth", "overall_consistency (ViCLIP)");
         m.put("bpe_simple_vocab_16e6.txt.gz", "overall_consistency (CLIP BPE vocabulary)");
         m.put("tag2text_swin_14m.pth", "scene (Tag2Text)");
-        m.put("tag_list.txt", "scene (Tag2Text's tag list)");
+        m.put("tag_class.py", "scene (Tag2Text's tag names, VBench's tag_class.py)");
         m.put("tokenizer.json", "scene (bert-base-uncased tokenizer)");
         return java.util.Collections.unmodifiableMap(m);
     }
@@ -41,13 +41,13 @@ public final class MetricWeights {
         if (dir == null) {
             return VBenchBackbones.Weights.none();
         }
-        VBenchBackbones.Weights w = new VBenchBackbones.Weights(file(dir, "dino_vitb16_full.pth"), file(dir, "ViT-B-32.pt"),
+        VBenchBackbones.Weights w = new VBenchBackbones.Weights(file(dir, "dino_vitbase16_pretrain.pth"), file(dir, "ViT-B-32.pt"),
                 file(dir, "ViT-L-14.pt"), file(dir, "sa_0_4_vit_l_14_linear.pth"), file(dir, "raft-things.pth"),
                 file(dir, "bpe_simple_vocab_16e6.txt.gz"), DinoVisionTransformer.Config.vitBase16(),
                 file(dir, "ViClip-InternVid-10M-FLT.pth"), file(dir, "musiq_spaq_ckpt-358bb6af.pth"),
                 file(dir, "amt-s.pth"));
         Path t2t = file(dir, "tag2text_swin_14m.pth");
-        Path tags = file(dir, "tag_list.txt");
+        Path tags = file(dir, "tag_class.py");
         Path tok = file(dir, "tokenizer.json");
         // scene needs the captioner, its tag list and its tokenizer together
         return t2t != null && tags != null && tok != null ? w.withTag2Text(t2t, tags, tok) : w;

@@ -49,7 +49,10 @@ public final class StudyReport {
                     List.of(curve(log, 1, "loss")), true));
         }
         List<TrainingLog> logs = qatLogs(runDir);
-        List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics), rows));
+        // the toy's verdicts rest on its ground truth; a zoo run's on the mean of what it scored
+        List<String> headline = metrics.containsAll(GROUND_TRUTH) ? GROUND_TRUTH : metrics;
+        List<String> notes = new ArrayList<>(headline.isEmpty() ? List.of()
+                : findings(Summary.of(rows, metrics), rows, headline));
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
             List<TrainingLog> weightLogs = weightGradientLogs(logs);
@@ -172,11 +175,19 @@ public final class StudyReport {
 
     /** The mean of the four ground-truth scores per group, and the FP vs RTN W3A3 verdict. */
     static List<String> findings(List<Summary> summary, List<ResultRow> rows) {
+        return findings(summary, rows, GROUND_TRUTH);
+    }
+
+    /** The verdicts on the mean of the {@code headline} scores. */
+    static List<String> findings(List<Summary> summary, List<ResultRow> rows, List<String> headline) {
+        String what = headline.equals(GROUND_TRUTH) ? "the toy ground truth" : "the mean of " + String.join(", ", headline);
         List<String> notes = new ArrayList<>();
-        StringBuilder means = new StringBuilder("Mean ground-truth score (colour, shape, motion, persistence):");
+        StringBuilder means = new StringBuilder(headline.equals(GROUND_TRUTH)
+                ? "Mean ground-truth score (colour, shape, motion, persistence):"
+                : "Mean score (" + String.join(", ", headline) + "):");
         Map<String, Double> gt = new LinkedHashMap<>();
         for (Summary s : summary) {
-            double v = GROUND_TRUTH.stream().mapToDouble(k -> s.stats().get(k).mean()).average().orElse(Double.NaN);
+            double v = headline.stream().mapToDouble(k -> s.stats().get(k).mean()).average().orElse(Double.NaN);
             gt.put(s.group(), v);
             means.append(String.format(Locale.ROOT, " %s %.3f;", s.group(), v));
         }
@@ -187,8 +198,8 @@ public final class StudyReport {
         if (fp != null && w3 != null) {
             double gap = fp - w3;
             notes.add(String.format(Locale.ROOT, gap >= 0.1
-                    ? "Full precision scores clearly above RTN W3A3 on the toy ground truth (%.3f vs %.3f, +%.3f)."
-                    : "Full precision does NOT score clearly above RTN W3A3 on the toy ground truth (%.3f vs %.3f, "
+                    ? "Full precision scores clearly above RTN W3A3 on " + what + " (%.3f vs %.3f, +%.3f)."
+                    : "Full precision does NOT score clearly above RTN W3A3 on " + what + " (%.3f vs %.3f, "
                             + "difference %+.3f; 'clearly' means at least 0.1).", fp, w3, gap));
         }
         for (String bits : List.of("w4a4", "w3a3")) {
@@ -202,13 +213,13 @@ public final class StudyReport {
                 if (o == null) {
                     continue;
                 }
-                double[] diff = pairedDifferences(rows, "qvgen", other, bits);
+                double[] diff = pairedDifferences(rows, "qvgen", other, bits, headline);
                 if (diff.length < 2) {
                     continue;
                 }
                 Bootstrap.Interval ci = Bootstrap.meanInterval(diff, 2000, 0.95, 0);
                 String verdict = ci.low() > 0 ? "beats" : qv > o ? "is above, but within noise of," : "does NOT beat";
-                notes.add(String.format(Locale.ROOT, "%s: QVGen %s %s on the ground truth (%.3f vs %.3f, %+.3f; "
+                notes.add(String.format(Locale.ROOT, "%s: QVGen %s %s on " + what + " (%.3f vs %.3f, %+.3f; "
                         + "95%% bootstrap interval of the paired difference over %d videos: %+.3f to %+.3f).",
                         bits.toUpperCase(Locale.ROOT), verdict, other, qv, o, qv - o, diff.length, ci.low(),
                         ci.high()));
@@ -219,16 +230,20 @@ public final class StudyReport {
 
     /** Per-video differences of the mean ground-truth score, method a minus b, paired by prompt and seed. */
     static double[] pairedDifferences(List<ResultRow> rows, String a, String b, String bits) {
-        Map<String, Double> other = new LinkedHashMap<>();
-        rows.stream().filter(r -> r.method().equals(b) && r.bits().equals(bits) && r.error() == null)
-                .forEach(r -> other.put(r.promptIndex() + "/" + r.seed(), groundTruth(r)));
-        return rows.stream().filter(r -> r.method().equals(a) && r.bits().equals(bits) && r.error() == null
-                && other.containsKey(r.promptIndex() + "/" + r.seed()))
-                .mapToDouble(r -> groundTruth(r) - other.get(r.promptIndex() + "/" + r.seed())).toArray();
+        return pairedDifferences(rows, a, b, bits, GROUND_TRUTH);
     }
 
-    private static double groundTruth(ResultRow r) {
-        return GROUND_TRUTH.stream().mapToDouble(k -> r.scores().get(k)).average().orElse(Double.NaN);
+    static double[] pairedDifferences(List<ResultRow> rows, String a, String b, String bits, List<String> headline) {
+        Map<String, Double> other = new LinkedHashMap<>();
+        rows.stream().filter(r -> r.method().equals(b) && r.bits().equals(bits) && r.error() == null)
+                .forEach(r -> other.put(r.promptIndex() + "/" + r.seed(), mean(r, headline)));
+        return rows.stream().filter(r -> r.method().equals(a) && r.bits().equals(bits) && r.error() == null
+                && other.containsKey(r.promptIndex() + "/" + r.seed()))
+                .mapToDouble(r -> mean(r, headline) - other.get(r.promptIndex() + "/" + r.seed())).toArray();
+    }
+
+    private static double mean(ResultRow r, List<String> headline) {
+        return headline.stream().mapToDouble(k -> r.scores().get(k)).average().orElse(Double.NaN);
     }
 
     private static Series curve(Path csv, int column, String name) throws IOException {

@@ -111,7 +111,9 @@ public final class ZooStudyModel implements StudyModel {
             float[] u = new float[batchSize];
             for (int i = 0; i < batchSize; i++) {
                 int clip = rng.nextInt(data.size());
-                x0.add(data.latents(clip, manager).expandDims(0));
+                NDArray mean = data.latents(clip, manager);
+                NDArray eps = gaussian(manager, mean.getShape(), rng);
+                x0.add(mean.add(data.latentStd(clip, manager).mul(eps)).expandDims(0));
                 boolean drop = rng.nextDouble() < captionDropout;
                 text.add((drop ? data.emptyText(manager) : data.text(clip, manager)).expandDims(0));
                 u[i] = (float) rng.nextDouble();

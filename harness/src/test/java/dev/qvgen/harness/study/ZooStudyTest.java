@@ -1,0 +1,128 @@
+package dev.qvgen.harness.study;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.qvgen.harness.CliRun;
+import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.reports.ResultRow;
+import dev.qvgen.reports.ResultsCsv;
+import dev.qvgen.suites.toy.ToyScene;
+import dev.qvgen.suites.toy.ToyWorld;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * The study on zoo pipelines, end to end on the CPU: {@code data prepare} on toy-world MP4s (with a
+ * corrupt and a too-short file), then {@code reproduce} of the paper plans narrowed to a smoke run
+ * (fp, rtn, lsq, qvgen at W4A4, a few QAT steps, two prompts, two sampling steps) on the tiny
+ * golden Wan2.1 and CogVideoX-2B pipelines: the paper-layout report is written, and a run resumed
+ * after losing a video, an export and the results gives the same rows byte for byte.
+ */
+class ZooStudyTest {
+    static final Path GOLDEN = Path.of("../shared/fixtures/golden");
+    static final String[] CAPTIONS = {"a red circle moves left slowly", "a blue square moves up quickly",
+        "a green triangle moves right slowly"};
+
+    @TempDir
+    Path tmp;
+
+    private Path videos() throws IOException {
+        Path dir = tmp.resolve("clips");
+        Files.createDirectories(dir);
+        ToyWorld world = new ToyWorld(10, 48, 64, 8);
+        for (int i = 0; i < CAPTIONS.length; i++) {
+            Mp4Writer.write(dir.resolve("clip" + i + ".mp4"),
+                    world.render(world.placeScene(ToyScene.parse(CAPTIONS[i]), new Random(i))), 8);
+            Files.writeString(dir.resolve("clip" + i + ".txt"), CAPTIONS[i] + "\n");
+        }
+        Files.write(dir.resolve("broken.mp4"), "not a video".repeat(50).getBytes());
+        Files.writeString(dir.resolve("broken.txt"), "a broken file");
+        Mp4Writer.write(dir.resolve("short.mp4"), new ToyWorld(2, 48, 64, 8).render(
+                new ToyWorld(2, 48, 64, 8).placeScene(ToyScene.parse(CAPTIONS[0]), new Random(9))), 8);
+        Files.writeString(dir.resolve("short.txt"), CAPTIONS[0]);
+        return dir;
+    }
+
+    private static String[] reproduce(String plan, Path pipeline, Path data, Path out) {
+        return new String[] {"reproduce", "--plan", plan, "--pipeline-dir", pipeline.toString(), "--data",
+            data.toString(), "--out", out.toString(), "--methods", "fp,rtn,lsq,qvgen", "--bits", "w4a4",
+            "--prompts-limit", "2", "--steps", "2", "--frames", "5", "--height", "32", "--width", "48",
+            "--qat-steps", "3", "--qat-batch", "16", "--threads", "2"};
+    }
+
+    @Test
+    void paperPlansRunOnTinyPipelinesAndResumeToTheSameRows() throws IOException {
+        Path clips = videos();
+        for (String[] target : new String[][] {{"wan2.1", "paper-wan2.1-t2v-1.3b"},
+            {"cogvideox-2b", "paper-cogvideox-2b"}}) {
+            Path pipeline = GOLDEN.resolve(target[0]).resolve("pipeline");
+            Path data = tmp.resolve("data-" + target[0]);
+            CliRun prep = CliRun.of("data", "prepare", "--pipeline-dir", pipeline.toString(), "--videos",
+                    clips.toString(), "--out", data.toString(), "--frames", "5", "--height", "32", "--width", "48",
+                    "--max-sequence-length", "16");
+            assertEquals(0, prep.code(), prep.out() + prep.err());
+            assertEquals(2, prep.out().lines().filter(l -> l.startsWith("data prepare: skipped")).count(), prep.out());
+
+            Path run = tmp.resolve("run-" + target[0]);
+            CliRun r = CliRun.of(reproduce(target[1], pipeline, data, run));
+            assertEquals(0, r.code(), r.out() + r.err());
+            Path slice = onlySlice(run);
+            List<ResultRow> rows = ResultsCsv.read(slice.resolve("results.csv"));
+            // 4 arms x 2 prompts x the plan's 5 seeds, each scored on the paper dimensions available
+            assertEquals(40, rows.size(), target[0]);
+            rows.forEach(row -> assertTrue(row.error() == null && row.scores().containsKey("dynamic_degree"),
+                    row.toString()));
+            assertTrue(r.out().contains("unavailable: subject_consistency"), "no weights, named: " + r.out());
+            String paper = Files.readString(slice.resolve("paper.md"));
+            assertTrue(paper.contains("QVGen") && paper.contains("LSQ") && paper.contains("W4A4"), paper);
+            assertTrue(Files.exists(slice.resolve("qat/qvgen-w4a4/" + QatArm.EXPORT)));
+            assertEquals(4, Files.readAllLines(slice.resolve("qat/qvgen-w4a4/log.csv")).size(), "3 steps logged");
+            // the QAT arms and RTN changed the videos
+            byte[] fp = Files.readAllBytes(slice.resolve(rows.get(0).video()));
+            assertFalse(java.util.Arrays.equals(fp, Files.readAllBytes(slice.resolve(rows.get(30).video()))));
+
+            // lose what a kill at each stage would lose, then resume: the same rows, byte for byte
+            byte[] csv = Files.readAllBytes(slice.resolve("results.csv"));
+            Files.delete(slice.resolve(rows.get(31).video()));
+            Files.delete(slice.resolve("qat/lsq-w4a4/" + QatArm.EXPORT));
+            Files.delete(slice.resolve("results.csv"));
+            CliRun again = CliRun.of(reproduce(target[1], pipeline, data, run));
+            assertEquals(0, again.code(), again.out() + again.err());
+            assertArrayEquals(csv, Files.readAllBytes(slice.resolve("results.csv")), target[0]);
+        }
+    }
+
+    @Test
+    void zooArmsThatTrainNeedData() throws IOException {
+        Path pipeline = GOLDEN.resolve("wan2.1/pipeline");
+        CliRun r = CliRun.of("reproduce", "--plan", "paper-wan2.1-t2v-1.3b", "--pipeline-dir", pipeline.toString(),
+                "--out", tmp.resolve("run").toString(), "--methods", "fp,qvgen", "--bits", "w4a4", "--prompts-limit",
+                "1", "--steps", "1", "--frames", "5", "--height", "32", "--width", "48");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("need --data") || r.out().contains("need --data"), r.out() + r.err());
+        CliRun noDir = CliRun.of("reproduce", "--plan", "paper-wan2.1-t2v-1.3b", "--out", tmp.resolve("x").toString());
+        assertEquals(2, noDir.code());
+        assertTrue((noDir.out() + noDir.err()).contains("needs --model-dir"), noDir.out() + noDir.err());
+    }
+
+    private static Path onlySlice(Path run) throws IOException {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(run, 3)) {
+            s.filter(p -> Files.exists(p.resolve("results.csv"))).forEach(found::add);
+        }
+        assertEquals(1, found.size(), found.toString());
+        return found.get(0);
+    }
+}
