@@ -82,11 +82,13 @@ def wan_rope_tables(head_dim, f, h, w, device, theta=10000.0, max_len=1024):
 
 
 def wan_apply_rope(x, cos, sin):
-    # diffusers WanAttnProcessor.apply_rotary_emb: float32 tables, result cast back
+    # diffusers WanAttnProcessor.apply_rotary_emb: float32 tables, the products written straight
+    # into a tensor of x's type (an earlier version wrote a float32 buffer and cast it back: two
+    # more passes over q and k per block)
     x1, x2 = x.unflatten(-1, (-1, 2)).unbind(-1)
     c = cos[..., 0::2]
     s = sin[..., 1::2]
-    out = torch.empty_like(x, dtype=torch.float32)
+    out = torch.empty_like(x)
     out[..., 0::2] = x1 * c - x2 * s
     out[..., 1::2] = x1 * s + x2 * c
     return out.type_as(x)

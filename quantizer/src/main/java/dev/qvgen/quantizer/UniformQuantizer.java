@@ -43,6 +43,23 @@ public final class UniformQuantizer {
      * {@code q = clamp(round(x / s) + z, 0, 2^b - 1)}, result {@code (q - z) s}.
      */
     public static NDArray activationPerToken(NDArray x, int bits) {
+        ActivationCodes a = activationCodes(x, bits);
+        // each full-size temporary is freed as soon as the next one exists: the quantizer runs on
+        // the largest activations of a block (the FFN's 4x-wide hidden state), and holding all of
+        // them until the layer's scope closes made the simulated model use twice bf16's memory
+        NDArray centred = a.codes().sub(a.zero());
+        a.codes().close();
+        NDArray out = centred.mul(a.scale());
+        centred.close();
+        return out;
+    }
+
+    /**
+     * The unsigned codes {@code q = clamp(round(x / s) + z, 0, 2^b - 1)}, zero point z and step s of
+     * {@link #activationPerToken}, computed by the same operations in x's type (so the real
+     * low-bit path sees exactly the integers the simulated path multiplies by s).
+     */
+    public static ActivationCodes activationCodes(NDArray x, int bits) {
         float levels = (1 << bits) - 1;
         int[] last = {-1};
         NDArray min = x.min(last, true);
@@ -51,6 +68,16 @@ public final class UniformQuantizer {
         NDArray range = max.sub(min);
         NDArray scale = range.div(Scalars.constant(range, levels)).maximum(Scalars.constant(range, MIN_SCALE));
         NDArray zero = min.neg().div(scale).round();
-        return x.div(scale).round().add(zero).clip(0f, levels).sub(zero).mul(scale);
+        NDArray scaled = x.div(scale);
+        NDArray rounded = scaled.round();
+        scaled.close();
+        NDArray shifted = rounded.add(zero);
+        rounded.close();
+        NDArray q = shifted.clip(0f, levels);
+        shifted.close();
+        return new ActivationCodes(q, zero, scale);
     }
+
+    /** Per-token activation codes (..., C), zero points and steps (..., 1). */
+    public record ActivationCodes(NDArray codes, NDArray zero, NDArray scale) {}
 }

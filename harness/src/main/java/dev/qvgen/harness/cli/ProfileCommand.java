@@ -22,6 +22,8 @@ import dev.qvgen.models.zoo.TransformerSpec;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.deploy.LowBitLayout;
+import dev.qvgen.quantizer.deploy.LowBitLinearKernel;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -91,6 +93,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--attention", description = "fused, chunked or plain (default: fused when the SDPA module loads).")
     String attention;
 
+    @Option(names = "--kernel", description = "How low-bit settings run: simulated (fake quantization, float GEMMs), "
+            + "fp8 (FP8 codes, torch._scaled_mm), fp8-packed (packed 4-bit weights unpacked per call) or int8 "
+            + "(torch._int_mm); the real kernels need CUDA and the qvgen_lowbit library (default: ${DEFAULT-VALUE}).")
+    String kernel = TransformerProfiler.SIMULATED;
+
     @Option(names = "--qat-steps", description = "Run this many QVGen QAT steps instead of profiling the forward "
             + "(uses the first low-bit --bits entry, float32).")
     int qatSteps;
@@ -138,6 +145,22 @@ public final class ProfileCommand implements Callable<Integer> {
                 }
             }
         }
+        if (!TransformerProfiler.KERNELS.contains(kernel)) {
+            throw new BadInputException("--kernel must be one of " + String.join(", ", TransformerProfiler.KERNELS));
+        }
+        if (!kernel.equals(TransformerProfiler.SIMULATED)) {
+            for (String b : bits) {
+                if (!b.equals("fp")) {
+                    try {
+                        LowBitLinearKernel.check(QuantSpec.parse(b),
+                                kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8
+                                        : LowBitLayout.Codes.INT8, kernel.endsWith("-packed"));
+                    } catch (IllegalArgumentException e) {
+                        throw new BadInputException("--kernel " + kernel + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
         if (attention != null) {
             if (!List.of("fused", "chunked", "plain").contains(attention)) {
                 throw new BadInputException("--attention must be fused, chunked or plain");
@@ -173,7 +196,7 @@ public final class ProfileCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "[profile] %s built on %s in %.1f s (%d blocks, %d video tokens, attention %s)%n",
                     model, dev, (System.nanoTime() - t0) / 1e9, countBlocks(tr), w.videoTokens(), attn);
             List<TransformerProfiler.Row> rows = new TransformerProfiler(System.out).profile(model, tr, w, dev, type,
-                    bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m);
+                    bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m, kernel);
             write(rows, out);
         }
         return 0;
@@ -207,27 +230,33 @@ public final class ProfileCommand implements Callable<Integer> {
     static void write(List<TransformerProfiler.Row> rows, Path dir) throws java.io.IOException {
         StringBuilder csv = new StringBuilder("model,device,precision,bits,attention,batch,frames,height,width,layers,"
                 + "video_tokens,warmup,runs,median_ms,min_ms,memory_bytes,weight_bytes_full,weight_bytes,"
-                + "tokens_per_s,flops,tflops_per_s,peak_fraction,finite\n");
+                + "tokens_per_s,flops,tflops_per_s,peak_fraction,finite,kernel,speedup_vs_fp\n");
         StringBuilder md = new StringBuilder("## Transformer step profile\n\n"
-                + "| model | device | precision | bits | video | tokens | median ms | memory GiB | weights MiB "
-                + "(full → this) | tokens/s | TFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| model | device | precision | bits | kernel | video | tokens | median ms | speed-up vs fp | memory GiB | "
+                + "weights MiB (full → this) | tokens/s | TFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        TransformerProfiler.Row fp = rows.stream().filter(x -> x.bits().equals("fp")).findFirst().orElse(null);
         for (TransformerProfiler.Row r : rows) {
-            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,%d,%d,%.1f,%.4g,%.2f,%s,%b%n",
+            String speedup = fp == null ? "" : String.format(Locale.ROOT, "%.3f", fp.medianMs() / r.medianMs());
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,%d,%d,%.1f,%.4g,%.2f,%s,%b,%s,%s%n",
                     r.model(), r.device(), r.precision(), r.bits(), r.attention(), r.batch(), r.frames(), r.height(),
                     r.width(), r.layers(), r.videoTokens(), r.warmup(), r.runs(), r.medianMs(), r.minMs(),
                     r.memoryBytes(), r.weightBytesFull(), r.weightBytes(), r.tokensPerSecond(), r.flops(),
                     r.tflopsPerSecond(), Double.isNaN(r.peakFraction()) ? "" : String.format(Locale.ROOT, "%.4f",
-                            r.peakFraction()), r.finite()));
-            md.append(String.format(Locale.ROOT, "| %s (%d blocks) | %s | %s | %s | %dx%dx%d, batch %d | %d | %.1f | %.2f | "
+                            r.peakFraction()), r.finite(), r.kernel(), speedup));
+            md.append(String.format(Locale.ROOT, "| %s (%d blocks) | %s | %s | %s | %s | %dx%dx%d, batch %d | %d | %.1f | %s | %.2f | "
                     + "%.0f → %.0f | %.0f | %.1f | %s |%n", r.model(), r.layers(), r.device(), r.precision(), r.bits(),
-                    r.width(), r.height(), r.frames(), r.batch(), r.videoTokens(), r.medianMs(),
+                    r.kernel(), r.width(), r.height(), r.frames(), r.batch(), r.videoTokens(), r.medianMs(),
+                    speedup.isEmpty() ? "–" : speedup + "x",
                     r.memoryBytes() / (double) (1L << 30), r.weightBytesFull() / 1048576.0,
                     r.weightBytes() / 1048576.0, r.tokensPerSecond(), r.tflopsPerSecond(),
                     Double.isNaN(r.peakFraction()) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * r.peakFraction())));
         }
         md.append("\nMedian of warm runs, each ended by a device synchronisation; FLOPs counted analytically "
-                + "(matrix products only); low-bit rows run RTN fake-quantized kernels (simulated, float GEMMs) and "
-                + "count weights in the packed format. Memory: on CUDA the device memory in use after the runs "
+                + "(matrix products only); low-bit rows run RTN's quantization of the linear layers inside the blocks, "
+                + "either simulated (fake-quantized, float GEMMs; weights counted in the packed format) or on real "
+                + "low-bit kernels (fp8, fp8-packed, int8: integer codes on the device, weights counted as stored); "
+                + "attention stays at the compute precision in every row; speed-up against the fp row of the same "
+                + "process. Memory: on CUDA the device memory in use after the runs "
                 + "(CUDA context plus the caching allocator's peak reservation), on the CPU the process's peak RSS.\n");
         Files.writeString(dir.resolve("profile.csv"), csv.toString());
         Files.writeString(dir.resolve("profile.json"), new GsonBuilder().setPrettyPrinting()

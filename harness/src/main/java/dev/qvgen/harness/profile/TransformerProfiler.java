@@ -16,6 +16,8 @@ import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.BitPacking;
+import dev.qvgen.quantizer.deploy.LowBitLayout;
+import dev.qvgen.quantizer.deploy.LowBitLinearKernel;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -41,7 +43,7 @@ public final class TransformerProfiler {
     public record Row(String model, String device, String precision, String bits, String attention, int batch,
             int frames, int height, int width, int layers, long videoTokens, int warmup, int runs, double medianMs,
             double minMs, long memoryBytes, long weightBytesFull, long weightBytes, double tokensPerSecond,
-            double flops, double tflopsPerSecond, double peakFraction, boolean finite) {}
+            double flops, double tflopsPerSecond, double peakFraction, boolean finite, String kernel) {}
 
     private final PrintStream log;
 
@@ -55,15 +57,34 @@ public final class TransformerProfiler {
      */
     public List<Row> profile(String model, Module transformer, TransformerWorkload w, Device device, DataType type,
             List<String> bits, int warmup, int runs, double peakTflops, String attention, NDManager manager) {
+        return profile(model, transformer, w, device, type, bits, warmup, runs, peakTflops, attention, manager,
+                SIMULATED);
+    }
+
+    /** The kernels a low-bit setting can run on: the fake-quantized simulation, or real low-bit GEMMs. */
+    public static final String SIMULATED = "simulated";
+    public static final List<String> KERNELS = List.of(SIMULATED, "fp8", "fp8-packed", "int8");
+
+    /**
+     * @param kernel {@link #SIMULATED}, or a real low-bit kernel ({@code fp8}, {@code fp8-packed},
+     *     {@code int8}: {@link LowBitLinearKernel} with RTN's codes; attention and every other op stay
+     *     at the compute precision)
+     */
+    public List<Row> profile(String model, Module transformer, TransformerWorkload w, Device device, DataType type,
+            List<String> bits, int warmup, int runs, double peakTflops, String attention, NDManager manager,
+            String kernel) {
         long full = weightBytes(transformer, type, 0);
         List<Row> rows = new ArrayList<>();
         NDList inputs = w.randomInputs(manager, type, 11);
         for (String b : bits) {
             QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
-            if (spec != null) {
+            long realBytes = -1;
+            if (spec != null && kernel.equals(SIMULATED)) {
                 try (NDScope scope = new NDScope()) {
                     new Rtn().apply(transformer, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()));
                 }
+            } else if (spec != null) {
+                realBytes = installReal(transformer, spec, kernel, type, manager);
             }
             try {
                 Devices.releaseCached(device);
@@ -92,11 +113,19 @@ public final class TransformerProfiler {
                 Row r = new Row(model, device.toString(), dev.qvgen.models.nn.Precision.label(type), b,
                         attention, w.batch(), w.frames(), w.height(), w.width(), layers(transformer), w.videoTokens(),
                         warmup, runs, median, sorted[0], mem, full,
-                        spec == null ? full : weightBytes(transformer, type, spec.weightBits()),
+                        spec == null ? full : realBytes >= 0 ? realBytes : weightBytes(transformer, type, spec.weightBits()),
                         w.batch() * w.videoTokens() / (median / 1e3), flops, tflops,
-                        peakTflops > 0 ? tflops / peakTflops : Double.NaN, finite);
-                log.printf("[profile] %s %s %s %s: median %.2f ms (min %.2f, %d runs), %.1f TFLOP/s, memory %.2f GiB%n",
-                        model, r.device(), r.precision(), b, median, sorted[0], runs, tflops, mem / (double) (1L << 30));
+                        peakTflops > 0 ? tflops / peakTflops : Double.NaN, finite, spec == null ? "dense" : kernel);
+                Row fp = rows.stream().filter(x -> x.bits().equals("fp")).findFirst().orElse(null);
+                log.printf("[profile] %s %s %s %s (%s): median %.2f ms (min %.2f, %d runs), %.1f TFLOP/s, memory %.2f GiB, "
+                        + "weights %.3f GiB%s%n", model, r.device(), r.precision(), b, r.kernel(), median, sorted[0], runs,
+                        tflops, mem / (double) (1L << 30), r.weightBytes() / (double) (1L << 30),
+                        fp == null ? "" : String.format(java.util.Locale.ROOT, ", %.3fx the %s forward of this process",
+                                fp.medianMs() / median, fp.precision()));
+                if (spec != null && !kernel.equals(SIMULATED)) {
+                    log.printf("[profile] %s: linear layers inside the blocks run as %s GEMMs on integer codes; attention, "
+                            + "norms and the other layers stay %s%n", b, kernel, r.precision());
+                }
                 rows.add(r);
             } finally {
                 if (spec != null) {
@@ -105,6 +134,29 @@ public final class TransformerProfiler {
             }
         }
         return rows;
+    }
+
+    /**
+     * Installs {@link LowBitLinearKernel}s with RTN's codes on the layers inside the blocks; returns
+     * the weight bytes of the transformer so deployed (codes, scales and offsets for those layers,
+     * every other parameter at {@code type}'s width). The dense weights stay in the model (they are
+     * the model's parameters), so this row's memory includes them.
+     */
+    static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager) {
+        LowBitLayout.Codes codes = kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
+        boolean packed = kernel.endsWith("-packed");
+        LowBitLinearKernel.check(spec, codes, packed);
+        Map<String, Linear> layers = LayerSelection.linears(transformer, LayerSelection.insideBlocks(
+                DenoisingTransformer.of(transformer).blockPrefixes()));
+        long quantized = 0;
+        long dense = 0;
+        for (Linear l : layers.values()) {
+            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager);
+            l.setKernel(k);
+            quantized += k.deviceBytes();
+            dense += (long) l.outFeatures() * l.inFeatures() * type.getNumOfBytes();
+        }
+        return weightBytes(transformer, type, 0) - dense + quantized;
     }
 
     /**

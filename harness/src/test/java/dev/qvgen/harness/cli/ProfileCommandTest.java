@@ -75,6 +75,30 @@ class ProfileCommandTest {
     }
 
     @Test
+    void realLowBitKernelsRunTheirCpuEmulationAndCountTheirCodes() throws Exception {
+        Path out = tmp.resolve("real");
+        long[] bytes = new long[3];
+        String[] kernels = {"fp8", "fp8-packed", "int8"};
+        for (int i = 0; i < kernels.length; i++) {
+            int code = run("profile", "--model", "wan2.1-t2v-1.3b", "--random-weights", "--layers", "1", "--frames", "1",
+                    "--height", "16", "--width", "32", "--bits", "fp,w4a4", "--kernel", kernels[i], "--warmup", "0",
+                    "--runs", "1", "--threads", "1", "--precision", "fp32", "--out", out.toString());
+            assertEquals(0, code, kernels[i]);
+            List<String> csv = Files.readAllLines(out.resolve("profile.csv"));
+            List<String> head = List.of(csv.get(0).split(","));
+            String[] q = csv.get(2).split(",", -1);
+            assertEquals(kernels[i], q[head.indexOf("kernel")]);
+            assertEquals("true", q[head.indexOf("finite")]);
+            assertTrue(Double.parseDouble(q[head.indexOf("speedup_vs_fp")]) > 0);
+            bytes[i] = Long.parseLong(q[head.indexOf("weight_bytes")]);
+            assertTrue(Files.readString(out.resolve("profile.md")).contains("attention stays"));
+        }
+        // one byte per weight for FP8 and int8 codes, half a byte packed
+        assertEquals(bytes[0], bytes[2]);
+        assertTrue(bytes[1] < bytes[0], bytes[1] + " vs " + bytes[0]);
+    }
+
+    @Test
     void packedWeightBytesEqualTheDeployedFormat() {
         var full = ((TransformerSpec.Wan) ModelRegistry.get("wan2.1-t2v-1.3b").transformer());
         TransformerSpec one = ProfileCommand.withLayers(full, 1);
@@ -124,5 +148,7 @@ class ProfileCommandTest {
         assertEquals(2, run("profile", "--model", "cogvideox-2b"));
         assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--frames", "6"));
         assertEquals(2, run("toy", "qat", "--device", "tpu", "--out", "x"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--kernel", "int4"));
+        assertEquals(2, run("profile", "--model", "cogvideox-2b", "--random-weights", "--bits", "w8a8", "--kernel", "fp8"));
     }
 }

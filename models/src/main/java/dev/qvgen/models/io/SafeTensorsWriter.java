@@ -16,11 +16,21 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
-/** Writes float32/int64/uint8 tensors as a safetensors file, atomically (temp file, then rename). */
+/** Writes float32/int64/int32/int8/uint8 tensors (and raw bytes under a named dtype) as a safetensors file, atomically (temp file, then rename). */
 public final class SafeTensorsWriter {
     private SafeTensorsWriter() {}
 
     public static void write(Path out, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
+        write(out, tensors, metadata, Map.of());
+    }
+
+    /**
+     * As {@link #write(Path, Map, Map)}, with the stored dtype of some tensors named explicitly:
+     * their bytes are written as they are, under that dtype. DJL has no float8 type, so FP8 codes
+     * travel as uint8 arrays and are stored as {@code F8_E4M3} (one byte per element).
+     */
+    public static void write(Path out, Map<String, NDArray> tensors, Map<String, String> metadata,
+            Map<String, String> storedDtypes) throws IOException {
         JsonObject header = new JsonObject();
         JsonObject meta = new JsonObject();
         meta.addProperty("format", "pt");
@@ -31,7 +41,13 @@ public final class SafeTensorsWriter {
         int i = 0;
         for (var e : tensors.entrySet()) {
             NDArray a = e.getValue();
-            String dtype = dtypeName(e.getKey(), a.getDataType());
+            String dtype = storedDtypes.containsKey(e.getKey()) ? storedDtypes.get(e.getKey())
+                    : dtypeName(e.getKey(), a.getDataType());
+            if (storedDtypes.containsKey(e.getKey())
+                    && TensorInfo.bytesPerElement(dtype) != a.getDataType().getNumOfBytes()) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " of type " + a.getDataType()
+                        + " cannot be stored as " + dtype);
+            }
             ByteBuffer b = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             data[i++] = b;
             JsonObject t = new JsonObject();

@@ -29,15 +29,47 @@ import java.util.Map;
  * metadata key {@code qlayer:<layer>} holds {@code bits,act kind,act bits,rank}; act kind is
  * {@code dynamic}, {@code clipped} (timestep groups by noise level), or {@code clipped:<rule>} for
  * another {@link dev.qvgen.quantizer.qat.ClipGroupRule} (the official ones, kept by released checkpoints).
+ *
+ * <p>Version 2 ({@link #FORMAT_V2}) names its weight layout in the metadata key
+ * {@code qvgen.layout}: {@code packed} (as version 1) or {@code fp8}, the layout the GPU's FP8
+ * GEMM loads directly ({@link LowBitLayout}): {@code <layer>.qweight} holds the codes
+ * {@code e = q - o} as F8_E4M3 (out, in), one byte per weight, and {@code <layer>.woffset} (I32,
+ * out) the offsets o; scale and zero point are stored as before. The CPU reader turns either back
+ * into the same {@link PackedLinear}; version 1 files still load.
  */
 public final class PackedExport {
     public static final String FORMAT = "qvgen-packed-v1";
+    public static final String FORMAT_V2 = "qvgen-packed-v2";
+    static final String LAYOUT_KEY = "qvgen.layout";
+
+    /** How the quantized weights are stored. */
+    public enum Layout {
+        /** BitPacking's codes, {@code bits} per weight (format version 1's layout). */
+        PACKED,
+        /** FP8 e4m3 codes, 1 byte per weight, as the GPU path loads them. */
+        FP8;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     private PackedExport() {}
 
+    /** Writes format version 1 (packed codes), as before. */
     public static void write(Path file, Module root, Map<String, PackedLinear> layers, Map<String, String> metadata)
             throws IOException {
+        write(file, root, layers, metadata, null);
+    }
+
+    /**
+     * Writes format version 2 with the given layout ({@code null}: version 1). {@link Layout#FP8}
+     * fails with a clear message for layers whose codes FP8 cannot hold exactly.
+     */
+    public static void write(Path file, Module root, Map<String, PackedLinear> layers, Map<String, String> metadata,
+            Layout layout) throws IOException {
         try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, String> stored = new LinkedHashMap<>();
             Map<String, NDArray> t = new LinkedHashMap<>();
             root.namedParameters().forEach((name, p) -> {
                 String layer = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
@@ -46,10 +78,21 @@ public final class PackedExport {
                 }
             });
             Map<String, String> meta = new LinkedHashMap<>(metadata);
-            meta.put("qvgen.format", FORMAT);
+            meta.put("qvgen.format", layout == null ? FORMAT : FORMAT_V2);
+            if (layout != null) {
+                meta.put(LAYOUT_KEY, layout.label());
+            }
             layers.forEach((name, q) -> {
-                t.put(name + ".qweight", m.create(ByteBuffer.wrap(q.packed()),
-                        new Shape(q.out(), BitPacking.bytesPerRow(q.in(), q.bits())), DataType.UINT8));
+                if (layout == Layout.FP8) {
+                    LowBitLayout lb = LowBitLayout.of(q, LowBitLayout.Codes.FP8);
+                    t.put(name + ".qweight", m.create(ByteBuffer.wrap(lb.fp8Bytes()), new Shape(q.out(), q.in()),
+                            DataType.UINT8));
+                    stored.put(name + ".qweight", "F8_E4M3");
+                    t.put(name + ".woffset", m.create(lb.offset()));
+                } else {
+                    t.put(name + ".qweight", m.create(ByteBuffer.wrap(q.packed()),
+                            new Shape(q.out(), BitPacking.bytesPerRow(q.in(), q.bits())), DataType.UINT8));
+                }
                 t.put(name + ".wscale", m.create(q.scale()));
                 t.put(name + ".wzero", m.create(q.zero()));
                 PackedLinear.ActivationSpec a = q.activation();
@@ -68,7 +111,7 @@ public final class PackedExport {
                         : a.kind() + ":" + a.groupRule().label();
                 meta.put("qlayer:" + name, q.bits() + "," + kind + "," + a.bits() + "," + q.rank());
             });
-            SafeTensorsWriter.write(file, t, meta);
+            SafeTensorsWriter.write(file, t, meta, stored);
         }
     }
 
@@ -79,10 +122,7 @@ public final class PackedExport {
     public static Map<String, DeployedLinearKernel> load(Path file, Module root, NDManager manager) {
         Map<String, DeployedLinearKernel> kernels = new LinkedHashMap<>();
         try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
-            if (!FORMAT.equals(f.metadata().get("qvgen.format"))) {
-                throw new CheckpointException(file + ": not a packed quantized model (metadata qvgen.format is "
-                        + f.metadata().get("qvgen.format") + ", expected " + FORMAT + ")");
-            }
+            Layout layout = layoutOf(f);
             Map<String, Linear> linears = LayerSelection.linears(root, p -> true);
             Map<String, PackedLinear> packed = new LinkedHashMap<>();
             f.metadata().forEach((k, v) -> {
@@ -92,7 +132,7 @@ public final class PackedExport {
                     if (l == null) {
                         throw new CheckpointException(file + ": quantized layer " + name + " is not in the model");
                     }
-                    packed.put(name, read(f, name, v, l));
+                    packed.put(name, read(f, name, v, l, layout));
                 }
             });
             for (var e : root.namedParameters().entrySet()) {
@@ -125,7 +165,27 @@ public final class PackedExport {
         return layers.values().stream().mapToLong(PackedLinear::deployedBytes).sum();
     }
 
-    private static PackedLinear read(SafeTensorsFile f, String name, String spec, Linear l) {
+    /** The file's weight layout; fails with one clear line for a file that is no packed export. */
+    static Layout layoutOf(SafeTensorsFile f) {
+        String format = f.metadata().get("qvgen.format");
+        if (FORMAT.equals(format)) {
+            return Layout.PACKED;
+        }
+        if (!FORMAT_V2.equals(format)) {
+            throw new CheckpointException(f.describe() + ": not a packed quantized model (metadata qvgen.format is "
+                    + format + ", expected " + FORMAT + " or " + FORMAT_V2 + ")");
+        }
+        String layout = f.metadata().get(LAYOUT_KEY);
+        for (Layout l : Layout.values()) {
+            if (l.label().equals(layout)) {
+                return l;
+            }
+        }
+        throw new CheckpointException(f.describe() + ": unknown weight layout " + LAYOUT_KEY + "=" + layout
+                + " (expected packed or fp8)");
+    }
+
+    private static PackedLinear read(SafeTensorsFile f, String name, String spec, Linear l, Layout layout) {
         String[] parts = spec.split(",");
         if (parts.length != 4) {
             throw new CheckpointException(f.describe() + ": bad metadata for quantized layer " + name + ": " + spec);
@@ -135,7 +195,18 @@ public final class PackedExport {
         int rank = Integer.parseInt(parts[3]);
         int out = l.outFeatures();
         int in = l.inFeatures();
-        byte[] packed = bytes(f, name + ".qweight", (long) out * BitPacking.bytesPerRow(in, bits));
+        byte[] packed;
+        if (layout == Layout.FP8) {
+            byte[] fp8 = bytes(f, name + ".qweight", (long) out * in, "F8_E4M3");
+            int[] offset = ints(f, name + ".woffset", out);
+            try {
+                packed = BitPacking.pack(LowBitLayout.codesFromFp8(fp8, out, in, offset), out, in, bits);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(f.describe() + ": layer " + name + ": " + e.getMessage());
+            }
+        } else {
+            packed = bytes(f, name + ".qweight", (long) out * BitPacking.bytesPerRow(in, bits), "U8");
+        }
         float[] scale = floats(f, name + ".wscale", out);
         float[] zero = floats(f, name + ".wzero", out);
         PackedLinear.ActivationSpec act;
@@ -178,14 +249,24 @@ public final class PackedExport {
         return t;
     }
 
-    private static byte[] bytes(SafeTensorsFile f, String name, long numel) {
+    private static byte[] bytes(SafeTensorsFile f, String name, long numel, String dtype) {
         TensorInfo t = info(f, name, numel);
-        if (!t.dtype().equals("U8")) {
-            throw new CheckpointException(f.describe() + ": tensor " + name + " is " + t.dtype() + ", expected U8");
+        if (!t.dtype().equals(dtype)) {
+            throw new CheckpointException(f.describe() + ": tensor " + name + " is " + t.dtype() + ", expected " + dtype);
         }
         byte[] b = new byte[Math.toIntExact(t.numel())];
         f.map(t).get(b);
         return b;
+    }
+
+    private static int[] ints(SafeTensorsFile f, String name, long numel) {
+        TensorInfo t = info(f, name, numel);
+        if (!t.dtype().equals("I32")) {
+            throw new CheckpointException(f.describe() + ": tensor " + name + " is " + t.dtype() + ", expected I32");
+        }
+        int[] v = new int[Math.toIntExact(t.numel())];
+        f.map(t).asIntBuffer().get(v);
+        return v;
     }
 
     private static float[] floats(SafeTensorsFile f, String name, long numel) {

@@ -1,0 +1,102 @@
+"""Writes the TorchScript modules that dev.qvgen.quantizer.deploy.LowBitLinearKernel runs on CUDA.
+
+DJL reaches a torch op only through a TorchScript module. These call the qvgen_lowbit ops
+(quantizer/src/main/native/qvgen_lowbit.cu, built by lowbit_ops.py) and torch._scaled_mm /
+torch._int_mm, so the library must be loaded both here and in the JVM (PYTORCH_EXTRA_LIBRARY_PATH).
+Made on the GPU machine with its torch (2.11); checked against the eager definition in
+lowbit_ops.py after a reload.
+
+    python3 quantizer/scripts/make_lowbit_modules.py --lib DIR/libqvgen_lowbit.so \
+        --out quantizer/src/main/resources/dev/qvgen/quantizer/deploy
+"""
+import argparse
+import os
+from typing import Optional
+
+import torch
+
+import lowbit_ops
+
+
+class LowBitLinear(torch.nn.Module):
+    """y = x W_hat^T + b over codes; cfg (CPU int64) = [bits, int8 codes?, packed 4-bit?, correction?]."""
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, woff: torch.Tensor, sw: torch.Tensor,
+                bias: torch.Tensor, v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
+                cfg: torch.Tensor) -> torch.Tensor:
+        bits = int(cfg[0])
+        int8 = bool(cfg[1] != 0)
+        packed = bool(cfg[2] != 0)
+        correct = bool(cfg[3] != 0)
+        k = x.size(-1)
+        x2 = x.reshape(-1, k)
+        m = x2.size(0)
+        codes, sx, u = torch.ops.qvgen_lowbit.act_quant(x2, bits, lo, hi, int8)
+        wq = torch.ops.qvgen_lowbit.unpack4(w, woff, int8) if packed else w
+        if m < 17:
+            # cuBLASLt's int8 GEMM wants more than 16 rows; the FP8 one is padded alike
+            pad = 17 - m
+            codes = torch.cat([codes, torch.zeros([pad, k], device=x.device, dtype=codes.dtype)])
+            sx = torch.cat([sx, torch.ones([pad, 1], device=x.device, dtype=sx.dtype)])
+            u = torch.cat([u, torch.zeros([pad, 2], device=x.device, dtype=u.dtype)])
+        b: Optional[torch.Tensor] = None
+        if bias.numel() > 0:
+            b = bias
+        if int8:
+            acc = torch._int_mm(codes, wq.t())
+            y = torch.ops.qvgen_lowbit.int8_epilogue(acc, sx, sw, u if correct else torch.empty([0], device=x.device),
+                                                     v, bias, x.dtype)
+        else:
+            y = torch._scaled_mm(codes, wq.t(), scale_a=sx, scale_b=sw, bias=b, out_dtype=x.dtype,
+                                 use_fast_accum=False)
+            if correct:
+                y.addmm_(u.to(y.dtype), v.to(y.dtype))
+        if y.size(0) != m:
+            y = y[:m]
+        shape = x.shape[:-1] + [wq.size(0)]
+        return y.reshape(shape)
+
+
+class Int8ToFp8(torch.nn.Module):
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        # int8 codes in [-16, 16] are exact in e4m3; DJL 0.36 cannot name a float8 type
+        return codes.to(torch.float8_e4m3fn)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    ops = lowbit_ops.load_library(a.lib)
+    os.makedirs(a.out, exist_ok=True)
+    lin = torch.jit.script(LowBitLinear())
+    lin.save(os.path.join(a.out, "lowbit_linear.pt"))
+    cast = torch.jit.script(Int8ToFp8())
+    cast.save(os.path.join(a.out, "int8_to_fp8.pt"))
+    # reload and compare with the eager definition on random layers, every mode
+    lin = torch.jit.load(os.path.join(a.out, "lowbit_linear.pt"))
+    cast = torch.jit.load(os.path.join(a.out, "int8_to_fp8.pt"))
+    torch.manual_seed(1)
+    dev = "cuda"
+    empty = torch.empty(0, device=dev)
+    for kind, packed, bits, m in [("fp8", False, 4, 300), ("fp8", True, 4, 300), ("fp8", False, 3, 5),
+                                  ("int8", False, 8, 300), ("int8", False, 4, 3)]:
+        n, k = 256, 512
+        x = torch.randn(2, m, k, device=dev, dtype=torch.bfloat16)
+        w = torch.randn(n, k, device=dev, dtype=torch.bfloat16)
+        codes, scale = lowbit_ops.sim_weight(w, bits)
+        bias = torch.randn(n, device=dev, dtype=torch.bfloat16)
+        lw = lowbit_ops.LowBitWeight(codes.float().cpu(), scale.float().reshape(-1).cpu(), torch.zeros(n), bias,
+                                     kind, packed, dev)
+        ref = lowbit_ops.real_linear(ops, x, lw, bits)
+        wt = lw.w if (kind == "int8" or packed) else cast(codes.to(torch.int8))
+        cfg = torch.tensor([bits, kind == "int8", packed, 1], dtype=torch.int64)
+        got = lin(x, wt, lw.offset if packed else empty, lw.sw, bias, lw.v, empty, empty, cfg)
+        assert torch.equal(got, ref), (kind, packed, bits, (got.float() - ref.float()).abs().max())
+        print("module ok", kind, "packed" if packed else "", "w%da%d" % (bits, bits), "tokens", 2 * m)
+    print("wrote lowbit_linear.pt, int8_to_fp8.pt with torch", torch.__version__)
+
+
+if __name__ == "__main__":
+    main()
