@@ -1,5 +1,6 @@
 package dev.qvgen.harness.toy;
 
+import dev.qvgen.reports.Discrimination;
 import dev.qvgen.reports.ReportInput;
 import dev.qvgen.reports.ReportWriter;
 import dev.qvgen.reports.ResultRow;
@@ -30,13 +31,14 @@ public final class ToyReport {
             "toy_motion", "1 if the object's centroid track moves in the captioned direction at the captioned speed",
             "toy_persistence", "fraction of frames where the object is present with a stable area",
             "temporal_flickering", "VBench: (255 - mean |frame_i - frame_i+1|) / 255",
-            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback)");
+            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback started from the phase-correlation translation)");
 
     private ToyReport() {}
 
     public static void write(Path runDir, List<ResultRow> rows, List<String> metrics, Path modelDir) throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         metrics.forEach(k -> m.put(k, DESCRIPTIONS.getOrDefault(k, k)));
+        List<String> discrimination = markDiscrimination(rows, metrics, m);
         List<ReportInput.Chart> charts = new ArrayList<>();
         Path log = modelDir.resolve("training_log.csv");
         if (Files.exists(log)) {
@@ -45,6 +47,7 @@ public final class ToyReport {
         }
         List<TrainingLog> logs = qatLogs(runDir);
         List<String> notes = new ArrayList<>(findings(Summary.of(rows, metrics), rows));
+        notes.addAll(discrimination);
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
             List<TrainingLog> weightLogs = weightGradientLogs(logs);
@@ -71,6 +74,27 @@ public final class ToyReport {
         // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
         PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: toy-world study, paper layout", runId,
                 "toy-wan", rows, PublishedNumbers.load(), logs, notes));
+    }
+
+    /**
+     * Whether each dimension separates full precision from RTN W3A3 on this run's videos
+     * ({@link Discrimination}): one note per dimension, and the description of one that does not is
+     * marked, so a saturated column is not read as evidence. Nothing when either arm is missing.
+     */
+    static List<String> markDiscrimination(List<ResultRow> rows, List<String> metrics, Map<String, String> descriptions) {
+        String fp = rows.stream().map(ResultRow::group).filter(g -> g.startsWith("fp ")).findFirst().orElse(null);
+        if (fp == null) {
+            return List.of();
+        }
+        List<String> notes = new ArrayList<>();
+        Discrimination.of(rows, metrics, fp, "rtn w3a3").forEach((k, r) -> {
+            notes.add(r.note(fp, "rtn w3a3"));
+            if (!r.separates()) {
+                descriptions.put(k, descriptions.get(k) + " (" + Discrimination.DOES_NOT + ": FP and RTN W3A3 are "
+                        + "not separated)");
+            }
+        });
+        return notes;
     }
 
     /**
