@@ -55,8 +55,9 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
         Shape perSample = new Shape(perSampleShape(x.getShape()));
         // The clip ratio is formed first, so a deployed copy with the same logits computes the
         // same bits (see deploy.DeployedLinearKernel).
-        NDArray lo = Scalars.mul(Activation.sigmoid(oneHot.matMul(lower)), INITIAL_CLIP).reshape(perSample);
-        NDArray hi = Scalars.mul(Activation.sigmoid(oneHot.matMul(upper)), INITIAL_CLIP).reshape(perSample);
+        float clip = INITIAL_CLIP * PlantedFault.activationClipFactor();
+        NDArray lo = Scalars.mul(Activation.sigmoid(oneHot.matMul(lower)), clip).reshape(perSample);
+        NDArray hi = Scalars.mul(Activation.sigmoid(oneHot.matMul(upper)), clip).reshape(perSample);
         int[] last = {-1};
         NDArray min = x.min(last, true).mul(lo);
         NDArray max = x.max(last, true).mul(hi);
