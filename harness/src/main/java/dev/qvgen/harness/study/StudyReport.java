@@ -1,5 +1,6 @@
 package dev.qvgen.harness.study;
 
+import dev.qvgen.reports.Discrimination;
 import dev.qvgen.reports.ReportInput;
 import dev.qvgen.reports.ReportWriter;
 import dev.qvgen.reports.ResultRow;
@@ -30,7 +31,7 @@ public final class StudyReport {
             "toy_motion", "1 if the object's centroid track moves in the captioned direction at the captioned speed",
             "toy_persistence", "fraction of frames where the object is present with a stable area",
             "temporal_flickering", "VBench: (255 - mean |frame_i - frame_i+1|) / 255",
-            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback)");
+            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback started from the phase-correlation translation)");
 
     private StudyReport() {}
 
@@ -42,6 +43,7 @@ public final class StudyReport {
             throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         metrics.forEach(k -> m.put(k, DESCRIPTIONS.getOrDefault(k, k)));
+        List<String> discrimination = markDiscrimination(rows, metrics, m);
         List<ReportInput.Chart> charts = new ArrayList<>();
         Path log = modelDir == null ? null : modelDir.resolve("training_log.csv");
         if (log != null && Files.exists(log)) {
@@ -53,6 +55,7 @@ public final class StudyReport {
         List<String> headline = metrics.containsAll(GROUND_TRUTH) ? GROUND_TRUTH : metrics;
         List<String> notes = new ArrayList<>(headline.isEmpty() ? List.of()
                 : findings(Summary.of(rows, metrics), rows, headline));
+        notes.addAll(discrimination);
         if (!logs.isEmpty()) {
             charts.add(TrainingLog.smoothedGradNormChart("qat_grad_norm.svg", logs, 20));
             List<TrainingLog> weightLogs = weightGradientLogs(logs);
@@ -80,6 +83,27 @@ public final class StudyReport {
         // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
         PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: " + model + " study, paper layout", runId,
                 model, rows, PublishedNumbers.load(), logs, notes));
+    }
+
+    /**
+     * Whether each dimension separates full precision from RTN W3A3 on this run's videos
+     * ({@link Discrimination}): one note per dimension, and the description of one that does not is
+     * marked, so a saturated column is not read as evidence. Nothing when either arm is missing.
+     */
+    static List<String> markDiscrimination(List<ResultRow> rows, List<String> metrics, Map<String, String> descriptions) {
+        String fp = rows.stream().map(ResultRow::group).filter(g -> g.startsWith("fp ")).findFirst().orElse(null);
+        if (fp == null) {
+            return List.of();
+        }
+        List<String> notes = new ArrayList<>();
+        Discrimination.of(rows, metrics, fp, "rtn w3a3").forEach((k, r) -> {
+            notes.add(r.note(fp, "rtn w3a3"));
+            if (!r.separates()) {
+                descriptions.put(k, descriptions.get(k) + " (" + Discrimination.DOES_NOT + ": FP and RTN W3A3 are "
+                        + "not separated)");
+            }
+        });
+        return notes;
     }
 
     /**

@@ -52,6 +52,30 @@ class StudyReportTest {
     }
 
     @Test
+    void aDimensionThatDoesNotSeparateFpFromRtnW3a3IsMarked() {
+        List<dev.qvgen.reports.ResultRow> all = new java.util.ArrayList<>();
+        double[] fp = {0.9, 0.8, 0.95, 0.85, 0.9, 0.8};
+        double[] rtn = {0.3, 0.4, 0.2, 0.3, 0.35, 0.25};
+        for (int i = 0; i < fp.length; i++) {
+            all.add(new dev.qvgen.reports.ResultRow("fp", "fp32", i, "p" + i, i, "v", java.util.Map.of("toy_color", fp[i],
+                    "dynamic_degree", 1.0), null));
+            all.add(new dev.qvgen.reports.ResultRow("rtn", "w3a3", i, "p" + i, i, "v", java.util.Map.of("toy_color", rtn[i],
+                    "dynamic_degree", 1.0), null));
+        }
+        java.util.Map<String, String> d = new java.util.LinkedHashMap<>(java.util.Map.of("toy_color", "colour",
+                "dynamic_degree", "flow"));
+        List<String> notes = StudyReport.markDiscrimination(all, List.of("toy_color", "dynamic_degree"), d);
+        assertEquals("colour", d.get("toy_color"));
+        assertTrue(d.get("dynamic_degree").contains("does not discriminate on this world"), d.toString());
+        assertTrue(notes.stream().anyMatch(n -> n.startsWith("dynamic_degree: does not discriminate on this world")),
+                notes.toString());
+        assertTrue(notes.stream().anyMatch(n -> n.startsWith("toy_color: separates fp fp32 from rtn w3a3")),
+                notes.toString());
+        assertTrue(StudyReport.markDiscrimination(all.stream().filter(r -> r.method().equals("fp")).toList(),
+                List.of("toy_color"), d).isEmpty(), "no RTN W3A3 arm, nothing to judge");
+    }
+
+    @Test
     void gradientVerdictSaysWhetherQvgenStaysBelowLsq(@TempDir Path tmp) throws IOException {
         List<String> holds = StudyReport.gradientFindings(List.of(log(tmp, "qvgen-w3a3", 1, 1, 1),
                 log(tmp, "lsq-w3a3", 2, 2, 2)), "gradient norm");

@@ -15,6 +15,6 @@ public final class ToyColorMetric extends ToyObjectMetric {
 
     @Override
     double scoreObject(ToyTrack track) {
-        return (double) track.detectedFrames() / track.frameCount();
+        return (double) track.colourFrames() / track.frameCount();
     }
 }

@@ -32,6 +32,10 @@ public final class ToyMotionMetric extends ToyObjectMetric {
 
     @Override
     double scoreObject(ToyTrack track) {
+        return motionScore(track);
+    }
+
+    static double motionScore(ToyTrack track) {
         List<double[]> points = new ArrayList<>();
         for (int t = 0; t < track.frameCount(); t++) {
             ToyBlob blob = track.perFrame().get(t);

@@ -15,6 +15,10 @@ public final class ToyShapeMetric extends ToyObjectMetric {
 
     @Override
     double scoreObject(ToyTrack track) {
+        return shapeScore(track);
+    }
+
+    static double shapeScore(ToyTrack track) {
         long right = track.perFrame().stream()
                 .filter(b -> b != null && b.shape() == track.expected().shape())
                 .count();

@@ -16,7 +16,13 @@ public record ToyTrack(ToyObject expected, List<ToyBlob> perFrame) {
         return perFrame.size();
     }
 
+    /** Frames in which some region was taken to be the object (of its colour or not). */
     public int detectedFrames() {
         return (int) perFrame.stream().filter(b -> b != null).count();
+    }
+
+    /** Frames in which the region taken to be the object has the object's colour. */
+    public int colourFrames() {
+        return (int) perFrame.stream().filter(b -> b != null && b.hasColor(expected.color())).count();
     }
 }

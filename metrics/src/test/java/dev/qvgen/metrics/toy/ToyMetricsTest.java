@@ -38,13 +38,13 @@ class ToyMetricsTest {
     }
 
     @Test
-    void wrongColourScoresZero() {
+    void wrongColourScoresZeroOnColourOnly() {
         DecodedVideo video = inMemory(ToyClips.render(RED_CIRCLE, 1));
         String caption = "a blue circle moves left slowly";
         assertEquals(0.0, score(color, video, caption));
-        assertEquals(0.0, score(shape, video, caption));
-        assertEquals(0.0, score(motion, video, caption));
-        assertEquals(0.0, score(persistence, video, caption));
+        assertEquals(1.0, score(shape, video, caption), "the red circle is still the captioned shape");
+        assertEquals(1.0, score(motion, video, caption));
+        assertEquals(1.0, score(persistence, video, caption));
     }
 
     @Test
@@ -53,7 +53,11 @@ class ToyMetricsTest {
                 "a red circle moves left slowly and a green square moves up quickly", 4));
         String halfWrong = "a red circle moves left slowly and a blue square moves up quickly";
         assertEquals(0.5, score(color, video, halfWrong), 1e-12);
-        assertEquals(0.5, score(motion, video, halfWrong), 1e-12);
+        // the green square stands in for the blue one: right shape and motion, wrong colour
+        assertEquals(1.0, score(motion, video, halfWrong), 1e-12);
+        String halfWrongMotion = "a red circle moves left slowly and a green square moves down quickly";
+        assertEquals(0.5, score(motion, video, halfWrongMotion), 1e-12);
+        assertEquals(1.0, score(color, video, halfWrongMotion), 1e-12);
     }
 
     @Test

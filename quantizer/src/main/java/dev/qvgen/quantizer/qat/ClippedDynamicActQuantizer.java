@@ -78,13 +78,17 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
         Shape perSample = new Shape(perSampleShape(x.getShape()));
         // The clip ratio is formed first, so a deployed copy with the same logits computes the
         // same bits (see deploy.DeployedLinearKernel).
-        NDArray lo = Scalars.mul(Activation.sigmoid(oneHot.matMul(lower)), INITIAL_CLIP).reshape(perSample);
-        NDArray hi = Scalars.mul(Activation.sigmoid(oneHot.matMul(upper)), INITIAL_CLIP).reshape(perSample);
+        float clip = INITIAL_CLIP * PlantedFault.activationClipFactor();
+        NDArray lo = Scalars.mul(Activation.sigmoid(oneHot.matMul(lower)), clip).reshape(perSample);
+        NDArray hi = Scalars.mul(Activation.sigmoid(oneHot.matMul(upper)), clip).reshape(perSample);
         int[] last = {-1};
         NDArray min = x.min(last, true).mul(lo);
         NDArray max = x.max(last, true).mul(hi);
-        NDArray s = Scalars.div(max.sub(min), levels).clip(1e-8f, Float.MAX_VALUE);
-        NDArray z = Ste.round(min.div(s)).neg().clip(0f, levels);
+        NDArray s = Scalars.div(max.sub(min), levels).clip(1e-9f, Float.MAX_VALUE); // the official clamp_min(1e-9)
+        // The zero point is rounded without a straight-through gradient, as the official code's
+        // get_qparams does (torch.round, whose gradient is 0): the clip logits and x learn through
+        // the step size only. Parity: QvgenOfficialParityTest.
+        NDArray z = min.div(s).round().neg().clip(0f, levels);
         NDArray q = Ste.round(x.div(s)).add(z).clip(0f, levels);
         return q.sub(z).mul(s);
     }

@@ -137,7 +137,7 @@ public final class LsqPlusWeightQuantizer {
     public NDArray forward(NDArray w) {
         NDArray s = effectiveScale();
         NDArray z = effectiveZero();
-        NDArray q = Ste.round(w.div(s).add(z)).clip(0f, levels);
+        NDArray q = PlantedFault.offByOne(Ste.round(w.div(s).add(z))).clip(0f, levels);
         return q.sub(z).mul(s);
     }
 
@@ -155,7 +155,7 @@ public final class LsqPlusWeightQuantizer {
 
     /** Integer codes in [0, 2^b - 1] of {@code w}, as the forward pass rounds them (for export). */
     public NDArray codes(NDArray w) {
-        return w.div(effectiveScale()).add(effectiveZero()).round().clip(0f, levels);
+        return PlantedFault.offByOne(w.div(effectiveScale()).add(effectiveZero()).round()).clip(0f, levels);
     }
 
     public NDArray scale() {

@@ -28,6 +28,9 @@ public record RankDecay(int period, boolean cosine) {
      * it at a period boundary, then sets its coefficients.
      */
     public Event apply(LowRankBranch phi, int step) {
+        if (PlantedFault.active() == PlantedFault.NO_RANK_DECAY) {
+            return Event.NONE;
+        }
         Event e = Event.NONE;
         if (step > 0 && step % period == 0) {
             if (phi.rank() >= 2) {
