@@ -1,18 +1,7 @@
 package dev.qvgen.models.nn;
 
-import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * One PyTorch op that DJL 0.36 has no binding for, reached through a tiny committed TorchScript
@@ -40,16 +29,10 @@ public enum ScriptedOp {
     /** {@code x.to(like.dtype)}: a cast to a type DJL cannot name (bfloat16). */
     TYPE_AS("type_as");
 
-    private final String file;
-    private volatile boolean tried;
-    private volatile Block block;
-    private volatile String error;
-    /** Held for the life of the JVM: DJL's BaseModel closes its module when it is finalized. */
-    @SuppressWarnings({"unused", "FieldCanBeLocal"})
-    private Model model;
+    private final TorchScriptResource script;
 
     ScriptedOp(String file) {
-        this.file = file;
+        this.script = new TorchScriptResource(ScriptedOp.class, file, null);
     }
 
     /** Whether the module loaded and is switched on. */
@@ -57,7 +40,7 @@ public enum ScriptedOp {
         if ((this == GELU_TANH || this == RMS_NORM) && "false".equalsIgnoreCase(System.getProperty("qvgen.scripted"))) {
             return false;
         }
-        return block() != null;
+        return script.block() != null;
     }
 
     /** Why the module cannot be used, or null if it can. */
@@ -65,62 +48,13 @@ public enum ScriptedOp {
         if (available()) {
             return null;
         }
-        return error != null ? error : "switched off by -Dqvgen.scripted=false";
+        return script.error() != null ? script.error() : "switched off by -Dqvgen.scripted=false";
     }
 
     /** Runs the op; its result lives in the first input's manager. */
     public NDArray apply(NDArray... inputs) {
-        Block b = block();
-        if (b == null) {
-            throw new IllegalStateException(file + ".pt unavailable: " + error);
-        }
         // training=true: the module runs without DJL's inference guard, so autograd records it
         // when the inputs require gradients (none of these ops behaves differently in training).
-        return b.forward(new ParameterStore(inputs[0].getManager(), false), new NDList(inputs), true)
-                .singletonOrThrow();
-    }
-
-    private Block block() {
-        if (!tried) {
-            synchronized (this) {
-                if (!tried) {
-                    try {
-                        block = load();
-                    } catch (Exception | UnsatisfiedLinkError e) {
-                        error = file + ".pt: " + e.getClass().getSimpleName() + ": " + e.getMessage();
-                    }
-                    tried = true;
-                }
-            }
-        }
-        return block;
-    }
-
-    private Block load() throws IOException, ai.djl.MalformedModelException {
-        if (!"PyTorch".equals(Engine.getDefaultEngineName())) {
-            throw new IllegalStateException("engine " + Engine.getDefaultEngineName() + " cannot run TorchScript");
-        }
-        if (System.getProperty("ai.djl.pytorch.graph_optimizer") == null) {
-            // The profiling graph executor would re-specialise each one-op graph per shape; nothing to fuse.
-            System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
-        }
-        Path dir = Files.createTempDirectory("qvgen-" + file);
-        Path pt = dir.resolve(file + ".pt");
-        try (InputStream in = ScriptedOp.class.getResourceAsStream(file + ".pt")) {
-            if (in == null) {
-                throw new IOException("resource dev/qvgen/models/nn/" + file + ".pt missing");
-            }
-            Files.copy(in, pt, StandardCopyOption.REPLACE_EXISTING);
-        }
-        try {
-            // No parameters: loaded once on the CPU, the module runs on whatever device its inputs are.
-            Model m = Model.newInstance(file, Device.cpu(), "PyTorch");
-            m.load(dir, file);
-            model = m;
-            return m.getBlock();
-        } finally {
-            Files.deleteIfExists(pt);
-            Files.deleteIfExists(dir);
-        }
+        return script.apply(true, inputs);
     }
 }

@@ -1,18 +1,9 @@
 package dev.qvgen.quantizer.deploy;
 
-import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import dev.qvgen.models.nn.TorchScriptResource;
+
 
 /**
  * The TorchScript modules of the real low-bit path on CUDA (resources next to this class, made on
@@ -28,72 +19,22 @@ public enum LowBitModules {
     /** {@code codes.to(torch.float8_e4m3fn)}: DJL 0.36 cannot name a float8 type. */
     INT8_TO_FP8("int8_to_fp8");
 
-    private final String file;
-    private volatile boolean tried;
-    private volatile Block block;
-    private volatile String error;
-    /** Held for the life of the JVM: DJL's BaseModel closes its module when it is finalized. */
-    @SuppressWarnings({"unused", "FieldCanBeLocal"})
-    private Model model;
+    private final TorchScriptResource script;
 
     LowBitModules(String file) {
-        this.file = file;
+        this.script = new TorchScriptResource(LowBitModules.class, file,
+                "made on a GPU machine by quantizer/scripts/make_lowbit_modules.py");
     }
 
     public boolean available() {
-        return block() != null;
+        return script.block() != null;
     }
 
     public String unavailableReason() {
-        return available() ? null : error;
+        return available() ? null : script.error();
     }
 
     public NDArray apply(NDArray... inputs) {
-        Block b = block();
-        if (b == null) {
-            throw new IllegalStateException(file + ".pt unavailable: " + error);
-        }
-        return b.forward(new ParameterStore(inputs[0].getManager(), false), new NDList(inputs), false)
-                .singletonOrThrow();
-    }
-
-    private Block block() {
-        if (!tried) {
-            synchronized (this) {
-                if (!tried) {
-                    try {
-                        block = load();
-                    } catch (Exception | UnsatisfiedLinkError e) {
-                        error = file + ".pt: " + e.getClass().getSimpleName() + ": " + e.getMessage();
-                    }
-                    tried = true;
-                }
-            }
-        }
-        return block;
-    }
-
-    private Block load() throws IOException, ai.djl.MalformedModelException {
-        if (!"PyTorch".equals(Engine.getDefaultEngineName())) {
-            throw new IllegalStateException("engine " + Engine.getDefaultEngineName() + " cannot run TorchScript");
-        }
-        Path dir = Files.createTempDirectory("qvgen-" + file);
-        Path pt = dir.resolve(file + ".pt");
-        try (InputStream in = LowBitModules.class.getResourceAsStream(file + ".pt")) {
-            if (in == null) {
-                throw new IOException("resource dev/qvgen/quantizer/deploy/" + file + ".pt missing (made on a GPU "
-                        + "machine by quantizer/scripts/make_lowbit_modules.py)");
-            }
-            Files.copy(in, pt, StandardCopyOption.REPLACE_EXISTING);
-        }
-        try {
-            Model m = Model.newInstance(file, Device.cpu(), "PyTorch");
-            m.load(dir, file);
-            model = m;
-            return m.getBlock();
-        } finally {
-            Files.deleteIfExists(pt);
-            Files.deleteIfExists(dir);
-        }
+        return script.apply(false, inputs);
     }
 }
