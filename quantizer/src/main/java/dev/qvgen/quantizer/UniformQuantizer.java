@@ -2,6 +2,7 @@ package dev.qvgen.quantizer;
 
 import ai.djl.ndarray.NDArray;
 
+import dev.qvgen.models.nn.OpClock;
 import dev.qvgen.models.nn.Scalars;
 
 /**
@@ -43,6 +44,10 @@ public final class UniformQuantizer {
      * {@code q = clamp(round(x / s) + z, 0, 2^b - 1)}, result {@code (q - z) s}.
      */
     public static NDArray activationPerToken(NDArray x, int bits) {
+        return OpClock.time(OpClock.Kind.QUANTIZATION, x, () -> fakeQuantizePerToken(x, bits));
+    }
+
+    private static NDArray fakeQuantizePerToken(NDArray x, int bits) {
         ActivationCodes a = activationCodes(x, bits);
         // each full-size temporary is freed as soon as the next one exists: the quantizer runs on
         // the largest activations of a block (the FFN's 4x-wide hidden state), and holding all of
@@ -60,6 +65,10 @@ public final class UniformQuantizer {
      * low-bit path sees exactly the integers the simulated path multiplies by s).
      */
     public static ActivationCodes activationCodes(NDArray x, int bits) {
+        return OpClock.time(OpClock.Kind.QUANTIZATION, x, () -> codesPerToken(x, bits), ActivationCodes::codes);
+    }
+
+    private static ActivationCodes codesPerToken(NDArray x, int bits) {
         float levels = (1 << bits) - 1;
         int[] last = {-1};
         NDArray min = x.min(last, true);

@@ -115,6 +115,10 @@ public final class GenerateCommand implements Callable<Integer> {
             + "CPU, where the same seed gives bit-identical videos).")
     String precision;
 
+    @Option(names = "--time-only", description = "generate and time each video but write no MP4 (speed runs, e.g. "
+            + "with --random-weights, whose videos are noise; needs no FFmpeg).")
+    boolean timeOnly;
+
     @picocli.CommandLine.Mixin
     QuantizedOptions quantization;
 
@@ -176,6 +180,11 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             String quantizedAs = quantization.apply(pipeline.transformer(), manager);
             pipeline.setTransformerPrecision(computeType);
+            long deployed = quantization.installRealKernels(pipeline.transformer(), computeType, manager);
+            if (deployed >= 0) {
+                quantizedAs += String.format(Locale.ROOT, " (transformer weights as deployed: %.3f GiB)",
+                        deployed / (double) (1L << 30));
+            }
             System.out.println("generate: transformer " + quantizedAs);
             System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
                     pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
@@ -200,9 +209,16 @@ public final class GenerateCommand implements Callable<Integer> {
                         }
                         try (NDManager sub = manager.newSubManager()) {
                             VideoPipeline.Noise noise = VideoPipeline.Noise.seeded(seeds.get(i));
+                            long start = System.nanoTime();
                             NDArray video = pipeline.generate(p, negativePrompt, noise.next(sub, shape), settings,
                                     noise);
-                            Mp4Writer.write(target, toFloats(video), rate);
+                            float[][][][] frames = toFloats(video); // on the host: the device's work is done
+                            System.out.printf(Locale.ROOT, "generate: %s in %.2f s (text encoder, %d steps, VAE "
+                                    + "decode; MP4 writing not counted)%n", target.getFileName(),
+                                    (System.nanoTime() - start) / 1e9, settings.steps());
+                            if (!timeOnly) {
+                                Mp4Writer.write(target, frames, rate);
+                            }
                         }
                         progress.step(target.getFileName().toString());
                     }

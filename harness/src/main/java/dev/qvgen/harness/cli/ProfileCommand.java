@@ -93,10 +93,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--attention", description = "fused, chunked or plain (default: fused when the SDPA module loads).")
     String attention;
 
-    @Option(names = "--kernel", description = "How low-bit settings run: simulated (fake quantization, float GEMMs), "
+    @Option(names = "--kernel", split = ",", description = "How low-bit settings run, comma-separated (one row per "
+            + "low-bit setting and kernel, all in this process): simulated (fake quantization, float GEMMs), "
             + "fp8 (FP8 codes, torch._scaled_mm), fp8-packed (packed 4-bit weights unpacked per call) or int8 "
-            + "(torch._int_mm); the real kernels need CUDA and the qvgen_lowbit library (default: ${DEFAULT-VALUE}).")
-    String kernel = TransformerProfiler.SIMULATED;
+            + "(torch._int_mm); the real kernels need CUDA and the qvgen_lowbit library (default: simulated).")
+    List<String> kernels = List.of(TransformerProfiler.SIMULATED);
 
     @Option(names = "--qat-steps", description = "Run this many QVGen QAT steps instead of profiling the forward "
             + "(uses the first low-bit --bits entry, float32).")
@@ -129,10 +130,8 @@ public final class ProfileCommand implements Callable<Integer> {
         if (batch < 1 || runs < 1 || warmup < 0 || (layers != null && layers < 1) || qatSteps < 0) {
             throw new BadInputException("--batch, --runs and --layers must be positive, --warmup and --qat-steps >= 0");
         }
-        DataType type;
         try {
-            type = qatSteps > 0 ? DataType.FLOAT32
-                    : Precision.parse(precision != null ? precision : dev.isGpu() ? "bf16" : "fp32");
+            computeType(dev);
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--precision: " + e.getMessage());
         }
@@ -145,8 +144,16 @@ public final class ProfileCommand implements Callable<Integer> {
                 }
             }
         }
+        for (String kernel : kernels) {
+            checkKernel(kernel);
+        }
+        return runChecked(spec, dev);
+    }
+
+    private void checkKernel(String kernel) {
         if (!TransformerProfiler.KERNELS.contains(kernel)) {
-            throw new BadInputException("--kernel must be one of " + String.join(", ", TransformerProfiler.KERNELS));
+            throw new BadInputException("--kernel must be one of " + String.join(", ", TransformerProfiler.KERNELS)
+                    + ", got '" + kernel + "'");
         }
         if (!kernel.equals(TransformerProfiler.SIMULATED)) {
             for (String b : bits) {
@@ -161,6 +168,10 @@ public final class ProfileCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    private Integer runChecked(ModelSpec spec, Device dev) throws Exception {
+        DataType type = computeType(dev);
         if (attention != null) {
             if (!List.of("fused", "chunked", "plain").contains(attention)) {
                 throw new BadInputException("--attention must be fused, chunked or plain");
@@ -196,10 +207,15 @@ public final class ProfileCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "[profile] %s built on %s in %.1f s (%d blocks, %d video tokens, attention %s)%n",
                     model, dev, (System.nanoTime() - t0) / 1e9, countBlocks(tr), w.videoTokens(), attn);
             List<TransformerProfiler.Row> rows = new TransformerProfiler(System.out).profile(model, tr, w, dev, type,
-                    bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m, kernel);
+                    bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m, kernels);
             write(rows, out);
         }
         return 0;
+    }
+
+    private DataType computeType(Device dev) {
+        return qatSteps > 0 ? DataType.FLOAT32
+                : Precision.parse(precision != null ? precision : dev.isGpu() ? "bf16" : "fp32");
     }
 
     private Module build(TransformerSpec ts, NDManager m, Device dev, DataType type) {
@@ -230,26 +246,31 @@ public final class ProfileCommand implements Callable<Integer> {
     static void write(List<TransformerProfiler.Row> rows, Path dir) throws java.io.IOException {
         StringBuilder csv = new StringBuilder("model,device,precision,bits,attention,batch,frames,height,width,layers,"
                 + "video_tokens,warmup,runs,median_ms,min_ms,memory_bytes,weight_bytes_full,weight_bytes,"
-                + "tokens_per_s,flops,tflops_per_s,peak_fraction,finite,kernel,speedup_vs_fp\n");
+                + "tokens_per_s,flops,tflops_per_s,peak_fraction,finite,kernel,speedup_vs_fp,share_linear,share_attention,"
+                + "share_quantization\n");
         StringBuilder md = new StringBuilder("## Transformer step profile\n\n"
                 + "| model | device | precision | bits | kernel | video | tokens | median ms | speed-up vs fp | memory GiB | "
-                + "weights MiB (full → this) | tokens/s | TFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "weights MiB (full → this) | tokens/s | TFLOP/s | of peak | time: linear / attention / quantization / rest |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         TransformerProfiler.Row fp = rows.stream().filter(x -> x.bits().equals("fp")).findFirst().orElse(null);
         for (TransformerProfiler.Row r : rows) {
             String speedup = fp == null ? "" : String.format(Locale.ROOT, "%.3f", fp.medianMs() / r.medianMs());
-            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,%d,%d,%.1f,%.4g,%.2f,%s,%b,%s,%s%n",
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,%d,%d,%.1f,%.4g,%.2f,%s,%b,%s,%s,%.4f,%.4f,%.4f%n",
                     r.model(), r.device(), r.precision(), r.bits(), r.attention(), r.batch(), r.frames(), r.height(),
                     r.width(), r.layers(), r.videoTokens(), r.warmup(), r.runs(), r.medianMs(), r.minMs(),
                     r.memoryBytes(), r.weightBytesFull(), r.weightBytes(), r.tokensPerSecond(), r.flops(),
                     r.tflopsPerSecond(), Double.isNaN(r.peakFraction()) ? "" : String.format(Locale.ROOT, "%.4f",
-                            r.peakFraction()), r.finite(), r.kernel(), speedup));
+                            r.peakFraction()), r.finite(), r.kernel(), speedup, r.shareLinear(), r.shareAttention(),
+                    r.shareQuantization()));
             md.append(String.format(Locale.ROOT, "| %s (%d blocks) | %s | %s | %s | %s | %dx%dx%d, batch %d | %d | %.1f | %s | %.2f | "
-                    + "%.0f → %.0f | %.0f | %.1f | %s |%n", r.model(), r.layers(), r.device(), r.precision(), r.bits(),
+                    + "%.0f → %.0f | %.0f | %.1f | %s | %.0f / %.0f / %.0f / %.0f%% |%n", r.model(), r.layers(), r.device(), r.precision(), r.bits(),
                     r.kernel(), r.width(), r.height(), r.frames(), r.batch(), r.videoTokens(), r.medianMs(),
                     speedup.isEmpty() ? "–" : speedup + "x",
                     r.memoryBytes() / (double) (1L << 30), r.weightBytesFull() / 1048576.0,
                     r.weightBytes() / 1048576.0, r.tokensPerSecond(), r.tflopsPerSecond(),
-                    Double.isNaN(r.peakFraction()) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * r.peakFraction())));
+                    Double.isNaN(r.peakFraction()) ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * r.peakFraction()),
+                    100 * r.shareLinear(), 100 * r.shareAttention(), 100 * r.shareQuantization(),
+                    100 * Math.max(0, 1 - r.shareLinear() - r.shareAttention() - r.shareQuantization())));
         }
         md.append("\nMedian of warm runs, each ended by a device synchronisation; FLOPs counted analytically "
                 + "(matrix products only); low-bit rows run RTN's quantization of the linear layers inside the blocks, "
@@ -257,7 +278,10 @@ public final class ProfileCommand implements Callable<Integer> {
                 + "low-bit kernels (fp8, fp8-packed, int8: integer codes on the device, weights counted as stored); "
                 + "attention stays at the compute precision in every row; speed-up against the fp row of the same "
                 + "process. Memory: on CUDA the device memory in use after the runs "
-                + "(CUDA context plus the caching allocator's peak reservation), on the CPU the process's peak RSS.\n");
+                + "(CUDA context plus the caching allocator's peak reservation), on the CPU the process's peak RSS. "
+                + "Time shares: one more forward after the timed runs, waiting for the device before and after every "
+                + "linear layer, attention and activation-quantizer call (exclusive times; the real kernels quantize "
+                + "inside their linear call on CUDA, so there quantization counts as linear).\n");
         Files.writeString(dir.resolve("profile.csv"), csv.toString());
         Files.writeString(dir.resolve("profile.json"), new GsonBuilder().setPrettyPrinting()
                 .serializeSpecialFloatingPointValues().create().toJson(rows));

@@ -3,12 +3,15 @@ package dev.qvgen.harness.cli;
 import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.harness.BadInputException;
+import dev.qvgen.harness.profile.TransformerProfiler;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.io.CheckpointException;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
+import dev.qvgen.quantizer.deploy.LowBitLayout;
+import dev.qvgen.quantizer.deploy.LowBitLinearKernel;
 import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.quantizer.deploy.ReleasedQvgenCheckpoint;
 
@@ -36,8 +39,43 @@ final class QuantizedOptions {
     @Option(names = "--bits", description = "bit widths for --method rtn, e.g. w4a4.")
     String bits;
 
+    @Option(names = "--kernel", defaultValue = TransformerProfiler.SIMULATED, description = "how --method rtn runs: "
+            + "simulated (fake quantization, float GEMMs), or the real low-bit kernels of `qvgen profile --kernel`: "
+            + "fp8, fp8-packed or int8 (integer codes on the device; on CUDA they need the qvgen_lowbit library, on the "
+            + "CPU an exact emulation runs) (default: ${DEFAULT-VALUE}).")
+    String kernel = TransformerProfiler.SIMULATED;
+
     /** Checks the combination before anything is loaded; the spec for RTN, or null. */
     QuantSpec check() {
+        QuantSpec spec = checkMethod();
+        if (!TransformerProfiler.SIMULATED.equals(kernel)) {
+            if (!TransformerProfiler.KERNELS.contains(kernel)) {
+                throw new BadInputException("--kernel must be one of " + String.join(", ", TransformerProfiler.KERNELS)
+                        + ", got '" + kernel + "'");
+            }
+            if (spec == null) {
+                throw new BadInputException("--kernel " + kernel + " needs --method rtn --bits (a --quantized export "
+                        + "runs on its own kernels)");
+            }
+            try {
+                LowBitLinearKernel.check(spec, codes(), kernel.endsWith("-packed"));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--kernel " + kernel + ": " + e.getMessage());
+            }
+        }
+        return spec;
+    }
+
+    /** Whether RTN runs on real low-bit kernels, installed by {@link #installRealKernels} after the precision cast. */
+    boolean realKernel() {
+        return !TransformerProfiler.SIMULATED.equals(kernel);
+    }
+
+    private LowBitLayout.Codes codes() {
+        return kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
+    }
+
+    private QuantSpec checkMethod() {
         if (quantized != null && (method != null || bits != null)) {
             throw new BadInputException("give --quantized or --method/--bits, not both");
         }
@@ -76,10 +114,27 @@ final class QuantizedOptions {
             }
             return "quantized from " + quantized;
         }
+        if (rtn != null && realKernel()) {
+            return "rtn " + rtn.label() + " on real " + kernel + " kernels";
+        }
         if (rtn != null) {
             new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));
             return "rtn " + rtn.label();
         }
         return "full precision";
+    }
+
+    /**
+     * With a real {@code --kernel}: installs {@link LowBitLinearKernel}s with RTN's codes on the linear
+     * layers inside the blocks, as {@code qvgen profile --kernel} does. Called once the transformer
+     * has its compute type, so the codes are computed in that type as the simulated kernel computes
+     * them; returns the transformer's deployed weight bytes, or -1 when there is nothing to install.
+     */
+    long installRealKernels(DenoisingTransformer transformer, ai.djl.ndarray.types.DataType type, NDManager manager) {
+        QuantSpec rtn = check();
+        if (rtn == null || !realKernel()) {
+            return -1;
+        }
+        return TransformerProfiler.installReal(transformer.module(), rtn, kernel, type, manager);
     }
 }

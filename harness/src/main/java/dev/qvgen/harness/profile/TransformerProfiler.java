@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.qvgen.models.nn.Linear;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.nn.Module;
+import dev.qvgen.models.nn.OpClock;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
@@ -43,7 +44,8 @@ public final class TransformerProfiler {
     public record Row(String model, String device, String precision, String bits, String attention, int batch,
             int frames, int height, int width, int layers, long videoTokens, int warmup, int runs, double medianMs,
             double minMs, long memoryBytes, long weightBytesFull, long weightBytes, double tokensPerSecond,
-            double flops, double tflopsPerSecond, double peakFraction, boolean finite, String kernel) {}
+            double flops, double tflopsPerSecond, double peakFraction, boolean finite, String kernel,
+            double shareLinear, double shareAttention, double shareQuantization) {}
 
     private final PrintStream log;
 
@@ -73,10 +75,33 @@ public final class TransformerProfiler {
     public List<Row> profile(String model, Module transformer, TransformerWorkload w, Device device, DataType type,
             List<String> bits, int warmup, int runs, double peakTflops, String attention, NDManager manager,
             String kernel) {
+        return profile(model, transformer, w, device, type, bits, warmup, runs, peakTflops, attention, manager,
+                List.of(kernel));
+    }
+
+    /**
+     * One row for "fp" and one per low-bit setting and kernel of {@code kernels}, in that order,
+     * all on the same model, inputs and process (so the speed-ups compare like with like).
+     */
+    public List<Row> profile(String model, Module transformer, TransformerWorkload w, Device device, DataType type,
+            List<String> bits, int warmup, int runs, double peakTflops, String attention, NDManager manager,
+            List<String> kernels) {
         long full = weightBytes(transformer, type, 0);
         List<Row> rows = new ArrayList<>();
         NDList inputs = w.randomInputs(manager, type, 11);
+        List<String[]> settings = new ArrayList<>();
         for (String b : bits) {
+            if (b.equals("fp")) {
+                settings.add(new String[] {b, SIMULATED});
+            } else {
+                for (String k : kernels) {
+                    settings.add(new String[] {b, k});
+                }
+            }
+        }
+        for (String[] setting : settings) {
+            String b = setting[0];
+            String kernel = setting[1];
             QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
             long realBytes = -1;
             if (spec != null && kernel.equals(SIMULATED)) {
@@ -105,6 +130,12 @@ public final class TransformerProfiler {
                     }
                 }
                 long mem = Devices.memoryInUse(device);
+                // after the timed runs and the memory reading: a pass that waits for the device
+                // around every linear, attention and quantizer call, for where the time goes
+                OpClock.Shares shares;
+                try (NDScope scope = new NDScope()) {
+                    shares = OpClock.measure(() -> TransformerWorkload.forward(transformer, inputs));
+                }
                 double[] sorted = ms.clone();
                 Arrays.sort(sorted);
                 double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
@@ -115,13 +146,19 @@ public final class TransformerProfiler {
                         warmup, runs, median, sorted[0], mem, full,
                         spec == null ? full : realBytes >= 0 ? realBytes : weightBytes(transformer, type, spec.weightBits()),
                         w.batch() * w.videoTokens() / (median / 1e3), flops, tflops,
-                        peakTflops > 0 ? tflops / peakTflops : Double.NaN, finite, spec == null ? "dense" : kernel);
+                        peakTflops > 0 ? tflops / peakTflops : Double.NaN, finite, spec == null ? "dense" : kernel,
+                        shares.linear() / shares.total(), shares.attention() / shares.total(),
+                        shares.quantization() / shares.total());
                 Row fp = rows.stream().filter(x -> x.bits().equals("fp")).findFirst().orElse(null);
                 log.printf("[profile] %s %s %s %s (%s): median %.2f ms (min %.2f, %d runs), %.1f TFLOP/s, memory %.2f GiB, "
                         + "weights %.3f GiB%s%n", model, r.device(), r.precision(), b, r.kernel(), median, sorted[0], runs,
                         tflops, mem / (double) (1L << 30), r.weightBytes() / (double) (1L << 30),
                         fp == null ? "" : String.format(java.util.Locale.ROOT, ", %.3fx the %s forward of this process",
                                 fp.medianMs() / median, fp.precision()));
+                log.printf(java.util.Locale.ROOT, "[profile] %s %s (%s): time shares, one pass synchronised around each "
+                        + "op (%.1f ms): %s%s%n", model, b, r.kernel(), shares.total() * 1e3, shares.describe(),
+                        spec != null && !kernel.equals(SIMULATED) ? " (the real kernel's quantizer runs inside its "
+                                + "linear call on CUDA and counts as linear there)" : "");
                 if (spec != null && !kernel.equals(SIMULATED)) {
                     log.printf("[profile] %s: linear layers inside the blocks run as %s GEMMs on integer codes; attention, "
                             + "norms and the other layers stay %s%n", b, kernel, r.precision());
@@ -142,7 +179,7 @@ public final class TransformerProfiler {
      * every other parameter at {@code type}'s width). The dense weights stay in the model (they are
      * the model's parameters), so this row's memory includes them.
      */
-    static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager) {
+    public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager) {
         LowBitLayout.Codes codes = kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
         boolean packed = kernel.endsWith("-packed");
         LowBitLinearKernel.check(spec, codes, packed);

@@ -69,6 +69,17 @@ class ProfileCommandTest {
             assertTrue(Long.parseLong(q[bytes]) < Long.parseLong(q[full]) / 2, q[bytes] + " vs " + q[full]);
             assertEquals("true", fp[finite]);
             assertEquals("true", q[finite]);
+            // time shares: the fp forward quantizes nothing, the simulated W4A4 one does
+            int lin = List.of(head).indexOf("share_linear");
+            int att = List.of(head).indexOf("share_attention");
+            int quant = List.of(head).indexOf("share_quantization");
+            assertEquals(0.0, Double.parseDouble(fp[quant]));
+            assertTrue(Double.parseDouble(q[quant]) > 0, q[quant]);
+            for (String[] row : List.of(fp, q)) {
+                double sum = Double.parseDouble(row[lin]) + Double.parseDouble(row[att]) + Double.parseDouble(row[quant]);
+                assertTrue(Double.parseDouble(row[lin]) > 0 && Double.parseDouble(row[att]) > 0 && sum <= 1.0001,
+                        String.join(",", row));
+            }
             assertTrue(Files.readString(out.resolve("profile.json")).contains("\"medianMs\""));
             assertTrue(Files.readString(out.resolve("profile.md")).startsWith("## Transformer step profile"));
         }
@@ -77,25 +88,29 @@ class ProfileCommandTest {
     @Test
     void realLowBitKernelsRunTheirCpuEmulationAndCountTheirCodes() throws Exception {
         Path out = tmp.resolve("real");
-        long[] bytes = new long[3];
-        String[] kernels = {"fp8", "fp8-packed", "int8"};
+        String[] kernels = {"simulated", "fp8", "fp8-packed", "int8"};
+        // one process, one row per kernel after the fp row
+        int code = run("profile", "--model", "wan2.1-t2v-1.3b", "--random-weights", "--layers", "1", "--frames", "1",
+                "--height", "16", "--width", "32", "--bits", "fp,w4a4", "--kernel", String.join(",", kernels),
+                "--warmup", "0", "--runs", "1", "--threads", "1", "--precision", "fp32", "--out", out.toString());
+        assertEquals(0, code);
+        List<String> csv = Files.readAllLines(out.resolve("profile.csv"));
+        assertEquals(2 + kernels.length, csv.size(), String.join("\n", csv));
+        List<String> head = List.of(csv.get(0).split(","));
+        assertEquals("dense", csv.get(1).split(",", -1)[head.indexOf("kernel")]);
+        long[] bytes = new long[kernels.length];
         for (int i = 0; i < kernels.length; i++) {
-            int code = run("profile", "--model", "wan2.1-t2v-1.3b", "--random-weights", "--layers", "1", "--frames", "1",
-                    "--height", "16", "--width", "32", "--bits", "fp,w4a4", "--kernel", kernels[i], "--warmup", "0",
-                    "--runs", "1", "--threads", "1", "--precision", "fp32", "--out", out.toString());
-            assertEquals(0, code, kernels[i]);
-            List<String> csv = Files.readAllLines(out.resolve("profile.csv"));
-            List<String> head = List.of(csv.get(0).split(","));
-            String[] q = csv.get(2).split(",", -1);
+            String[] q = csv.get(2 + i).split(",", -1);
+            assertEquals("w4a4", q[head.indexOf("bits")]);
             assertEquals(kernels[i], q[head.indexOf("kernel")]);
             assertEquals("true", q[head.indexOf("finite")]);
             assertTrue(Double.parseDouble(q[head.indexOf("speedup_vs_fp")]) > 0);
             bytes[i] = Long.parseLong(q[head.indexOf("weight_bytes")]);
-            assertTrue(Files.readString(out.resolve("profile.md")).contains("attention stays"));
         }
-        // one byte per weight for FP8 and int8 codes, half a byte packed
-        assertEquals(bytes[0], bytes[2]);
-        assertTrue(bytes[1] < bytes[0], bytes[1] + " vs " + bytes[0]);
+        assertTrue(Files.readString(out.resolve("profile.md")).contains("attention stays"));
+        // one byte per weight for FP8 and int8 codes, half a byte packed (the simulated row counts packed 4-bit)
+        assertEquals(bytes[1], bytes[3]);
+        assertTrue(bytes[2] < bytes[1], bytes[2] + " vs " + bytes[1]);
     }
 
     @Test

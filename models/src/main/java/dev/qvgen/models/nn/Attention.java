@@ -41,11 +41,11 @@ public final class Attention {
     }
 
     public static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, Mode mode) {
-        return switch (mode) {
+        return OpClock.time(OpClock.Kind.ATTENTION, q, () -> switch (mode) {
             case FUSED -> fused(q, k, v);
             case CHUNKED -> chunked(q, k, v, CHUNK_SCORES);
             case PLAIN -> plain(q, k, v);
-        };
+        });
     }
 
     /** The path {@link #scaledDotProduct(NDArray, NDArray, NDArray)} takes. */

@@ -22,11 +22,11 @@ public final class Linear extends Module {
 
     public NDArray forward(NDArray x) {
         if (kernel == LinearKernel.DENSE) {
-            return dense(x);
+            return OpClock.time(OpClock.Kind.LINEAR, x, () -> dense(x));
         }
         // a substitute kernel (fake quantization, observers) makes several input-sized
         // temporaries; freeing them here keeps a quantized forward's memory near the dense one's
-        return Scopes.scoped(() -> kernel.apply(this, x));
+        return OpClock.time(OpClock.Kind.LINEAR, x, () -> Scopes.scoped(() -> kernel.apply(this, x)));
     }
 
     /** The full-precision product, for kernels that fall back to it. */
