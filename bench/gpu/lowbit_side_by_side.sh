@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One device call (docs/PERFORMANCE.md, "DJL on CUDA: real low-bit kernels"): builds DJL's JNI and the
+# qvgen_lowbit ops (bench/gpu/device_setup.sh), then, on the same GPU, `qvgen profile` of Wan2.1-1.3B
+# and CogVideoX-2B at their published sizes (random weights, bf16; rows fp and W4A4 on the simulated,
+# fp8 and fp8-packed kernels, one process per model) and bench/lowbit_reference.py (the same forwards
+# in PyTorch). Run from the repository root with .dev carried:
+#     bash bench/gpu/lowbit_side_by_side.sh        # writes $OUT/log.txt, profile tables, lowbit_ref.json
+set -o pipefail
+OUT="${OUT:-/tmp/out}"
+mkdir -p "$OUT/wan" "$OUT/cog"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader
+  . bench/gpu/device_setup.sh
+  runs="${RUNS:-5}"
+  for m in wan:wan2.1-t2v-1.3b cog:cogvideox-2b; do
+    d="${m%%:*}"; model="${m#*:}"
+    t=$(date +%s)
+    timeout 200 "$QV/qvgen" profile --model "$model" --random-weights --bits fp,w4a4 \
+      --kernel simulated,fp8,fp8-packed --precision bf16 --device cuda:0 --warmup 2 --runs "$runs" --out "/tmp/prof-$d"
+    echo "profile $model: rc=$? in $(( $(date +%s) - t )) s"
+    cp /tmp/prof-$d/profile.csv /tmp/prof-$d/profile.md "$OUT/$d/" 2>/dev/null
+  done
+  t=$(date +%s)
+  PYTHONUNBUFFERED=1 timeout 240 python3 bench/lowbit_reference.py --lib "$QV/lowbit/libqvgen_lowbit.so" \
+    --out "$OUT/lowbit_ref.json" --parts exact,layers,forward --runs "$runs" --reps 15
+  echo "lowbit_reference: rc=$? in $(( $(date +%s) - t )) s"
+} 2>&1 | tee "$OUT/log.txt"
