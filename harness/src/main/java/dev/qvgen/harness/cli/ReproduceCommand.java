@@ -2,11 +2,16 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.run.Fingerprint;
+import dev.qvgen.harness.run.OutputDir;
+import dev.qvgen.harness.run.RunLock;
+import dev.qvgen.harness.run.RunSettings;
 import dev.qvgen.harness.toy.StudyArm;
 import dev.qvgen.harness.toy.ToyQat;
 import dev.qvgen.harness.toy.ToyReport;
 import dev.qvgen.harness.toy.ToyStudy;
 import dev.qvgen.models.toy.ToyPipeline;
+import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.suites.plan.PlanContext;
@@ -27,6 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,10 +109,23 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--restart-changed", description = "When --out holds a run made with other settings, redo the "
+            + "arms whose videos depend on what changed (their videos, QAT and calibration) and keep the rest; "
+            + "without it such a rerun is refused.")
+    boolean restartChanged;
+
+    /** The run directory's record of its settings (see {@link RunSettings}). */
+    public static final String SETTINGS_FILE = "run-settings.json";
+
     @Override
     public Integer call() throws Exception {
+        // Every argument is checked before anything is written into --out: a rejected command
+        // leaves a finished run as it was.
         if (seeds < 1 || steps < 1 || batch < 1 || qatSteps < 1 || qatBatch < 1) {
             throw new BadInputException("--seeds, --steps, --batch, --qat-steps and --qat-batch must be positive");
+        }
+        if (threads < 1) {
+            throw new BadInputException("--threads must be at least 1, got " + threads);
         }
         RunPlan runPlan = runPlan();
         Shard part = shard();
@@ -114,35 +133,157 @@ public final class ReproduceCommand implements Callable<Integer> {
             throw new BadInputException("plan " + runPlan.name() + " names models " + runPlan.models() + ": reproduce "
                     + "runs the toy world (toy-wan) only; generate zoo models with `qvgen generate`");
         }
+        if (!Files.isDirectory(model)) {
+            throw new BadInputException(model + ": checkpoint directory not found");
+        }
         List<PlanItem> all = expand(runPlan);
         List<PlanItem> mine = part.select(all);
-        Djl.configure(threads);
-        long t0 = System.nanoTime();
-        Files.createDirectories(out);
-        PlanManifest.write(out, runPlan, part);
         // One study per sampling setting (slice); each arm's work is all its items, this shard's marked.
         Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
         all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
         java.util.Set<String> mineIds = new java.util.HashSet<>();
         mine.forEach(i -> mineIds.add(i.id()));
+        Map<String, List<ToyStudy.Work>> works = new LinkedHashMap<>();
         for (var slice : bySlice.entrySet()) {
-            Sampling smp = slice.getValue().get(0).sampling();
-            ToyPipeline.Settings sampling = new ToyPipeline.Settings(smp.steps(), (float) smp.guidance(),
-                    smp.shift() == null ? ToyPipeline.Settings.defaults().shift() : smp.shift());
-            List<ToyStudy.Work> work = work(slice.getValue(), mineIds);
-            if (work.isEmpty()) {
-                continue;
-            }
-            Path dir = runPlan.sliceDir(out, slice.getKey());
-            ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
-                    new ToyStudy.Settings(sampling, batch, qatSettings(), device), System.out);
-            List<ResultRow> rows = study.run(dir, work);
-            ToyReport.write(dir, rows, ToyStudy.METRICS, model);
-            System.out.printf("wrote %s (results.csv, results.json, report.md, report.html)%n", dir);
+            works.put(slice.getKey(), work(slice.getValue(), mineIds)); // unknown methods, bad prompts: refused here
         }
-        System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
-                all.size(), part, (System.nanoTime() - t0) / 1e9);
+        RunSettings settings = settings(runPlan, part, all, works);
+        OutputDir.create("--out", out);
+        try (RunLock lock = RunLock.acquire(out, "reproduce", System.err)) {
+            restartChangedArms(runPlan, settings);
+            settings.write(out.resolve(SETTINGS_FILE));
+            Djl.configure(threads);
+            long t0 = System.nanoTime();
+            PlanManifest.write(out, runPlan, part);
+            for (var slice : bySlice.entrySet()) {
+                Sampling smp = slice.getValue().get(0).sampling();
+                List<ToyStudy.Work> work = works.get(slice.getKey());
+                if (work.isEmpty()) {
+                    continue;
+                }
+                Path dir = runPlan.sliceDir(out, slice.getKey());
+                ToyStudy study = new ToyStudy(ToyWorld.defaults(), model,
+                        new ToyStudy.Settings(toySampling(smp), batch, qatSettings(), device), System.out);
+                List<ResultRow> rows = study.run(dir, work);
+                ToyReport.write(dir, rows, ToyStudy.METRICS, model);
+                System.out.printf("wrote %s (results.csv, results.json, report.md, report.html)%n", dir);
+            }
+            System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
+                    all.size(), part, (System.nanoTime() - t0) / 1e9);
+        }
         return 0;
+    }
+
+    private static ToyPipeline.Settings toySampling(Sampling smp) {
+        return new ToyPipeline.Settings(smp.steps(), (float) smp.guidance(),
+                smp.shift() == null ? ToyPipeline.Settings.defaults().shift() : smp.shift());
+    }
+
+    /**
+     * What this run's results depend on: the plan's own settings, the prompts' texts, the toy
+     * model's weights, the generation batch and the QAT recipe; per arm, a fingerprint of all that
+     * the arm's videos depend on.
+     */
+    private RunSettings settings(RunPlan p, Shard part, List<PlanItem> all, Map<String, List<ToyStudy.Work>> works) {
+        Map<String, String> s = planSettings(p, part, all);
+        String modelId = Fingerprint.ofDirectory(model);
+        s.put("model", modelId);
+        s.put("batch", String.valueOf(batch));
+        ToyQat.Settings q = qatSettings();
+        String qat = "steps=" + q.steps() + " batch=" + q.batch();
+        s.put("qat", qat);
+        Map<String, String> items = new LinkedHashMap<>();
+        works.forEach((slice, ws) -> {
+            for (ToyStudy.Work w : ws) {
+                StringBuilder samples = new StringBuilder();
+                w.all().forEach(x -> samples.append(x.prompt().caption()).append('#').append(x.seedIndex()).append('\n'));
+                items.put(slice + "/" + w.arm().key(), Fingerprint.of(modelId, slice, String.valueOf(batch),
+                        w.arm().key(), samples.toString(), Methods.get(w.arm().method()).isQat() ? qat : "",
+                        w.owned().toString()));
+            }
+        });
+        return new RunSettings("reproduce", s, items, Map.of("qvgen", QVGEN_VERSION));
+    }
+
+    static final String QVGEN_VERSION = "qvgen 0.1.0";
+
+    /** The settings a plan fixes; also derivable from an older run's plan.yaml. */
+    private static Map<String, String> planSettings(RunPlan p, Shard part, List<PlanItem> all) {
+        Map<String, String> s = new LinkedHashMap<>();
+        Map<String, Object> m = p.toMap();
+        s.put("plan", p.name());
+        s.put("methods", String.valueOf(m.get("methods")));
+        s.put("bits", String.valueOf(m.get("bits")));
+        s.put("seeds", String.valueOf(m.get("seeds")));
+        s.put("sampling", String.valueOf(m.get("sampling")));
+        java.util.LinkedHashSet<String> texts = new java.util.LinkedHashSet<>();
+        all.forEach(i -> texts.add(i.prompt().text()));
+        s.put("prompts", texts.size() + " prompts, " + Fingerprint.of(texts.toArray(String[]::new)));
+        s.put("shard", part.toString());
+        return s;
+    }
+
+    /**
+     * Compares this run with what --out holds; refuses a rerun with other settings, or with
+     * --restart-changed deletes the changed arms' videos, QAT and calibration work.
+     */
+    private void restartChangedArms(RunPlan p, RunSettings now) throws IOException {
+        Path file = out.resolve(SETTINGS_FILE);
+        java.util.Optional<RunSettings> recorded = RunSettings.read(file);
+        RunSettings before;
+        RunSettings compared = now;
+        if (recorded.isPresent()) {
+            before = recorded.get();
+        } else if (Files.exists(out.resolve(PlanManifest.PLAN_FILE))) {
+            // a run directory from before run-settings.json: its plan.yaml is what it knows
+            PlanManifest.Entry e;
+            try {
+                e = PlanManifest.read(out);
+            } catch (RuntimeException ex) {
+                throw new BadInputException(out.resolve(PlanManifest.PLAN_FILE) + ": " + ex.getMessage());
+            }
+            before = new RunSettings("reproduce", planSettings(e.plan(), e.shard(), expand(e.plan())), Map.of(),
+                    Map.of());
+            Map<String, String> common = new LinkedHashMap<>(now.settings());
+            common.keySet().retainAll(before.settings().keySet());
+            compared = new RunSettings("reproduce", common, now.items(), Map.of());
+        } else {
+            return;
+        }
+        List<String> differences = compared.differences(before);
+        if (differences.isEmpty()) {
+            return;
+        }
+        if (!restartChanged) {
+            throw new BadInputException(RunSettings.refusal(out, differences));
+        }
+        System.out.println("reproduce: settings changed (" + String.join("; ", differences) + ")");
+        for (String item : now.changedItems(before)) {
+            int slash = item.lastIndexOf('/');
+            Path dir = p.sliceDir(out, item.substring(0, slash));
+            String arm = item.substring(slash + 1);
+            boolean had = false;
+            for (Path d : List.of(dir.resolve("videos").resolve(arm), dir.resolve("qat").resolve(arm),
+                    dir.resolve("ptq").resolve(arm))) {
+                had |= deleteTree(d);
+            }
+            if (had) {
+                System.out.println("reproduce: " + arm + (dir.equals(out) ? "" : " (" + out.relativize(dir) + ")")
+                        + " depends on what changed: starting it afresh");
+            }
+        }
+    }
+
+    private static boolean deleteTree(Path d) throws IOException {
+        if (!Files.exists(d)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(d)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+        return true;
     }
 
     private RunPlan runPlan() {

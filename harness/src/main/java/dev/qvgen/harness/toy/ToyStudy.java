@@ -74,7 +74,8 @@ public final class ToyStudy {
 
     /** Video file of one prompt and seed index, VBench's naming: {@code <prompt>-<index>.mp4}. */
     public static Path videoPath(Path runDir, StudyArm arm, ToyPrompt p, int seedIndex) {
-        return runDir.resolve("videos").resolve(arm.key()).resolve(p.caption() + "-" + seedIndex + ".mp4");
+        return runDir.resolve("videos").resolve(arm.key()).resolve(
+                dev.qvgen.metrics.eval.VideoNames.fileName(p.caption(), seedIndex));
     }
 
     /** Seed of the i-th sample of a prompt; distinct across prompts so no two videos share noise. */
@@ -195,9 +196,14 @@ public final class ToyStudy {
                         + "per seed on one device only%n", arm.key(), String.join(" and ", devices));
             }
             Path tmp = videoDir.resolve("devices.txt.tmp");
-            Files.write(tmp, devices);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.write(tmp, devices);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                Files.deleteIfExists(tmp);
+                throw dev.qvgen.models.io.IoErrors.cannot("write", file, e);
+            }
         }
     }
 

@@ -203,12 +203,21 @@ public final class QatTrainer {
 
     private static void write(Path file, String text, boolean append) throws IOException {
         if (append) {
-            Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            try {
+                Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw dev.qvgen.models.io.IoErrors.cannot("append to", file, e);
+            }
             return;
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw dev.qvgen.models.io.IoErrors.cannot("write", file, e);
+        }
     }
 
     private static Map<String, Integer> zeroRanks(List<String> names) {
