@@ -132,6 +132,19 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkValues();
         ModelSpec spec = model == null ? null : spec(model);
+        if (spec == null && !randomWeights) {
+            List<String> missing = new ArrayList<>();
+            pick(height, null, "--height", missing);
+            pick(width, null, "--width", missing);
+            pick(frames, null, "--frames", missing);
+            pick(steps, null, "--steps", missing);
+            if (guidance == null) {
+                missing.add("--guidance");
+            }
+            if (!missing.isEmpty() && (modelDir != null || pipelineDir != null)) {
+                throw new BadInputException("without --model, give " + String.join(", ", missing));
+            }
+        }
         WeightLoader.Storage storage = switch (weightsDtype.toLowerCase(Locale.ROOT)) {
             case "fp32" -> WeightLoader.Storage.FP32;
             case "fp16" -> WeightLoader.Storage.FP16;
@@ -155,9 +168,11 @@ public final class GenerateCommand implements Callable<Integer> {
         RunSettings settings = settings(spec, dir, promptList, names);
         OutputDir.create("--out", out);
         try (RunLock lock = RunLock.acquire(out, "generate", System.err)) {
-            restartChanged(settings);
-            settings.write(out.resolve(SETTINGS_FILE));
-            return generate(spec, dir, storage, computeType, promptList, names);
+            Runnable restart = restartChanged(settings);
+            return generate(spec, dir, storage, computeType, promptList, names, () -> {
+                restart.run();
+                settings.write(out.resolve(SETTINGS_FILE));
+            });
         }
     }
 
@@ -240,10 +255,10 @@ public final class GenerateCommand implements Callable<Integer> {
      * --restart-changed deletes the videos that depend on what changed (all of them when a
      * setting changed, else those whose prompt or seed did) and keeps the rest.
      */
-    private void restartChanged(RunSettings now) throws IOException {
+    private Runnable restartChanged(RunSettings now) {
         java.util.Optional<RunSettings> recorded = RunSettings.read(out.resolve(SETTINGS_FILE));
         if (recorded.isEmpty()) {
-            return;
+            return () -> { };
         }
         RunSettings before = recorded.get();
         List<String> differences = new ArrayList<>(now.differences(before));
@@ -262,22 +277,31 @@ public final class GenerateCommand implements Callable<Integer> {
             differences.add("prompts or seeds: " + added + " videos added, " + dropped + " dropped");
         }
         if (differences.isEmpty()) {
-            return;
+            return () -> { };
         }
         if (!restartChanged) {
             throw new BadInputException(RunSettings.refusal(out, differences));
         }
         boolean all = !now.differences(before).isEmpty();
-        int deleted = 0;
-        for (String name : all ? before.items().keySet() : changed) {
-            deleted += Files.deleteIfExists(out.resolve(name)) ? 1 : 0;
-        }
-        System.out.println("generate: settings changed (" + String.join("; ", differences) + "): " + deleted
-                + " videos made afresh, the rest kept");
+        // run once the pipeline has loaded and the sizes are accepted: a run that fails before
+        // that leaves the directory as it was
+        return () -> {
+            int deleted = 0;
+            for (String name : all ? before.items().keySet() : changed) {
+                try {
+                    deleted += Files.deleteIfExists(out.resolve(name)) ? 1 : 0;
+                } catch (IOException e) {
+                    throw new BadInputException(dev.qvgen.models.io.IoErrors.describe(e, out.resolve(name)));
+                }
+            }
+            System.out.println("generate: settings changed (" + String.join("; ", differences) + "): " + deleted
+                    + " videos made afresh, the rest kept");
+        };
     }
 
     private Integer generate(ModelSpec spec, Path dir, WeightLoader.Storage storage,
-            ai.djl.ndarray.types.DataType computeType, List<String> promptList, List<String> names) throws Exception {
+            ai.djl.ndarray.types.DataType computeType, List<String> promptList, List<String> names, Runnable commit)
+            throws Exception {
         Djl.configure(threads);
         int total = promptList.size() * seeds.size();
         int existing = 0;
@@ -288,7 +312,8 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         System.out.printf("generate: %d prompts x %d seeds = %d videos, %d already in %s%n", promptList.size(),
                 seeds.size(), total, existing, out);
-        if (existing == total) {
+        if (existing == total && !restartChanged) {
+            commit.run(); // same settings (a differing rerun was refused): records them if not yet
             return 0;
         }
         try (NDManager manager = NDManager.newBaseManager(onDevice)) {
@@ -312,6 +337,12 @@ public final class GenerateCommand implements Callable<Integer> {
                     shape = pipeline.latentShape(settings);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(e.getMessage());
+                }
+                // every value accepted: now the directory may change
+                commit.run();
+                existing = 0;
+                for (String name : names) {
+                    existing += Files.isRegularFile(out.resolve(name)) ? 1 : 0;
                 }
                 Progress progress = new Progress("generate", total, System.out);
                 progress.skip(existing);
