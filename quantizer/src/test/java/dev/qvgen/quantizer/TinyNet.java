@@ -30,7 +30,8 @@ public final class TinyNet extends Module {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) (rng.nextDouble() * 2 - 1) * 0.5f;
             }
-            namedParameters().get(k).setArray(m.create(v, shape));
+            // engine-owned, as the model loaders make parameters (see EngineOwned)
+            namedParameters().get(k).setArray(dev.qvgen.models.nn.EngineOwned.adopt(m.create(v, shape)));
         });
     }
 

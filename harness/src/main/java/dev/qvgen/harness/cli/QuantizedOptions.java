@@ -60,6 +60,15 @@ final class QuantizedOptions {
         }
     }
 
+    /** What the videos depend on: the export's content, or the RTN bit widths; "none" for full precision. */
+    String describe() {
+        if (quantized != null) {
+            return "export " + (java.nio.file.Files.isDirectory(quantized) ? dev.qvgen.harness.run.Fingerprint.ofDirectory(quantized)
+                    : dev.qvgen.harness.run.Fingerprint.ofFile(quantized));
+        }
+        return method == null ? "none" : method + " " + bits;
+    }
+
     /** Quantizes {@code transformer} as asked; a label for the log line ("bf16" style names are the caller's). */
     String apply(DenoisingTransformer transformer, NDManager manager) {
         QuantSpec rtn = check();

@@ -38,7 +38,8 @@ public final class Mp4Reader {
             try {
                 grabber.start();
             } catch (FrameGrabber.Exception e) {
-                throw new VideoReadException(file, "not a readable video (" + e.getMessage() + ")", e);
+                throw new VideoReadException(file, "not a readable video (" + FfmpegErrors.describe(e.getMessage())
+                        + ")", e);
             }
             if (grabber.getVideoStream() < 0 || grabber.getImageWidth() <= 0 || grabber.getImageHeight() <= 0) {
                 throw new VideoReadException(file, "no video stream");
@@ -63,7 +64,7 @@ public final class Mp4Reader {
                 frame = grabber.grabImage();
             } catch (FrameGrabber.Exception e) {
                 throw new VideoReadException(file, "decoding failed after " + frames.size() + " frames ("
-                        + e.getMessage() + ")", e);
+                        + FfmpegErrors.describe(e.getMessage()) + ")", e);
             }
             if (frame == null) {
                 break;

@@ -58,12 +58,14 @@ public final class Mp4Writer {
         try {
             Files.createDirectories(target.getParent());
             // Not Files.createTempFile: its owner-only permissions would stick to the final video.
-            temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp.mp4");
+            // A short name: the video's own may already be near the 255-byte limit (a long prompt).
+            temp = target.resolveSibling(".qvgen-" + UUID.randomUUID() + ".tmp.mp4");
             encode(temp, video, fps);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             temp = null;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write video " + target + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(target + ": cannot write video (" + dev.qvgen.models.io.IoErrors.reason(e)
+                    + ")", e);
         } finally {
             deleteQuietly(temp);
         }

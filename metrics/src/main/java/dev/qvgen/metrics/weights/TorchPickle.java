@@ -29,7 +29,9 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 import net.razorvine.pickle.IObjectConstructor;
+import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
+import net.razorvine.pickle.PickleUtils;
 import net.razorvine.pickle.Unpickler;
 import net.razorvine.pickle.objects.ClassDict;
 
@@ -142,7 +144,78 @@ public final class TorchPickle implements WeightSource {
         throw new PickleException("expected a tuple of integers, got " + o);
     }
 
+    /**
+     * The globals a checkpoint may name: torch's tensor and storage rebuilders, the containers
+     * around them, TorchScript's module classes and list helpers, and a few data-only types that
+     * training scripts save beside the weights (argparse.Namespace, numpy scalars and arrays).
+     * Pyrolite runs no Python, but an unknown global would still be accepted as a dictionary:
+     * a pickle that names {@code os.system} or {@code builtins.eval} is not a checkpoint, and is
+     * refused with the name.
+     */
+    static final java.util.Set<String> ALLOWED_GLOBALS = java.util.Set.of(
+            "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor",
+            "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+            "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
+            "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist",
+            "torch.jit._pickle.build_genericlist", "torch.jit._pickle.restore_type_tag",
+            "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
+            "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
+            "torch.BoolStorage", "torch.Size", "torch.device", "builtins.set", "builtins.frozenset",
+            "builtins.bytearray", "__builtin__.set", "__builtin__.frozenset", "__builtin__.bytearray",
+            "_codecs.encode", "argparse.Namespace", "numpy.core.multiarray._reconstruct",
+            "numpy.core.multiarray.scalar", "numpy._core.multiarray._reconstruct", "numpy._core.multiarray.scalar",
+            "numpy.ndarray", "numpy.dtype");
+
+    /** Whether {@code module.name} may appear in a checkpoint (TorchScript's own classes live under __torch__). */
+    static boolean allowedGlobal(String module, String name) {
+        return ALLOWED_GLOBALS.contains(module + "." + name) || module.equals("__torch__")
+                || module.startsWith("__torch__.");
+    }
+
     private static final class TorchUnpickler extends Unpickler {
+        /** Checks every global before Pyrolite resolves it; see {@link #ALLOWED_GLOBALS}. */
+        @Override
+        protected Object dispatch(short key) throws PickleException, IOException {
+            switch (key) {
+                case Opcodes.GLOBAL: {
+                    String module = PickleUtils.readline(input);
+                    String name = PickleUtils.readline(input);
+                    check(module, name);
+                    net.razorvine.pickle.IObjectConstructor c = objectConstructors.get(module + "." + name);
+                    stack.add(c != null ? c : new net.razorvine.pickle.objects.ClassDictConstructor(module, name));
+                    return NO_RETURN_VALUE;
+                }
+                case Opcodes.STACK_GLOBAL: {
+                    Object name = stack.pop();
+                    Object module = stack.pop();
+                    check(String.valueOf(module), String.valueOf(name));
+                    stack.add(module);
+                    stack.add(name);
+                    return super.dispatch(key);
+                }
+                case Opcodes.INST: {
+                    String module = PickleUtils.readline(input);
+                    String name = PickleUtils.readline(input);
+                    throw new PickleException("refused class " + module + "." + name + " (the INST opcode, which "
+                            + "torch.save never writes)");
+                }
+                case Opcodes.EXT1:
+                case Opcodes.EXT2:
+                case Opcodes.EXT4:
+                    throw new PickleException("refused an extension-registry global (opcode EXT), which torch.save "
+                            + "never writes");
+                default:
+                    return super.dispatch(key);
+            }
+        }
+
+        private static void check(String module, String name) {
+            if (!allowedGlobal(module, name)) {
+                throw new PickleException("refused global " + module + "." + name + ": not a tensor, container or "
+                        + "data type a checkpoint holds (loading a .pth never runs code)");
+            }
+        }
+
         @Override
         protected Object persistentLoad(Object pid) {
             if (pid instanceof Object[] t && t.length >= 5 && "storage".equals(t[0])

@@ -292,12 +292,17 @@ public final class SafeTensorsFile implements WeightSource {
         if (!names().contains(name)) {
             throw new CheckpointException(describe() + ": missing tensor " + name);
         }
+        String dtype = tensors.get(name).dtype();
+        if (target.getDataType().isFloating() != TensorInfo.isFloating(dtype)) {
+            throw new CheckpointException(describe() + ": tensor " + name + " is stored as " + dtype + ", but "
+                    + (target.getDataType().isFloating() ? "a floating-point" : "an integer") + " tensor is needed");
+        }
         try (NDArray v = load(name, manager)) {
             if (!v.getShape().equals(target.getShape())) {
                 throw new CheckpointException(describe() + ": tensor " + name + " has shape " + v.getShape()
                         + ", expected " + target.getShape());
             }
-            target.set(v.toByteBuffer());
+            dev.qvgen.models.nn.EngineOwned.copyInto(target, v);
         }
     }
 

@@ -72,17 +72,24 @@ public final class SafeTensorsWriter {
             padded[k] = ' ';
         }
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try (OutputStream os = Files.newOutputStream(tmp)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded.length);
-            os.write(len.array());
-            os.write(padded);
-            for (ByteBuffer b : data) {
-                byte[] arr = new byte[b.remaining()];
-                b.get(arr);
-                os.write(arr);
+        try {
+            try (OutputStream os = Files.newOutputStream(tmp)) {
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded.length);
+                os.write(len.array());
+                os.write(padded);
+                for (ByteBuffer b : data) {
+                    byte[] arr = new byte[b.remaining()];
+                    b.get(arr);
+                    os.write(arr);
+                }
             }
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // a full disk or a read-only mount: no half-written .tmp stays behind, and the error
+            // names the file (a failed write's own message names none)
+            Files.deleteIfExists(tmp);
+            throw IoErrors.cannot("write", out, e);
         }
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static String dtypeName(String name, DataType dt) {

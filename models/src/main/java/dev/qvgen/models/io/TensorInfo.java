@@ -12,6 +12,14 @@ public record TensorInfo(Path file, String dtype, long[] shape, long begin, long
         return n;
     }
 
+    /** Whether {@code dtype} (safetensors' spelling) is a floating-point type the loaders convert. */
+    public static boolean isFloating(String dtype) {
+        return switch (dtype) {
+            case "F64", "F32", "F16", "BF16" -> true;
+            default -> false;
+        };
+    }
+
     public static int bytesPerElement(String dtype) {
         return switch (dtype) {
             case "F64", "I64", "U64" -> 8;

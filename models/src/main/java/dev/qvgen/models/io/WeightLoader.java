@@ -30,6 +30,12 @@ public final class WeightLoader {
             if (!source.names().contains(name)) {
                 throw new CheckpointException(source.describe() + ": missing tensor " + name);
             }
+            String dtype = source.info(name).dtype();
+            if (!TensorInfo.isFloating(dtype)) {
+                // the right byte size is no proof: an F32 tensor written as I32 has it too
+                throw new CheckpointException(source.describe() + ": tensor " + name + " is stored as " + dtype
+                        + ", but the layer needs a floating-point tensor (F32, F16, BF16 or F64)");
+            }
             long[] actual = source.info(name).shape();
             long[] expected = shapes.get(name).getShape();
             if (!Arrays.equals(actual, expected)) {

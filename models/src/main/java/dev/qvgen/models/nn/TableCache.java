@@ -26,6 +26,10 @@ public final class TableCache {
         }
         NDArray a = make.get();
         NDArray moved = Precision.to(a.toDevice(device, false), type);
+        if (moved == a) {
+            // still the Java buffer the table was made from; autograd saves it (RoPE's products)
+            moved = EngineOwned.adopt(a);
+        }
         NDScope.unregister(moved);
         cached = moved;
         this.key = key;

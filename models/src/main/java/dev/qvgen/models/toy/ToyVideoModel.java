@@ -92,7 +92,7 @@ public final class ToyVideoModel {
                     v[i] = (float) (rng.nextGaussian() * s);
                 }
             }
-            e.getValue().setArray(manager.create(v, shapes.get(name)));
+            e.getValue().setArray(dev.qvgen.models.nn.EngineOwned.adopt(manager.create(v, shapes.get(name))));
         }
     }
 

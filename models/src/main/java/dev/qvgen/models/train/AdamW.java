@@ -142,7 +142,7 @@ public final class AdamW {
             if (src == null || !src.getShape().equals(target.getShape())) {
                 throw new IllegalArgumentException("optimizer state " + k + " is missing or mis-shaped");
             }
-            target.set(src.toByteBuffer());
+            dev.qvgen.models.nn.EngineOwned.copyInto(target, src);
         });
         step = steps;
         skipped = skippedSteps;

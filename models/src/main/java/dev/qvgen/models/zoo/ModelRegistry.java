@@ -304,6 +304,34 @@ public final class ModelRegistry {
         }
     }
 
+    /** The transformer config keys that fix a model's size (layers, widths, patching, sample size). */
+    private static final List<String> SIZE_KEYS = List.of("num_layers", "num_attention_heads", "attention_head_dim",
+            "ffn_dim", "in_channels", "out_channels", "text_dim", "patch_size", "patch_size_t", "sample_height",
+            "sample_width", "sample_frames");
+
+    /**
+     * How the checkpoint's transformer differs in size from the named model's published one, as
+     * {@code key value (published value)}; empty when it is the published size. Keys that either
+     * config lacks are not compared.
+     */
+    public static List<String> sizeDifferences(String name, Path dir) {
+        Path file = dir.resolve("transformer/config.json");
+        JsonObject have;
+        try {
+            have = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        JsonObject published = JsonParser.parseString(get(name).transformer().toJson()).getAsJsonObject();
+        List<String> out = new ArrayList<>();
+        for (String k : SIZE_KEYS) {
+            if (have.has(k) && published.has(k) && !have.get(k).equals(published.get(k))) {
+                out.add(k + " " + have.get(k) + " (published " + published.get(k) + ")");
+            }
+        }
+        return out;
+    }
+
     private static void require(Path dir, String rel, List<String> missing) {
         if (!Files.isRegularFile(dir.resolve(rel))) {
             missing.add(rel);

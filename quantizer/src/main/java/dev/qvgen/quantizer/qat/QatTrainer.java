@@ -78,6 +78,10 @@ public final class QatTrainer {
     /** Sees every finished step: its number, loss and gradient norm. */
     public interface StepListener {
         void onStep(int step, double loss, double gradNorm);
+
+        /** Called before the first step when a run resumes from its checkpoint at {@code step}. */
+        default void onResume(int step) {
+        }
     }
 
     private final Settings s;
@@ -119,6 +123,9 @@ public final class QatTrainer {
             write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
                     names.stream().map(n -> "rank:" + n).toList()) + "," + String.join(",",
                     opt.groupNames().stream().map(g -> "grad_norm:" + g).toList()) + "\n", false);
+        }
+        if (start > 0) {
+            listener.onResume(start);
         }
         layers.setRequiresGradient(groups, true);
         try {
@@ -199,10 +206,11 @@ public final class QatTrainer {
             opt.loadState(moments, Integer.parseInt(meta.get("adamw.steps")), Integer.parseInt(meta.get("adamw.skipped")));
         }
         int step = Integer.parseInt(meta.get("step"));
-        // The log may run past the checkpoint (steps done after it were lost): cut it back.
+        // The log may run past the checkpoint (steps done after it were lost): cut it back. A
+        // crash mid-append leaves a torn last row, which is dropped with the rest.
         List<String> keep = new ArrayList<>();
         for (String line : Files.readAllLines(logCsv)) {
-            if (keep.isEmpty() || Integer.parseInt(line.substring(0, line.indexOf(','))) <= step) {
+            if (keep.isEmpty() || (rowStep(line) > 0 && rowStep(line) <= step)) {
                 keep.add(line);
             }
         }
@@ -210,14 +218,33 @@ public final class QatTrainer {
         return step;
     }
 
+    /** The step number a log row starts with, or -1 for a torn or foreign row. */
+    private static int rowStep(String line) {
+        int comma = line.indexOf(',');
+        try {
+            return comma > 0 ? Integer.parseInt(line.substring(0, comma)) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private static void write(Path file, String text, boolean append) throws IOException {
         if (append) {
-            Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            try {
+                Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw dev.qvgen.models.io.IoErrors.cannot("append to", file, e);
+            }
             return;
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw dev.qvgen.models.io.IoErrors.cannot("write", file, e);
+        }
     }
 
     private static Map<String, Integer> zeroRanks(List<String> names) {
