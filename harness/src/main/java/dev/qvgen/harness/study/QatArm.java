@@ -101,7 +101,9 @@ public final class QatArm {
                     return teacher.transformer().forward(b.input(), b.timesteps(), b.context());
                 }
             };
-            new QatTrainer(ts).train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
+            Device target = device;
+            new QatTrainer(ts).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
+                    .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {
                     progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm));
