@@ -1,7 +1,7 @@
 package dev.qvgen.harness;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.IoErrors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.IoErrors;
 
 import picocli.CommandLine;
 

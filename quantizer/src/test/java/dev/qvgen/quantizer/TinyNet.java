@@ -3,12 +3,12 @@ package dev.qvgen.quantizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 import java.util.SplittableRandom;
 
@@ -31,7 +31,7 @@ public final class TinyNet extends Module {
                 v[i] = (float) (rng.nextDouble() * 2 - 1) * 0.5f;
             }
             // engine-owned, as the model loaders make parameters (see EngineOwned)
-            namedParameters().get(k).setArray(dev.qvgen.models.nn.EngineOwned.adopt(m.create(v, shape)));
+            namedParameters().get(k).setArray(dev.qvgen.layers.nn.EngineOwned.adopt(m.create(v, shape)));
         });
     }
 

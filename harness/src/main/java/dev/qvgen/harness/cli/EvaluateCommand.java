@@ -194,7 +194,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 try {
                     Files.deleteIfExists(records);
                 } catch (java.io.IOException e) {
-                    throw new BadInputException(dev.qvgen.models.io.IoErrors.describe(e, records));
+                    throw new BadInputException(dev.qvgen.layers.io.IoErrors.describe(e, records));
                 }
                 System.out.println("evaluate: settings changed (" + String.join("; ", differences)
                         + "): every video is scored afresh");

@@ -18,8 +18,8 @@ import dev.qvgen.harness.run.OutputDir;
 import dev.qvgen.harness.run.RunLock;
 import dev.qvgen.harness.run.RunSettings;
 import dev.qvgen.metrics.eval.VideoNames;
-import dev.qvgen.metrics.video.Mp4Writer;
-import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.video.Mp4Writer;
+import dev.qvgen.layers.io.WeightLoader;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;
@@ -164,7 +164,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         ai.djl.ndarray.types.DataType computeType;
         try {
-            computeType = dev.qvgen.models.nn.Precision.parse(precision != null ? precision
+            computeType = dev.qvgen.layers.nn.Precision.parse(precision != null ? precision
                     : onDevice.isGpu() ? "bf16" : "fp32");
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--precision: " + e.getMessage());
@@ -303,7 +303,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 try {
                     deleted += Files.deleteIfExists(out.resolve(name)) ? 1 : 0;
                 } catch (IOException e) {
-                    throw new BadInputException(dev.qvgen.models.io.IoErrors.describe(e, out.resolve(name)));
+                    throw new BadInputException(dev.qvgen.layers.io.IoErrors.describe(e, out.resolve(name)));
                 }
             }
             System.out.println("generate: settings changed (" + String.join("; ", differences) + "): " + deleted
@@ -342,7 +342,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.out.println("generate: transformer " + quantizedAs);
             System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
                     pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
-                    randomWeights ? ", random" : "", dev.qvgen.models.nn.Precision.label(computeType));
+                    randomWeights ? ", random" : "", dev.qvgen.layers.nn.Precision.label(computeType));
             try (pipeline) {
                 VideoPipeline.Settings settings = settings(spec, pipeline);
                 int rate = fps != null ? fps : spec != null ? spec.sampling().fps() : 8;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;

@@ -19,7 +19,7 @@ import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.VideoScorer;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.suites.vbench.VBenchDimensions;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;

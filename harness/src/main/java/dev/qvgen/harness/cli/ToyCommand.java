@@ -125,7 +125,7 @@ public final class ToyCommand implements Runnable {
                 ToyPipeline pipe = new ToyPipeline(tm, world.frames(), world.height(), world.width());
                 float[][][][] video = pipe.generate(m, java.util.List.of(ids), java.util.List.of(seed),
                         new ToyPipeline.Settings(steps, guidance, ToyPipeline.Settings.defaults().shift()))[0];
-                dev.qvgen.metrics.video.Mp4Writer.write(out, video, world.fps());
+                dev.qvgen.video.Mp4Writer.write(out, video, world.fps());
                 if (png != null) {
                     dev.qvgen.harness.toy.Filmstrip.write(png, video, 4);
                 }

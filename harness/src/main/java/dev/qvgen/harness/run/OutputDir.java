@@ -1,7 +1,7 @@
 package dev.qvgen.harness.run;
 
 import dev.qvgen.harness.BadInputException;
-import dev.qvgen.models.io.IoErrors;
+import dev.qvgen.layers.io.IoErrors;
 
 import java.io.IOException;
 import java.nio.file.Files;

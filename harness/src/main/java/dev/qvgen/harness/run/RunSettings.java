@@ -7,7 +7,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import dev.qvgen.harness.BadInputException;
-import dev.qvgen.models.io.IoErrors;
+import dev.qvgen.layers.io.IoErrors;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -7,7 +7,7 @@ import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Progress;
 import dev.qvgen.metrics.VideoScore;
 import dev.qvgen.metrics.VideoScorer;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -188,7 +188,7 @@ public final class Study {
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 Files.deleteIfExists(tmp);
-                throw dev.qvgen.models.io.IoErrors.cannot("write", file, e);
+                throw dev.qvgen.layers.io.IoErrors.cannot("write", file, e);
             }
         }
     }

@@ -7,9 +7,9 @@ import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Reader;
-import dev.qvgen.metrics.video.VideoReadException;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Reader;
+import dev.qvgen.video.VideoReadException;
 
 import java.io.BufferedWriter;
 import java.io.IOException;

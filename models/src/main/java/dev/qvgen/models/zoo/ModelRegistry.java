@@ -11,10 +11,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.wan.WanConfig;
 
 import java.io.IOException;
@@ -224,7 +224,7 @@ public final class ModelRegistry {
                     java.util.Arrays.fill(v, 1f);
                 } // other 1-D tensors (norm and conv biases) stay 0
                 if (bf16) {
-                    byte[] raw = dev.qvgen.models.nn.Bfloat16.bytes(v);
+                    byte[] raw = dev.qvgen.layers.nn.Bfloat16.bytes(v);
                     try (NDArray chunk = manager.create(java.nio.ByteBuffer.wrap(raw), new Shape(raw.length),
                             DataType.UINT8)) {
                         flat.set(new ai.djl.ndarray.index.NDIndex(2 * start + ":" + (2 * start + raw.length)), chunk);

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.EngineOwned;
+import dev.qvgen.layers.nn.EngineOwned;
 
 /**
  * QVGen's auxiliary module Φ: a low-rank matrix {@code (L diag(alpha)) R} added to the

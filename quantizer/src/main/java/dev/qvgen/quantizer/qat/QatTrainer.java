@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.train.AdamW;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.train.AdamW;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -243,7 +243,7 @@ public final class QatTrainer {
         };
         double value = l.getFloat();
         // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
-        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.models.nn.Scalars.mul(l, 1f / s.gradAccum()));
+        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.layers.nn.Scalars.mul(l, 1f / s.gradAccum()));
         return value;
     }
 
@@ -291,7 +291,7 @@ public final class QatTrainer {
             try {
                 Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             } catch (IOException e) {
-                throw dev.qvgen.models.io.IoErrors.cannot("append to", file, e);
+                throw dev.qvgen.layers.io.IoErrors.cannot("append to", file, e);
             }
             return;
         }
@@ -301,7 +301,7 @@ public final class QatTrainer {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             Files.deleteIfExists(tmp);
-            throw dev.qvgen.models.io.IoErrors.cannot("write", file, e);
+            throw dev.qvgen.layers.io.IoErrors.cannot("write", file, e);
         }
     }
 
