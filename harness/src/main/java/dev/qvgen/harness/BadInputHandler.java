@@ -1,8 +1,12 @@
 package dev.qvgen.harness;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.IoErrors;
 
 import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * Turns bad input into one line on stderr and exit code 2: unknown flags, missing or corrupt
@@ -22,15 +26,32 @@ final class BadInputHandler implements CommandLine.IExecutionExceptionHandler, C
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
         if (isBadInput(ex)) {
-            cmd.getErr().println("qvgen: " + oneLine(ex.getMessage()));
+            cmd.getErr().println("qvgen: " + oneLine(message(ex)));
             return BAD_INPUT;
         }
         throw new RuntimeException(ex);
     }
 
+    /**
+     * Bad input: our own, a checkpoint's, and every file-system error (a missing or unwritable
+     * path, a full disk, a read-only mount): the user fixes those, and they get the path and the
+     * operating system's reason, not a stack trace.
+     */
     static boolean isBadInput(Throwable ex) {
-        return ex instanceof CheckpointException || ex instanceof BadInputException
-                || ex instanceof java.nio.file.NoSuchFileException;
+        return ex instanceof CheckpointException || ex instanceof BadInputException || ex instanceof IOException
+                || ex instanceof UncheckedIOException;
+    }
+
+    private static String message(Throwable ex) {
+        if (ex instanceof UncheckedIOException u && u.getCause() != null
+                && (u.getMessage() == null || u.getMessage().equals(String.valueOf(u.getCause())))) {
+            return IoErrors.describe(u.getCause(), null);
+        }
+        if (ex instanceof IOException io) {
+            // a FileSystemException's message is often the bare path: add the OS's reason
+            return io.getClass() == IOException.class ? io.getMessage() : IoErrors.describe(io, null);
+        }
+        return ex.getMessage();
     }
 
     private static String oneLine(String s) {

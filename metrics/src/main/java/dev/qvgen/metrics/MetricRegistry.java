@@ -85,7 +85,7 @@ public final class MetricRegistry {
      * {@link #standard()} with dynamic_degree computed by RAFT, VBench's own flow, from these
      * weights (e.g. raft-things.pth) instead of OpenCV Farneback; same names, same order.
      *
-     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     * @throws dev.qvgen.layers.io.CheckpointException naming the file when it cannot be used
      */
     public static MetricRegistry standard(java.nio.file.Path raftWeights) {
         RaftDynamicDegree raft = RaftDynamicDegree.load(raftWeights);

@@ -1,6 +1,6 @@
 package dev.qvgen.metrics;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.util.Optional;
 
 /** A score computed from decoded frames (never from model tensors). */

@@ -1,8 +1,8 @@
 package dev.qvgen.metrics;
 
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Reader;
-import dev.qvgen.metrics.video.VideoReadException;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Reader;
+import dev.qvgen.video.VideoReadException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

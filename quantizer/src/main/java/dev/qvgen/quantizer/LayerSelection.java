@@ -1,7 +1,7 @@
 package dev.qvgen.quantizer;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 import java.util.LinkedHashMap;
 import java.util.List;

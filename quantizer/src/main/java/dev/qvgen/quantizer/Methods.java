@@ -1,6 +1,6 @@
 package dev.qvgen.quantizer;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.quantizer.deploy.PackedLinear;
 import dev.qvgen.quantizer.ptq.Smoothing;
 import dev.qvgen.quantizer.ptq.SvdQuant;

@@ -1,6 +1,6 @@
 package dev.qvgen.quantizer;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 import java.util.List;
 import java.util.function.Predicate;

@@ -2,8 +2,8 @@ package dev.qvgen.quantizer;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.LinearKernel;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.LinearKernel;
 
 /**
  * Round-to-nearest post-training quantization of one linear layer: its weight is fake-quantized

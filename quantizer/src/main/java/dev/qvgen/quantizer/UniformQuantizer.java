@@ -2,8 +2,8 @@ package dev.qvgen.quantizer;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.OpClock;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.OpClock;
+import dev.qvgen.layers.nn.Scalars;
 
 /**
  * Round-to-nearest uniform fake quantization (quantize then dequantize, in float32). Rounding is

@@ -3,12 +3,12 @@ package dev.qvgen.quantizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 import java.util.SplittableRandom;
 
@@ -30,7 +30,8 @@ public final class TinyNet extends Module {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) (rng.nextDouble() * 2 - 1) * 0.5f;
             }
-            namedParameters().get(k).setArray(m.create(v, shape));
+            // engine-owned, as the model loaders make parameters (see EngineOwned)
+            namedParameters().get(k).setArray(dev.qvgen.layers.nn.EngineOwned.adopt(m.create(v, shape)));
         });
     }
 

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 
 import org.junit.jupiter.api.Test;
 
@@ -75,17 +75,17 @@ class UniformQuantizerTest {
     }
 
     /** blocks.0 (quantized) then head (kept full precision). */
-    static final class ToyNet extends dev.qvgen.models.nn.Module {
+    static final class ToyNet extends dev.qvgen.layers.nn.Module {
         final Linear block;
         final Linear head;
 
         ToyNet(NDManager m) {
-            dev.qvgen.models.nn.ModuleList<Linear> blocks = child("blocks", new dev.qvgen.models.nn.ModuleList<>());
+            dev.qvgen.layers.nn.ModuleList<Linear> blocks = child("blocks", new dev.qvgen.layers.nn.ModuleList<>());
             block = blocks.add(new Linear(8, 8, true));
             head = child("head", new Linear(8, 4, true));
             m.getEngine().setRandomSeed(1);
             namedParameters().forEach((k, p) -> p.setArray(m.randomNormal(
-                    dev.qvgen.models.io.WeightLoader.declaredShapes(this).get(k))));
+                    dev.qvgen.layers.io.WeightLoader.declaredShapes(this).get(k))));
         }
 
         NDArray forward(NDArray x) {

@@ -36,7 +36,11 @@ public final class AtomicFiles {
                 body.writeTo(out);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            // a failed write's message ("No space left on device") names no file
+            throw new IOException(target + ": cannot write (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }

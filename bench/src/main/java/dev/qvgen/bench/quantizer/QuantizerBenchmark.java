@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.UniformQuantizer;
 import dev.qvgen.quantizer.deploy.BitPacking;

@@ -3,6 +3,10 @@ package dev.qvgen.harness.cli;
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.Progress;
+import dev.qvgen.harness.run.Fingerprint;
+import dev.qvgen.harness.run.OutputDir;
+import dev.qvgen.harness.run.RunLock;
+import dev.qvgen.harness.run.RunSettings;
 import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.eval.EvalRecord;
@@ -100,6 +104,18 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--amt", description = "amt-s.pth (motion_smoothness with the AMT-S interpolation network).")
     Path amt;
 
+    @Option(names = "--allow-failures", description = "exit 0 even when some videos could not be scored (by default "
+            + "that is exit 1, with how many).")
+    boolean allowFailures;
+
+    @Option(names = "--restart-changed", description = "when --out holds an evaluation of other videos, prompts or "
+            + "weights, score everything afresh instead of refusing (a changed --dimensions needs no flag: missing "
+            + "dimensions are scored, the rest kept).")
+    boolean restartChanged;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -126,6 +142,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (tag2textParts != 0 && tag2textParts != 3) {
             throw new BadInputException("scene needs all of --tag2text, --tag2text-tags and --bert-tokenizer");
         }
+        OutputDir.check("--out", out);
         var weights = new VBenchBackbones.Weights(dino, clipB32, clipL14, aestheticHead, raft, clipBpe,
                 DinoVisionTransformer.Config.vitBase16(), viclip, musiq, amt).withUmt(umt, umtCategories)
                 .withTag2Text(tag2text, tag2textTags, bertTokenizer);
@@ -137,6 +154,54 @@ public final class EvaluateCommand implements Callable<Integer> {
                 }
             }
             backbones.preload(dims); // a bad weight file fails here, before any video
+            if (VBenchEvaluation.videoFiles(videos).isEmpty()) {
+                throw new BadInputException(videos + ": no videos (.avi, .gif, .mkv, .mov, .mp4, .webm)");
+            }
+            RunSettings settings = settings();
+            OutputDir.create("--out", out);
+            try (RunLock lock = RunLock.acquire(out, "evaluate", System.err)) {
+                return evaluate(registry, dims, workers, settings);
+            }
+        }
+    }
+
+    /** What the records in --out depend on: the videos folder, the prompts and every weight file given. */
+    private RunSettings settings() {
+        java.util.Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put("videos", videos.toAbsolutePath().normalize().toString());
+        s.put("prompts", prompts == null ? "(from file names)" : prompts.toAbsolutePath().normalize() + " "
+                + Fingerprint.ofFile(prompts));
+        for (var o : spec.options()) {
+            if (o.typeInfo().getType() == Path.class && o.getValue() != null && !o.longestName().equals("--videos")
+                    && !o.longestName().equals("--out") && !o.longestName().equals("--prompts")) {
+                Path f = o.getValue();
+                s.put(o.longestName(), f.getFileName() + " " + Fingerprint.ofFile(f));
+            }
+        }
+        return new RunSettings("evaluate", s, java.util.Map.of(), java.util.Map.of("qvgen", ReproduceCommand.QVGEN_VERSION));
+    }
+
+    private Integer evaluate(MetricRegistry registry, List<String> dims, int workers, RunSettings now) {
+        Path file = out.resolve(name + "_run-settings.json");
+        java.util.Optional<RunSettings> before = RunSettings.read(file);
+        if (before.isPresent()) {
+            List<String> differences = now.differences(before.get());
+            if (!differences.isEmpty()) {
+                if (!restartChanged) {
+                    throw new BadInputException(RunSettings.refusal(out, differences));
+                }
+                Path records = out.resolve(name + "_per_video.jsonl");
+                try {
+                    Files.deleteIfExists(records);
+                } catch (java.io.IOException e) {
+                    throw new BadInputException(dev.qvgen.layers.io.IoErrors.describe(e, records));
+                }
+                System.out.println("evaluate: settings changed (" + String.join("; ", differences)
+                        + "): every video is scored afresh");
+            }
+        }
+        now.write(file);
+        {
             var options = new VBenchEvaluation.Options(videos, prompts, dims, out, name, workers);
             ProgressListener listener = new ProgressListener();
             VBenchEvaluation.Summary s;
@@ -157,6 +222,12 @@ public final class EvaluateCommand implements Callable<Integer> {
             System.out.printf("evaluate: %d videos, %d already done, %d scored now, %d failed%n", s.videos(),
                     s.skipped(), s.scored() - listener.failedNow(), s.failed());
             System.out.println("wrote " + s.evalResults() + ", " + s.perVideoCsv() + ", " + s.scores());
+            if (s.failed() > 0 && !allowFailures) {
+                // a CI job must not read "nothing could be scored" as success
+                System.err.println("qvgen: " + s.failed() + " of " + s.videos() + " videos could not be scored (see "
+                        + s.perVideoCsv() + "); pass --allow-failures to accept that");
+                return 1;
+            }
             return 0;
         }
     }
@@ -178,6 +249,11 @@ public final class EvaluateCommand implements Callable<Integer> {
                 errors.add(record.error());
             }
             progress.step(record.ok() ? record.videoPath() : "error: " + record.error());
+        }
+
+        @Override
+        public void notice(String message) {
+            System.out.println("note: " + message);
         }
 
         synchronized int failedNow() {

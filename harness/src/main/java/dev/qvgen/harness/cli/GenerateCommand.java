@@ -13,8 +13,13 @@ import com.google.gson.JsonParser;
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.Progress;
-import dev.qvgen.metrics.video.Mp4Writer;
-import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.harness.run.Fingerprint;
+import dev.qvgen.harness.run.OutputDir;
+import dev.qvgen.harness.run.RunLock;
+import dev.qvgen.harness.run.RunSettings;
+import dev.qvgen.metrics.eval.VideoNames;
+import dev.qvgen.video.Mp4Writer;
+import dev.qvgen.layers.io.WeightLoader;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;
@@ -122,10 +127,33 @@ public final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     QuantizedOptions quantization;
 
+    @Option(names = "--restart-changed", description = "when --out holds videos made with other settings (model, "
+            + "weights, sampling, seeds), make the changed videos afresh and keep the rest; without it such a rerun "
+            + "is refused.")
+    boolean restartChanged;
+
+    /** The output directory's record of its settings (see {@link RunSettings}). */
+    static final String SETTINGS_FILE = "run-settings.json";
+
     @Override
     public Integer call() throws Exception {
+        checkValues();
         ModelSpec spec = model == null ? null : spec(model);
         quantization.check();
+
+        if (spec == null && !randomWeights) {
+            List<String> missing = new ArrayList<>();
+            pick(height, null, "--height", missing);
+            pick(width, null, "--width", missing);
+            pick(frames, null, "--frames", missing);
+            pick(steps, null, "--steps", missing);
+            if (guidance == null) {
+                missing.add("--guidance");
+            }
+            if (!missing.isEmpty() && (modelDir != null || pipelineDir != null)) {
+                throw new BadInputException("without --model, give " + String.join(", ", missing));
+            }
+        }
         WeightLoader.Storage storage = switch (weightsDtype.toLowerCase(Locale.ROOT)) {
             case "fp32" -> WeightLoader.Storage.FP32;
             case "fp16" -> WeightLoader.Storage.FP16;
@@ -140,7 +168,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         ai.djl.ndarray.types.DataType computeType;
         try {
-            computeType = dev.qvgen.models.nn.Precision.parse(precision != null ? precision
+            computeType = dev.qvgen.layers.nn.Precision.parse(precision != null ? precision
                     : onDevice.isGpu() ? "bf16" : "fp32");
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--precision: " + e.getMessage());
@@ -151,22 +179,157 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("--seeds: at least one seed is needed");
         }
 
-        Djl.configure(threads);
-        int total = promptList.size() * seeds.size();
+        List<String> names = names(promptList);
+        RunSettings settings = settings(spec, dir, promptList, names);
+        OutputDir.create("--out", out);
+        try (RunLock lock = RunLock.acquire(out, "generate", System.err)) {
+            Runnable restart = restartChanged(settings);
+            return generate(spec, dir, storage, computeType, promptList, names, () -> {
+                restart.run();
+                settings.write(out.resolve(SETTINGS_FILE));
+            });
+        }
+    }
+
+    /** Values that need no file: refused before anything is read or written. */
+    private void checkValues() {
+        for (var v : new Object[][] {{"--fps", fps}, {"--steps", steps}, {"--height", height}, {"--width", width},
+                {"--frames", frames}, {"--max-sequence-length", maxSequenceLength}}) {
+            if (v[1] != null && (Integer) v[1] < 1) {
+                throw new BadInputException(v[0] + " must be at least 1, got " + v[1]);
+            }
+        }
+        if (guidance != null && (!Double.isFinite(guidance) || guidance < 0)) {
+            throw new BadInputException("--guidance must be a finite number >= 0, got " + guidance);
+        }
+        if (threads < 0) {
+            throw new BadInputException("--threads must be 0 (the engine's default) or more, got " + threads);
+        }
+    }
+
+    /** The video names in prompt-major order; two prompts may not share one (a cut long prompt). */
+    private List<String> names(List<String> promptList) {
+        java.util.Map<String, String> byName = new java.util.HashMap<>();
         List<String> names = new ArrayList<>();
-        int existing = 0;
         for (String p : promptList) {
             for (int i = 0; i < seeds.size(); i++) {
                 String name = fileName(p, i);
-                names.add(name);
-                if (Files.isRegularFile(out.resolve(name))) {
-                    existing++;
+                String other = byName.putIfAbsent(name, p);
+                if (other != null && !other.equals(p)) {
+                    throw new BadInputException(prompts + ": two prompts give the video name '" + name + "' (their "
+                            + "first " + VideoNames.PROMPT_CHARS + " characters agree): '" + shorten(other) + "' and '"
+                            + shorten(p) + "'");
                 }
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
+    /**
+     * What the videos depend on: the model and its weights, the sampling values as they resolve,
+     * and per video its prompt and seed.
+     */
+    private RunSettings settings(ModelSpec spec, Path dir, List<String> promptList, List<String> names) {
+        SamplingDefaults d = spec == null ? null : spec.sampling();
+        java.util.Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put("model", model == null ? "(pipeline directory)" : model);
+        s.put("weights", randomWeights ? "random (seed " + ModelRegistry.DEFAULT_SEED + ")"
+                : Fingerprint.ofDirectory(dir));
+        s.put("steps", resolved(steps, d == null ? null : d.steps()));
+        s.put("guidance", guidance != null ? guidance.toString() : d != null ? String.valueOf(d.guidanceScale())
+                : "(unset)");
+        s.put("height", resolved(height, d == null ? null : d.height()));
+        s.put("width", resolved(width, d == null ? null : d.width()));
+        s.put("frames", resolved(frames, d == null ? null : d.frames()));
+        s.put("fps", resolved(fps, d == null ? 8 : d.fps()));
+        s.put("negative-prompt", negativePrompt);
+        s.put("max-sequence-length", maxSequenceLength == null ? "(pipeline's)" : maxSequenceLength.toString());
+        s.put("weights-dtype", weightsDtype.toLowerCase(Locale.ROOT));
+        s.put("precision", precision != null ? precision : onDevice.isGpu() ? "bf16" : "fp32");
+        s.put("quantization", quantization.describe());
+        java.util.Map<String, String> items = new java.util.LinkedHashMap<>();
+        int k = 0;
+        for (String p : promptList) {
+            for (int i = 0; i < seeds.size(); i++) {
+                items.put(names.get(k++), Fingerprint.of(p, String.valueOf(seeds.get(i))));
+            }
+        }
+        return new RunSettings("generate", s, items, java.util.Map.of("qvgen", ReproduceCommand.QVGEN_VERSION));
+    }
+
+    private static String resolved(Integer given, Integer fallback) {
+        return given != null ? given.toString() : fallback != null ? fallback.toString() : "(unset)";
+    }
+
+    /**
+     * Refuses a rerun whose settings differ from those --out was made with; with
+     * --restart-changed deletes the videos that depend on what changed (all of them when a
+     * setting changed, else those whose prompt or seed did) and keeps the rest.
+     */
+    private Runnable restartChanged(RunSettings now) {
+        java.util.Optional<RunSettings> recorded = RunSettings.read(out.resolve(SETTINGS_FILE));
+        if (recorded.isEmpty()) {
+            return () -> { };
+        }
+        RunSettings before = recorded.get();
+        List<String> differences = new ArrayList<>(now.differences(before));
+        java.util.Set<String> changed = new java.util.LinkedHashSet<>();
+        before.items().forEach((name, fp) -> {
+            if (now.items().containsKey(name) && !fp.equals(now.items().get(name))) {
+                changed.add(name);
+            }
+        });
+        long added = now.items().keySet().stream().filter(n -> !before.items().containsKey(n)).count();
+        long dropped = before.items().keySet().stream().filter(n -> !now.items().containsKey(n)).count();
+        if (!changed.isEmpty()) {
+            differences.add(changed.size() + " videos with another seed");
+        }
+        if (added > 0 || dropped > 0) {
+            differences.add("prompts or seeds: " + added + " videos added, " + dropped + " dropped");
+        }
+        if (differences.isEmpty()) {
+            return () -> { };
+        }
+        if (!restartChanged) {
+            throw new BadInputException(RunSettings.refusal(out, differences));
+        }
+        boolean all = !now.differences(before).isEmpty();
+        // run once the pipeline has loaded and the sizes are accepted: a run that fails before
+        // that leaves the directory as it was
+        return () -> {
+            int deleted = 0;
+            for (String name : all ? before.items().keySet() : changed) {
+                try {
+                    deleted += Files.deleteIfExists(out.resolve(name)) ? 1 : 0;
+                } catch (IOException e) {
+                    throw new BadInputException(dev.qvgen.layers.io.IoErrors.describe(e, out.resolve(name)));
+                }
+            }
+            System.out.println("generate: settings changed (" + String.join("; ", differences) + "): " + deleted
+                    + " videos made afresh, the rest kept");
+        };
+    }
+
+    private Integer generate(ModelSpec spec, Path dir, WeightLoader.Storage storage,
+            ai.djl.ndarray.types.DataType computeType, List<String> promptList, List<String> names, Runnable commit)
+            throws Exception {
+        Djl.configure(threads);
+        int total = promptList.size() * seeds.size();
+        int existing = 0;
+        for (String name : names) {
+            if (Files.isRegularFile(out.resolve(name))) {
+                existing++;
             }
         }
         System.out.printf("generate: %d prompts x %d seeds = %d videos, %d already in %s%n", promptList.size(),
                 seeds.size(), total, existing, out);
-        if (existing == total) {
+        if (existing == total && !restartChanged) {
+            commit.run(); // same settings (a differing rerun was refused): records them if not yet
             return 0;
         }
         try (NDManager manager = NDManager.newBaseManager(onDevice)) {
@@ -188,7 +351,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.out.println("generate: transformer " + quantizedAs);
             System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
                     pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
-                    randomWeights ? ", random" : "", dev.qvgen.models.nn.Precision.label(computeType));
+                    randomWeights ? ", random" : "", dev.qvgen.layers.nn.Precision.label(computeType));
             try (pipeline) {
                 VideoPipeline.Settings settings = settings(spec, pipeline);
                 int rate = fps != null ? fps : spec != null ? spec.sampling().fps() : 8;
@@ -197,6 +360,12 @@ public final class GenerateCommand implements Callable<Integer> {
                     shape = pipeline.latentShape(settings);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(e.getMessage());
+                }
+                // every value accepted: now the directory may change
+                commit.run();
+                existing = 0;
+                for (String name : names) {
+                    existing += Files.isRegularFile(out.resolve(name)) ? 1 : 0;
                 }
                 Progress progress = new Progress("generate", total, System.out);
                 progress.skip(existing);
@@ -268,6 +437,14 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new BadInputException("--model-dir needs --model (or use --pipeline-dir)");
             }
             ModelRegistry.checkDirectory(model, modelDir);
+            // a shrunk or other-size checkpoint under a registry name: the published frame size
+            // would be a silent, huge default for it; its own size must be given (or --pipeline-dir)
+            List<String> size = ModelRegistry.sizeDifferences(model, modelDir);
+            if (!size.isEmpty() && (height == null || width == null || frames == null)) {
+                throw new BadInputException(modelDir.resolve("transformer/config.json") + ": not " + model
+                        + "'s published size (" + String.join(", ", size) + "); give --height, --width and --frames "
+                        + "for it, or pass it as --pipeline-dir");
+            }
             return modelDir;
         }
         if (pipelineDir != null) {
@@ -311,11 +488,11 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /**
-     * VBench's file name for sample {@code index} of a prompt. A path separator in a prompt would
-     * leave the output directory, so it is replaced (VBench's own prompts contain none).
+     * VBench-2.0's file name for sample {@code index} of a prompt, {@code {prompt[:180]}-{i}.mp4},
+     * made safe and short enough for the file system ({@link VideoNames}).
      */
     static String fileName(String prompt, int index) {
-        return prompt.replace('/', '_').replace('\0', '_') + "-" + index + ".mp4";
+        return VideoNames.fileName(prompt, index);
     }
 
     /** Prompts in file order, duplicates dropped (VBench_full_info.json repeats none; a .txt may). */

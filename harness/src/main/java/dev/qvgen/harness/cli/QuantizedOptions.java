@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.profile.TransformerProfiler;
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
@@ -96,6 +96,15 @@ final class QuantizedOptions {
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--bits: " + e.getMessage());
         }
+    }
+
+    /** What the videos depend on: the export's content, or the RTN bit widths; "none" for full precision. */
+    String describe() {
+        if (quantized != null) {
+            return "export " + (java.nio.file.Files.isDirectory(quantized) ? dev.qvgen.harness.run.Fingerprint.ofDirectory(quantized)
+                    : dev.qvgen.harness.run.Fingerprint.ofFile(quantized));
+        }
+        return method == null ? "none" : method + " " + bits;
     }
 
     /** Quantizes {@code transformer} as asked; a label for the log line ("bf16" style names are the caller's). */

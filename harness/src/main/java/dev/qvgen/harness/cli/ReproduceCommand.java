@@ -2,6 +2,10 @@ package dev.qvgen.harness.cli;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
+import dev.qvgen.harness.run.Fingerprint;
+import dev.qvgen.harness.run.OutputDir;
+import dev.qvgen.harness.run.RunLock;
+import dev.qvgen.harness.run.RunSettings;
 import dev.qvgen.harness.study.MetricWeights;
 import dev.qvgen.harness.study.PtqArm;
 import dev.qvgen.harness.study.QatRecipe;
@@ -15,7 +19,7 @@ import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.VideoScorer;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.suites.vbench.VBenchDimensions;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;
@@ -38,6 +42,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -150,8 +155,23 @@ public final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--restart-changed", description = "When --out holds a run made with other settings, redo the "
+            + "arms whose videos depend on what changed (their videos, QAT and calibration) and keep the rest; "
+            + "without it such a rerun is refused.")
+    boolean restartChanged;
+
+    /** The run directory's record of its settings (see {@link RunSettings}). */
+    public static final String SETTINGS_FILE = "run-settings.json";
+
+    static final String QVGEN_VERSION = "qvgen 0.1.0";
+
     @Override
     public Integer call() throws Exception {
+        // Every argument is checked before anything is written into --out: a rejected command
+        // leaves a finished run as it was.
+        if (threads < 1) {
+            throw new BadInputException("--threads must be at least 1, got " + threads);
+        }
         if (seeds < 1 || steps < 1 || batch < 1 || (qatSteps != null && qatSteps < 1)
                 || (qatBatch != null && qatBatch < 1) || (promptsLimit != null && promptsLimit < 1)) {
             throw new BadInputException("--seeds, --steps, --batch, --qat-steps, --qat-batch and --prompts-limit must "
@@ -174,37 +194,170 @@ public final class ReproduceCommand implements Callable<Integer> {
             throw new BadInputException("the plan's QAT and calibrated arms on " + runPlan.models() + " need --data "
                     + "(clips encoded by `qvgen data prepare`)");
         }
-        Djl.configure(threads);
-        long t0 = System.nanoTime();
-        Files.createDirectories(out);
-        PlanManifest.write(out, runPlan, part);
         // One study per (model, sampling) slice; each arm's work is all its items, this shard's marked.
         Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
         all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
         Set<String> mineIds = new HashSet<>();
         mine.forEach(i -> mineIds.add(i.id()));
+        Map<String, List<Study.Work>> works = new LinkedHashMap<>();
         for (var slice : bySlice.entrySet()) {
-            PlanItem first = slice.getValue().get(0);
-            StudyModel sm = models.get(first.model());
-            List<Study.Work> work = work(slice.getValue(), mineIds, arms, sm instanceof ToyStudyModel);
-            if (work.isEmpty()) {
-                continue;
-            }
-            Path dir = runPlan.sliceDir(out, slice.getKey());
-            Sampling smp = first.sampling();
-            StudyModel.Sampling sampling = new StudyModel.Sampling(smp.steps(), smp.guidance(), smp.shift(), 0, 0, 0);
-            boolean toy = sm instanceof ToyStudyModel;
-            try (Scoring scoring = scoring(toy)) {
-                Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()), PtqArm.Settings.defaults(),
-                        device, scoring.metrics), scoring.scorer, System.out);
-                List<ResultRow> rows = study.run(dir, work);
-                StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
-            }
-            System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
+            // bad prompts refused here, before --out is touched
+            works.put(slice.getKey(), work(slice.getValue(), mineIds, arms,
+                    models.get(slice.getValue().get(0).model()) instanceof ToyStudyModel));
         }
-        System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
-                all.size(), part, (System.nanoTime() - t0) / 1e9);
+        RunSettings settings = settings(runPlan, part, all, works);
+        OutputDir.create("--out", out);
+        try (RunLock lock = RunLock.acquire(out, "reproduce", System.err)) {
+            restartChangedArms(runPlan, settings);
+            settings.write(out.resolve(SETTINGS_FILE));
+            Djl.configure(threads);
+            long t0 = System.nanoTime();
+            PlanManifest.write(out, runPlan, part);
+            for (var slice : bySlice.entrySet()) {
+                List<Study.Work> work = works.get(slice.getKey());
+                if (work.isEmpty()) {
+                    continue;
+                }
+                PlanItem first = slice.getValue().get(0);
+                StudyModel sm = models.get(first.model());
+                boolean toy = sm instanceof ToyStudyModel;
+                Path dir = runPlan.sliceDir(out, slice.getKey());
+                Sampling smp = first.sampling();
+                StudyModel.Sampling sampling = new StudyModel.Sampling(smp.steps(), smp.guidance(), smp.shift(), 0, 0,
+                        0);
+                try (Scoring scoring = scoring(toy)) {
+                    Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()),
+                            PtqArm.Settings.defaults(), device, scoring.metrics), scoring.scorer, System.out);
+                    List<ResultRow> rows = study.run(dir, work);
+                    StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
+                }
+                System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
+            }
+            System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
+                    all.size(), part, (System.nanoTime() - t0) / 1e9);
+        }
         return 0;
+    }
+
+    /**
+     * What this run's results depend on: the plan's own settings, the prompts' texts, each model's
+     * weights (and training clips), the generation batch and the QAT recipe; per arm, a
+     * fingerprint of all that the arm's videos depend on.
+     */
+    private RunSettings settings(RunPlan p, Shard part, List<PlanItem> all, Map<String, List<Study.Work>> works) {
+        Map<String, String> s = planSettings(p, part, all);
+        Map<String, String> modelIds = new LinkedHashMap<>();
+        for (String m : p.models()) {
+            String id = Fingerprint.ofDirectory(m.equals(ModelSpec.TOY) ? model
+                    : pipelineDir != null ? pipelineDir : modelDir);
+            if (!m.equals(ModelSpec.TOY) && data != null) {
+                id = Fingerprint.of(id, Fingerprint.ofDirectory(data));
+            }
+            modelIds.put(m, id);
+            s.put("model " + m, id);
+        }
+        s.put("batch", String.valueOf(batch));
+        Map<String, String> qat = new LinkedHashMap<>();
+        p.models().forEach(m -> {
+            QatRecipe r = recipe(m);
+            qat.put(m, "steps=" + r.steps() + " batch=" + r.batch() + "x" + r.gradAccum());
+        });
+        s.put("qat", qat.toString());
+        if (frames != null || height != null || width != null) {
+            s.put("size", frames + "x" + height + "x" + width);
+        }
+        Map<String, String> items = new LinkedHashMap<>();
+        works.forEach((slice, ws) -> {
+            String m = slice.substring(0, slice.indexOf('/'));
+            for (Study.Work w : ws) {
+                StringBuilder samples = new StringBuilder();
+                w.all().forEach(x -> samples.append(x.prompt()).append('#').append(x.seedIndex()).append('\n'));
+                boolean trains = Methods.get(w.arm().method()).isQat() || Methods.get(w.arm().method()).isCalibrated();
+                items.put(slice + "/" + w.arm().key(), Fingerprint.of(modelIds.get(m), slice, String.valueOf(batch),
+                        w.arm().key(), samples.toString(), trains ? qat.get(m) : "", String.valueOf(s.get("size")),
+                        w.owned().toString()));
+            }
+        });
+        return new RunSettings("reproduce", s, items, Map.of("qvgen", QVGEN_VERSION));
+    }
+
+    /** The settings a plan fixes; also derivable from an older run's plan.yaml. */
+    private static Map<String, String> planSettings(RunPlan p, Shard part, List<PlanItem> all) {
+        Map<String, String> s = new LinkedHashMap<>();
+        Map<String, Object> m = p.toMap();
+        s.put("plan", p.name());
+        s.put("methods", String.valueOf(m.get("methods")));
+        s.put("bits", String.valueOf(m.get("bits")));
+        s.put("seeds", String.valueOf(m.get("seeds")));
+        s.put("sampling", String.valueOf(m.get("sampling")));
+        java.util.LinkedHashSet<String> texts = new java.util.LinkedHashSet<>();
+        all.forEach(i -> texts.add(i.prompt().text()));
+        s.put("prompts", texts.size() + " prompts, " + Fingerprint.of(texts.toArray(String[]::new)));
+        s.put("shard", part.toString());
+        return s;
+    }
+
+    /**
+     * Compares this run with what --out holds; refuses a rerun with other settings, or with
+     * --restart-changed deletes the changed arms' videos, QAT and calibration work.
+     */
+    private void restartChangedArms(RunPlan p, RunSettings now) throws IOException {
+        Path file = out.resolve(SETTINGS_FILE);
+        java.util.Optional<RunSettings> recorded = RunSettings.read(file);
+        RunSettings before;
+        RunSettings compared = now;
+        if (recorded.isPresent()) {
+            before = recorded.get();
+        } else if (Files.exists(out.resolve(PlanManifest.PLAN_FILE))) {
+            // a run directory from before run-settings.json: its plan.yaml is what it knows
+            PlanManifest.Entry e;
+            try {
+                e = PlanManifest.read(out);
+            } catch (RuntimeException ex) {
+                throw new BadInputException(out.resolve(PlanManifest.PLAN_FILE) + ": " + ex.getMessage());
+            }
+            before = new RunSettings("reproduce", planSettings(e.plan(), e.shard(), expand(e.plan())), Map.of(),
+                    Map.of());
+            Map<String, String> common = new LinkedHashMap<>(now.settings());
+            common.keySet().retainAll(before.settings().keySet());
+            compared = new RunSettings("reproduce", common, now.items(), Map.of());
+        } else {
+            return;
+        }
+        List<String> differences = compared.differences(before);
+        if (differences.isEmpty()) {
+            return;
+        }
+        if (!restartChanged) {
+            throw new BadInputException(RunSettings.refusal(out, differences));
+        }
+        System.out.println("reproduce: settings changed (" + String.join("; ", differences) + ")");
+        for (String item : now.changedItems(before)) {
+            int slash = item.lastIndexOf('/');
+            Path dir = p.sliceDir(out, item.substring(0, slash));
+            String arm = item.substring(slash + 1);
+            boolean had = false;
+            for (Path d : List.of(dir.resolve("videos").resolve(arm), dir.resolve("qat").resolve(arm),
+                    dir.resolve("ptq").resolve(arm))) {
+                had |= deleteTree(d);
+            }
+            if (had) {
+                System.out.println("reproduce: " + arm + (dir.equals(out) ? "" : " (" + out.relativize(dir) + ")")
+                        + " depends on what changed: starting it afresh");
+            }
+        }
+    }
+
+    private static boolean deleteTree(Path d) throws IOException {
+        if (!Files.exists(d)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(d)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+        return true;
     }
 
     /** The metrics of a slice and the scorer that computes them. */
@@ -257,6 +410,9 @@ public final class ReproduceCommand implements Callable<Integer> {
 
     private StudyModel studyModel(String name) {
         if (name.equals(ModelSpec.TOY)) {
+            if (!Files.isDirectory(model)) {
+                throw new BadInputException(model + ": checkpoint directory not found");
+            }
             return new ToyStudyModel(ToyWorld.defaults(), model, batch);
         }
         ModelSpec zoo = ModelRegistry.get(name);

@@ -60,6 +60,16 @@ public final class ToyCommand implements Runnable {
             if (steps < 1 || batch < 1 || heads < 1 || layers < 1) {
                 throw new dev.qvgen.harness.BadInputException("--steps, --batch, --heads and --layers must be positive");
             }
+            if (threads < 1) {
+                throw new dev.qvgen.harness.BadInputException("--threads must be at least 1, got " + threads);
+            }
+            dev.qvgen.harness.run.OutputDir.create("--work", work);
+            try (var lock = dev.qvgen.harness.run.RunLock.acquire(work, "toy train", System.err)) {
+                return train();
+            }
+        }
+
+        private Integer train() throws Exception {
             Djl.configure(threads);
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
             ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, d.lr(), d.warmup(), seed,
@@ -115,7 +125,7 @@ public final class ToyCommand implements Runnable {
                 ToyPipeline pipe = new ToyPipeline(tm, world.frames(), world.height(), world.width());
                 float[][][][] video = pipe.generate(m, java.util.List.of(ids), java.util.List.of(seed),
                         new ToyPipeline.Settings(steps, guidance, ToyPipeline.Settings.defaults().shift()))[0];
-                dev.qvgen.metrics.video.Mp4Writer.write(out, video, world.fps());
+                dev.qvgen.video.Mp4Writer.write(out, video, world.fps());
                 if (png != null) {
                     dev.qvgen.harness.toy.Filmstrip.write(png, video, 4);
                 }
@@ -172,12 +182,25 @@ public final class ToyCommand implements Runnable {
             if (steps < 1 || batch < 1) {
                 throw new dev.qvgen.harness.BadInputException("--steps and --batch must be positive");
             }
+            if (threads < 1) {
+                throw new dev.qvgen.harness.BadInputException("--threads must be at least 1, got " + threads);
+            }
             dev.qvgen.quantizer.QuantSpec spec;
             try {
                 spec = dev.qvgen.quantizer.QuantSpec.parse(bits);
             } catch (IllegalArgumentException e) {
                 throw new dev.qvgen.harness.BadInputException(e.getMessage());
             }
+            if (!java.nio.file.Files.isDirectory(model)) {
+                throw new dev.qvgen.harness.BadInputException(model + ": checkpoint directory not found");
+            }
+            dev.qvgen.harness.run.OutputDir.create("--out", out);
+            try (var lock = dev.qvgen.harness.run.RunLock.acquire(out, "toy qat", System.err)) {
+                return train(spec);
+            }
+        }
+
+        private Integer train(dev.qvgen.quantizer.QuantSpec spec) throws Exception {
             Djl.configure(threads);
             var s = dev.qvgen.harness.study.QatRecipe.toy().withSteps(steps, batch).withLoss(loss).withLrScale(lrScale);
             long t0 = System.nanoTime();

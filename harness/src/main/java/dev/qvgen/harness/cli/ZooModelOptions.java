@@ -4,7 +4,7 @@ import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.study.LatentSource;
 import dev.qvgen.harness.study.ZooStudyModel;
 import dev.qvgen.models.family.ModelFamilies;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.zoo.ModelRegistry;
 import dev.qvgen.models.zoo.ModelSpec;
 

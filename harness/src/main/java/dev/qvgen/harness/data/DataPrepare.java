@@ -12,9 +12,9 @@ import com.google.gson.JsonParser;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Progress;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.SafeTensorsWriter;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsWriter;
 import dev.qvgen.models.pipeline.VideoPipeline;
 
 import java.io.IOException;

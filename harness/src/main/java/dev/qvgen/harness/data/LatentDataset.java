@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonParser;
 
 import dev.qvgen.harness.BadInputException;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.TensorInfo;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;

@@ -8,10 +8,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.OpClock;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.OpClock;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
@@ -141,7 +141,7 @@ public final class TransformerProfiler {
                 double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
                 double flops = w.flops();
                 double tflops = flops / (median / 1e3) / 1e12;
-                Row r = new Row(model, device.toString(), dev.qvgen.models.nn.Precision.label(type), b,
+                Row r = new Row(model, device.toString(), dev.qvgen.layers.nn.Precision.label(type), b,
                         attention, w.batch(), w.frames(), w.height(), w.width(), layers(transformer), w.videoTokens(),
                         warmup, runs, median, sorted[0], mem, full,
                         spec == null ? full : realBytes >= 0 ? realBytes : weightBytes(transformer, type, spec.weightBits()),
@@ -205,7 +205,7 @@ public final class TransformerProfiler {
         Map<String, Linear> quantized = bits > 0 ? LayerSelection.linears(transformer, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()))
                 : Map.of();
         long total = 0;
-        for (Map.Entry<String, Shape> e : dev.qvgen.models.io.WeightLoader.declaredShapes(transformer).entrySet()) {
+        for (Map.Entry<String, Shape> e : dev.qvgen.layers.io.WeightLoader.declaredShapes(transformer).entrySet()) {
             String name = e.getKey();
             int dot = name.lastIndexOf('.');
             Linear l = dot < 0 ? null : quantized.get(name.substring(0, dot));

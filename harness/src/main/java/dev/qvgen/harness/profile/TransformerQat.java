@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;

@@ -1,7 +1,7 @@
 package dev.qvgen.harness.study;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.TensorInfo;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.TensorInfo;
 
 import java.io.IOException;
 import java.nio.file.Files;

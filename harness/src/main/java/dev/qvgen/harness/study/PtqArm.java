@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;

@@ -101,11 +101,21 @@ public final class QatArm {
                     return teacher.transformer().forward(b.input(), b.timesteps(), b.context());
                 }
             };
-            int start = new QatTrainer(ts).train(st.module(), layers, task, manager, workDir,
-                    (step, loss, norm) -> progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm)));
-            if (start > 0) {
-                log.printf("[qat %s-%s] resumed from step %d%n", method, spec.label(), start);
-            }
+            Device target = device;
+            new QatTrainer(ts).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
+                    .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
+                @Override
+                public void onStep(int step, double loss, double norm) {
+                    progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm));
+                }
+
+                @Override
+                public void onResume(int step) {
+                    // before the loop, so the counter goes on from the checkpoint's step
+                    log.printf("[qat %s-%s] resumed from step %d%n", method, spec.label(), step);
+                    progress.skip(step);
+                }
+            });
             Map<String, PackedLinear> packed = new LinkedHashMap<>();
             layers.layers().forEach((name, l) -> packed.put(name, layers.kernels().get(name).pack(l)));
             Map<String, String> meta = new LinkedHashMap<>();

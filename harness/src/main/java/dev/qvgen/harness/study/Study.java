@@ -7,7 +7,7 @@ import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Progress;
 import dev.qvgen.metrics.VideoScore;
 import dev.qvgen.metrics.VideoScorer;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -51,9 +51,10 @@ public final class Study {
         return runDir.resolve("ptq").resolve(arm.key());
     }
 
-    /** Video file of one prompt and seed index, VBench's naming: {@code <prompt>-<index>.mp4}. */
+    /** Video file of one prompt and seed index, VBench-2.0's naming ({@code <prompt cut to 180>-<index>.mp4}, see VideoNames). */
     public static Path videoPath(Path runDir, StudyArm arm, String prompt, int seedIndex) {
-        return runDir.resolve("videos").resolve(arm.key()).resolve(prompt + "-" + seedIndex + ".mp4");
+        return runDir.resolve("videos").resolve(arm.key()).resolve(
+                dev.qvgen.metrics.eval.VideoNames.fileName(prompt, seedIndex));
     }
 
     /** Seed of the i-th sample of prompt {@code promptIndex}; distinct across prompts so no two videos share noise. */
@@ -181,9 +182,14 @@ public final class Study {
                         + "per seed on one device only%n", arm.key(), String.join(" and ", devices));
             }
             Path tmp = videoDir.resolve("devices.txt.tmp");
-            Files.write(tmp, devices);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.write(tmp, devices);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                Files.deleteIfExists(tmp);
+                throw dev.qvgen.layers.io.IoErrors.cannot("write", file, e);
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.layers.nn.EngineOwned;
 import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyVocabulary;
 import dev.qvgen.suites.toy.ToyWorld;
@@ -72,8 +73,9 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
             noise[i] = (float) rng.nextGaussian();
         }
         Shape vs = new Shape(size, 3, f, h, w);
-        return new ToyBatch(manager.create(x0, vs), manager.create(noise, vs), manager.create(sigma),
-                manager.create(ids, new Shape(size, len)));
+        // engine-owned copies: autograd keeps what a training step derives from them (EngineOwned)
+        return new ToyBatch(EngineOwned.adopt(manager.create(x0, vs)), EngineOwned.adopt(manager.create(noise, vs)),
+                EngineOwned.adopt(manager.create(sigma)), EngineOwned.adopt(manager.create(ids, new Shape(size, len))));
     }
 
     /** The point {@code x_t = (1 - sigma) x0 + sigma noise} of the rectified-flow path. */

@@ -10,7 +10,7 @@ import ai.djl.training.GradientCollector;
 import dev.qvgen.harness.Progress;
 import dev.qvgen.models.toy.ToyTextEncoderConfig;
 import dev.qvgen.models.toy.ToyVideoModel;
-import dev.qvgen.models.train.AdamW;
+import dev.qvgen.layers.train.AdamW;
 import dev.qvgen.models.wan.WanConfig;
 import dev.qvgen.suites.toy.ToyVocabulary;
 import dev.qvgen.suites.toy.ToyWorld;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qvgen.harness.Main;
-import dev.qvgen.metrics.video.Mp4Reader;
+import dev.qvgen.video.Mp4Reader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +55,8 @@ class GenerateCommandTest {
                 "a red car drives along a coastal road-1.mp4", "a cat  sleeps on a sofa-0.mp4",
                 "a cat  sleeps on a sofa-1.mp4");
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(names.stream().sorted().toList(),
+            // and the record of the settings the videos were made with (docs/RELIABILITY.md)
+            assertEquals(Stream.concat(names.stream(), Stream.of("run-settings.json")).sorted().toList(),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "only the four videos, no temp files");
         }
         float[][][][] v0 = Mp4Reader.read(out.resolve(names.get(0)));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qvgen.harness.CliRun;
-import dev.qvgen.metrics.video.Mp4Reader;
+import dev.qvgen.video.Mp4Reader;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

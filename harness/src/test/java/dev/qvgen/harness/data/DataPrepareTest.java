@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.harness.CliRun;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Reader;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Reader;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
 import dev.qvgen.models.vae.wan.AutoencoderKLWan;

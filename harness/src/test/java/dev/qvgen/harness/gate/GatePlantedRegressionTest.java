@@ -11,7 +11,7 @@ import dev.qvgen.harness.study.Study;
 import dev.qvgen.harness.toy.ToyStudyModel;
 import dev.qvgen.metrics.VideoScore;
 import dev.qvgen.metrics.VideoScorer;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.quantizer.QuantSpec;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qvgen.harness.CliRun;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.reports.ResultRow;
 import dev.qvgen.reports.ResultsCsv;
 import dev.qvgen.suites.toy.ToyScene;

@@ -9,7 +9,7 @@ import dev.qvgen.metrics.amt.Layers.ConvRelu;
 import dev.qvgen.metrics.amt.Layers.ConvTranspose;
 import dev.qvgen.metrics.amt.Layers.PRelu;
 import dev.qvgen.metrics.amt.Layers.Seq;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * AMT-S's coarse-to-fine decoders (ifrnet.py InitDecoder, IntermediateDecoder; multi_flow.py

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.metrics.amt.Layers.Seq;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * feat_enc.py SmallEncoder(output_dim=84, norm_fn='instance'): the 1/8-resolution features the

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import dev.qvgen.metrics.ops.Conv;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /** The torch.nn layers AMT-S is built from, with the parameter names of its state dict. */
 final class Layers {

@@ -9,7 +9,7 @@ import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.ops.OwnedManager;
 import dev.qvgen.metrics.ops.ReplicatePadder;
 import dev.qvgen.metrics.ops.RgbFrames;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,7 @@ public final class MotionSmoothness implements VideoMetric, AutoCloseable {
 
     /**
      * @param weights VBench's {@code amt-s.pth} (the AMT trainer's checkpoint, or a bare state dict)
-     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     * @throws dev.qvgen.layers.io.CheckpointException naming the file when it cannot be used
      */
     public static MotionSmoothness load(Path weights) {
         return load(weights, Device.cpu());

@@ -3,7 +3,7 @@ package dev.qvgen.metrics.amt;
 import ai.djl.ndarray.NDArray;
 import dev.qvgen.metrics.amt.Layers.ConvRelu;
 import dev.qvgen.metrics.amt.Layers.Seq;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /** ifrnet.py Encoder: four stride-2 stages (pyramid1..4) giving features at 1/2, 1/4, 1/8, 1/16. */
 final class PyramidEncoder extends Module {

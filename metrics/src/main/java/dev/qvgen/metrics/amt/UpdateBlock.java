@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.qvgen.metrics.ops.Conv;
 import dev.qvgen.metrics.amt.Layers.Seq;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * raft.py SmallUpdateBlock as AMT uses it: from correlation features, the current bidirectional

@@ -3,10 +3,10 @@ package dev.qvgen.metrics.backbone;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.metrics.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.weights.TorchPickle;
 
 import java.nio.file.Path;
 import java.util.Set;

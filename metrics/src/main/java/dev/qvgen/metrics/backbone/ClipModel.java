@@ -8,16 +8,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Embedding;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
-import dev.qvgen.models.nn.Scalars;
-import dev.qvgen.metrics.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Embedding;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.weights.TorchPickle;
 
 import java.nio.file.Path;
 import java.util.Arrays;

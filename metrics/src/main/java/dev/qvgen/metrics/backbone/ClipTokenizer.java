@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.backbone;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /** A stride-p, kernel-p Conv2d over 3 channels (weight (D, 3, p, p)). */
 public final class ConvPatch extends Module {

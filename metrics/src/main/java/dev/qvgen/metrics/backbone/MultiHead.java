@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Scalars;
 
 import java.util.function.UnaryOperator;
 

@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.backbone;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 /**
  * VBench's frame preprocessing (vbench/utils.py), applied to decoded uint8 frames as VBench

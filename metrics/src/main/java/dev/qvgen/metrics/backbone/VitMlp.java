@@ -2,9 +2,9 @@ package dev.qvgen.metrics.backbone;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /** timm's ViT Mlp as DINO, MUSIQ and UMT use it: fc1, exact GELU, fc2 (published names fc1/fc2). */
 public final class VitMlp extends Module {

@@ -48,11 +48,23 @@ public final class PromptIndex {
     private final Map<String, Set<String>> prompts;
     private final List<String> lines;
     private final Map<String, Map<String, String>> auxiliary = new HashMap<>();
+    /** Prompts by the stem their videos are named with ({@link VideoNames}); null marks two prompts sharing one. */
+    private final Map<String, String> byStem = new HashMap<>();
 
     private PromptIndex(Path source, Map<String, Set<String>> prompts, List<String> lines) {
         this.source = source;
         this.prompts = prompts;
         this.lines = lines;
+        if (prompts != null) {
+            for (String p : prompts.keySet()) {
+                String stem = VideoNames.stem(p);
+                if (byStem.containsKey(stem) && !p.equals(byStem.get(stem))) {
+                    byStem.put(stem, null);
+                } else {
+                    byStem.put(stem, p);
+                }
+            }
+        }
     }
 
     /** Whether prompts carry VBench's dimension tags and auxiliary info (a full-info JSON). */
@@ -162,6 +174,15 @@ public final class PromptIndex {
         }
         if (prompts.containsKey(prompt)) {
             return new Entry(prompt, prompts.get(prompt), auxiliary.get(prompt));
+        }
+        if (byStem.containsKey(prompt)) {
+            // a long prompt's name is cut (VBench-2.0's prompt[:180]) and made safe: map it back
+            String full = byStem.get(prompt);
+            if (full == null) {
+                throw new IllegalArgumentException("video " + fileName + " matches several prompts in " + source
+                        + " (they share their first " + VideoNames.PROMPT_CHARS + " characters)");
+            }
+            return new Entry(full, prompts.get(full), auxiliary.get(full));
         }
         if (lines != null && prompt.length() < 10 && NUMBER.matcher(prompt).matches()) {
             int index = Integer.parseInt(prompt);

@@ -7,9 +7,9 @@ import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricRegistry;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Reader;
-import dev.qvgen.metrics.video.VideoReadException;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Reader;
+import dev.qvgen.video.VideoReadException;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -63,6 +63,10 @@ public final class VBenchEvaluation {
         void started(int total, int alreadyDone);
 
         void finished(EvalRecord record);
+
+        /** Something the user should know that is not an error (e.g. a torn resume log repaired). */
+        default void notice(String message) {
+        }
     }
 
     /** One JSON object per line; NaN is written as NaN, as Python's json does. */
@@ -97,12 +101,21 @@ public final class VBenchEvaluation {
                     + "text is in auxiliary_info)");
         }
         List<Path> files = listVideos(options.videos());
+        if (files.isEmpty()) {
+            // an empty folder scored as "{}" and exit 0 looks like success to a CI job
+            throw new IllegalArgumentException(options.videos() + ": no videos (" + String.join(", ",
+                    new java.util.TreeSet<>(VIDEO_SUFFIXES)) + ")");
+        }
         try {
             Files.createDirectories(options.out());
         } catch (IOException e) {
             throw new UncheckedIOException(options.out() + ": cannot create output folder", e);
         }
         Path recordsFile = options.out().resolve(options.name() + "_per_video.jsonl");
+        String torn = dropTornLastLine(recordsFile);
+        if (torn != null) {
+            listener.notice(torn);
+        }
         Map<String, EvalRecord> previous = readRecords(recordsFile);
 
         // plan: which dimensions each video needs, which are done already
@@ -233,6 +246,11 @@ public final class VBenchEvaluation {
         return s.replaceAll("\\s*\\R\\s*", " ");
     }
 
+    /** The video files of a folder, as an evaluation of it would score them. */
+    public static List<Path> videoFiles(Path dir) {
+        return listVideos(dir);
+    }
+
     static List<Path> listVideos(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(Files::isRegularFile).filter(p -> {
@@ -242,6 +260,53 @@ public final class VBenchEvaluation {
             }).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot list (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Cuts a last line without its newline (a write interrupted by a crash or kill) off the resume
+     * log: left there, the next record would be appended to it and be unreadable too, so that
+     * video would be scored again on every later run. Returns the notice to show, or null.
+     */
+    static String dropTornLastLine(Path file) {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            if (size == 0) {
+                return null;
+            }
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            ch.read(one, size - 1);
+            if (one.get(0) == '\n') {
+                return null;
+            }
+            long keep = size - 1;
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
+            while (keep > 0) {
+                long from = Math.max(0, keep - chunk.capacity());
+                chunk.clear().limit((int) (keep - from));
+                ch.read(chunk, from);
+                int nl = -1;
+                for (int i = chunk.position() - 1; i >= 0; i--) {
+                    if (chunk.get(i) == '\n') {
+                        nl = i;
+                        break;
+                    }
+                }
+                if (nl >= 0) {
+                    keep = from + nl + 1;
+                    break;
+                }
+                keep = from;
+            }
+            ch.truncate(keep);
+            return file + ": dropped a torn last line (" + (size - keep) + " bytes, an interrupted write); "
+                    + "that video is scored again";
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot repair (" + e.getMessage() + ")", e);
         }
     }
 

@@ -11,15 +11,15 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
 
 import dev.qvgen.metrics.backbone.VitMlp;
-import dev.qvgen.metrics.weights.TorchPickle;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.RenamedWeights;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scalars;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package dev.qvgen.metrics.raft;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import dev.qvgen.metrics.ops.Conv;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * RAFT's BasicEncoder (extractor.py): 7x7 stride-2 stem, three stages of two residual blocks

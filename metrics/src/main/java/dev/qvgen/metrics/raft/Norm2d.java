@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /** RAFT's two normalisations: BatchNorm2d in eval mode (cnet) and affine-free InstanceNorm2d (fnet). */
 abstract class Norm2d extends Module {

@@ -5,7 +5,7 @@ import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.vbench.DynamicDegree;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.nio.file.Path;
 
 /**
@@ -24,7 +24,7 @@ public final class RaftDynamicDegree implements VideoMetric, AutoCloseable {
 
     /**
      * @param weights VBench's {@code raft-things.pth} (or any torch.save state dict of full RAFT)
-     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     * @throws dev.qvgen.layers.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftDynamicDegree load(Path weights) {
         return load(weights, Device.cpu());

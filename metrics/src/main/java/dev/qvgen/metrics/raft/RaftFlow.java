@@ -7,7 +7,7 @@ import dev.qvgen.metrics.ops.OwnedManager;
 import dev.qvgen.metrics.ops.ReplicatePadder;
 import dev.qvgen.metrics.ops.RgbFrames;
 import dev.qvgen.metrics.vbench.OpticalFlow;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,7 @@ public final class RaftFlow implements OpticalFlow, AutoCloseable {
 
     /**
      * @param weights a torch.save state dict of the full RAFT model, e.g. VBench's raft-things.pth
-     * @throws dev.qvgen.models.io.CheckpointException naming the file when it cannot be used
+     * @throws dev.qvgen.layers.io.CheckpointException naming the file when it cannot be used
      */
     public static RaftFlow load(Path weights) {
         return load(weights, Device.cpu());

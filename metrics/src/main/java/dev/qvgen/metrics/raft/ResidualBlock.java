@@ -3,7 +3,7 @@ package dev.qvgen.metrics.raft;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import dev.qvgen.metrics.ops.Conv;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * RAFT's extractor ResidualBlock: two 3x3 convolutions with norm and ReLU, plus a strided 1x1

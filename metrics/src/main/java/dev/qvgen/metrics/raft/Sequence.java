@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.raft;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * A holder for nn.Sequential children, named by their index in the reference model (parameter-free

@@ -3,9 +3,9 @@ package dev.qvgen.metrics.tag2text;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scalars;
 
 /**
  * med.py's {@code BertAttention}: multi-head attention ({@code self}) then add-and-norm

@@ -2,9 +2,9 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Embedding;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Embedding;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * med.py's {@code BertEmbeddings}: word plus absolute position embeddings, then LayerNorm. Unlike

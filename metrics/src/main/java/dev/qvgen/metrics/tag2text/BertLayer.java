@@ -2,9 +2,9 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * med.py's {@code BertLayer} with {@code add_cross_attention}: by mode, self-attention, then

@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
-import dev.qvgen.models.nn.Scalars;
-import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.nn.Scopes;
 
 import java.util.List;
 
@@ -61,7 +61,7 @@ public final class MedBertModel extends Module {
      * The tag encoder from a checkpoint.
      *
      * @param prefix the names' prefix in {@code source}, e.g. {@code "model.tag_encoder."} in a
-     *     {@link dev.qvgen.metrics.weights.TorchPickle} of tag2text_swin_14m.pth; "" for none
+     *     {@link dev.qvgen.layers.weights.TorchPickle} of tag2text_swin_14m.pth; "" for none
      */
     public static MedBertModel load(WeightSource source, String prefix, BertConfig c, NDManager manager) {
         MedBertModel m = text(c);

@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * med.py's {@code BertLMHeadModel}, Tag2Text's text decoder: {@code bert} (a {@link MedBertModel}

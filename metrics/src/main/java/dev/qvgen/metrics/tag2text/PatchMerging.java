@@ -2,9 +2,9 @@ package dev.qvgen.metrics.tag2text;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /** Swin's PatchMerging: each 2 x 2 neighbourhood becomes one token of 4C features, normed, then C -> 2C. */
 final class PatchMerging extends Module {

@@ -3,11 +3,11 @@ package dev.qvgen.metrics.tag2text;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.RenamedWeights;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Module;
 
 import java.util.Arrays;
 import java.util.Map;

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.metrics.backbone.VitMlp;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
 
 /** SwinTransformerBlock: pre-norm (shifted-)window attention and MLP, each residual. */
 final class SwinBlock extends Module {

@@ -7,14 +7,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.metrics.backbone.ConvPatch;
-import dev.qvgen.metrics.weights.TorchPickle;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
-import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.layers.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
-import dev.qvgen.metrics.weights.TorchPickle;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Embedding;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Embedding;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * Tag2Text's image tagging head (Query2Label): one learnt query per tag ({@code label_embed})
@@ -33,7 +33,7 @@ public final class TagHead extends Module {
 
     /**
      * @param prefix the Tag2Text root's prefix in {@code source}: {@code "model."} in a
-     *     {@link dev.qvgen.metrics.weights.TorchPickle} of tag2text_swin_14m.pth
+     *     {@link dev.qvgen.layers.weights.TorchPickle} of tag2text_swin_14m.pth
      */
     public static TagHead load(WeightSource source, String prefix, BertConfig q2l, int numClass,
                                NDManager manager) {

@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.tag2text;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

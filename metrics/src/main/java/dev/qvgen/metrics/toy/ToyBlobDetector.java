@@ -7,8 +7,8 @@ import static org.bytedeco.opencv.global.opencv_imgproc.connectedComponents;
 import static org.bytedeco.opencv.global.opencv_imgproc.erode;
 import static org.bytedeco.opencv.global.opencv_imgproc.getStructuringElement;
 
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.OpenCvFrames;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.OpenCvFrames;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;

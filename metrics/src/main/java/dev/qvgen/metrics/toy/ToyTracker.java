@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.toy;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import dev.qvgen.suites.toy.ToyObject;
 import dev.qvgen.suites.toy.ToyScene;
 import java.util.ArrayList;

@@ -9,8 +9,8 @@ import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.AestheticHead;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.layers.nn.Linear;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -10,7 +10,7 @@ import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

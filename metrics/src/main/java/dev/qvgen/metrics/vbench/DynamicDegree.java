@@ -3,7 +3,7 @@ package dev.qvgen.metrics.vbench;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

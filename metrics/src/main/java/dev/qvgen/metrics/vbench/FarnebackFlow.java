@@ -7,8 +7,8 @@ import static org.bytedeco.opencv.global.opencv_imgproc.phaseCorrelate;
 import static org.bytedeco.opencv.global.opencv_video.OPTFLOW_USE_INITIAL_FLOW;
 import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowFarneback;
 
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.OpenCvFrames;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.OpenCvFrames;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;

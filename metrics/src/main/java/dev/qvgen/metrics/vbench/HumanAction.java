@@ -14,8 +14,8 @@ import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
 import dev.qvgen.metrics.umt.KineticsCategories;
 import dev.qvgen.metrics.umt.UmtVisionTransformer;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.OpenCvFrames;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.OpenCvFrames;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;

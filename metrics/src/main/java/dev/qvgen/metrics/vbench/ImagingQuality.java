@@ -8,7 +8,7 @@ import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.TorchResize;
 import dev.qvgen.metrics.musiq.Musiq;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 import java.util.Map;
 import java.util.function.Supplier;

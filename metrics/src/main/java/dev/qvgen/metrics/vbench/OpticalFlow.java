@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.util.List;
 
 /**

@@ -11,7 +11,7 @@ import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
 import dev.qvgen.metrics.ops.SwscaleResize;
 import dev.qvgen.metrics.tag2text.Captioner;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -12,7 +12,7 @@ import dev.qvgen.metrics.tag2text.Tag2Text;
 import dev.qvgen.metrics.umt.KineticsCategories;
 import dev.qvgen.metrics.umt.UmtVisionTransformer;
 import dev.qvgen.metrics.viclip.ViClip;
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 
 import java.nio.file.Path;
 import java.util.Optional;
@@ -208,7 +208,7 @@ public final class VBenchBackbones implements AutoCloseable {
      * Loads the networks these dimensions need now, so a wrong or corrupt weight file fails
      * before any video is scored.
      *
-     * @throws dev.qvgen.models.io.CheckpointException naming the file
+     * @throws dev.qvgen.layers.io.CheckpointException naming the file
      */
     public void preload(Iterable<String> dimensions) {
         for (String d : dimensions) {
@@ -220,7 +220,7 @@ public final class VBenchBackbones implements AutoCloseable {
                     if (umt().isPresent() && kinetics().isPresent()) {
                         int classes = umt.get().config().numClasses();
                         if (kinetics.get().size() != classes) {
-                            throw new dev.qvgen.models.io.CheckpointException(weights.kinetics() + ": "
+                            throw new dev.qvgen.layers.io.CheckpointException(weights.kinetics() + ": "
                                     + kinetics.get().size() + " class names, the classifier has " + classes);
                         }
                     }

@@ -10,7 +10,7 @@ import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import dev.qvgen.metrics.viclip.ViClip;
 
 import java.util.Arrays;

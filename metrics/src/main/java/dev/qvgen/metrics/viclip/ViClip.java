@@ -7,14 +7,14 @@ import ai.djl.nn.Parameter;
 
 import dev.qvgen.metrics.backbone.ClipModel;
 import dev.qvgen.metrics.backbone.ClipTokenizer;
-import dev.qvgen.metrics.weights.TorchPickle;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.nn.Embedding;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.RenamedWeights;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.nn.Embedding;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.metrics.backbone.ClipModel;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * ViCLIP's video tower (viclip_vision.py {@code VisionTransformer}, kernel_size 1, no masking

@@ -16,7 +16,7 @@ import dev.qvgen.metrics.ToyClips;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.suites.vbench.VBenchDimensions;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.Mp4Writer;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -15,7 +15,7 @@ import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.ToyClips;
 import dev.qvgen.metrics.vbench.DynamicDegree;
 import dev.qvgen.metrics.vbench.OpticalFlow;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,7 +87,7 @@ class RaftDynamicDegreeTest {
         assertEquals(MetricRegistry.standard().names(), registry.names());
         assertTrue(registry.get(DynamicDegree.NAME) instanceof RaftDynamicDegree);
         ((RaftDynamicDegree) registry.get(DynamicDegree.NAME)).close();
-        assertThrows(dev.qvgen.models.io.CheckpointException.class,
+        assertThrows(dev.qvgen.layers.io.CheckpointException.class,
                 () -> MetricRegistry.standard(Path.of("no/such/raft.pth")));
     }
 

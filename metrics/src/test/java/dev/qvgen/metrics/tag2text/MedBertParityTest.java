@@ -15,12 +15,12 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.metrics.weights.TorchPickle;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.SafeTensorsWriter;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.weights.TorchPickle;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.RenamedWeights;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsWriter;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.zoo.ModelRegistry;
 
 import java.net.URISyntaxException;

@@ -12,12 +12,12 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.SafeTensorsWriter;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Scopes;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsWriter;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Scopes;
+import dev.qvgen.layers.nn.Tensors;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import dev.qvgen.suites.toy.ToyColor;
 import dev.qvgen.suites.toy.ToyDirection;
 import dev.qvgen.suites.toy.ToyGroundTruth;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.VideoMetric;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Reader;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Reader;
+import dev.qvgen.video.Mp4Writer;
 import dev.qvgen.suites.toy.ToyColor;
 import dev.qvgen.suites.toy.ToyDirection;
 import dev.qvgen.suites.toy.ToyObject;

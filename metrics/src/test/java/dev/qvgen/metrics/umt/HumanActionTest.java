@@ -20,8 +20,8 @@ import dev.qvgen.metrics.eval.VBenchResults;
 import dev.qvgen.metrics.vbench.HumanAction;
 import dev.qvgen.metrics.vbench.HumanActionProbe;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,13 +111,13 @@ class HumanActionTest {
         Files.write(names, lines);
         Path videos = Files.createDirectories(tmp.resolve("videos"));
         Path clip = tmp.resolve("clip.mp4");
-        dev.qvgen.metrics.video.Mp4Writer.write(clip, gradient(18, 120, 160).toFloats(), 8);
+        dev.qvgen.video.Mp4Writer.write(clip, gradient(18, 120, 160).toFloats(), 8);
         try (VBenchBackbones b = new VBenchBackbones(VBenchBackbones.Weights.none().withUmt(
                 UmtParityTest.resource("umt_toy.pth"), names, UmtParityTest.TOY))) {
             MetricRegistry registry = MetricRegistry.vbench(b);
             HumanAction metric = (HumanAction) registry.get("human_action");
             // name one copy after the clip's best class (recognised) and one after its worst (not)
-            float[] scores = HumanActionProbe.scores(metric, dev.qvgen.metrics.video.Mp4Reader.decode(clip));
+            float[] scores = HumanActionProbe.scores(metric, dev.qvgen.video.Mp4Reader.decode(clip));
             int[] order = HumanActionProbe.topIndices(scores, 10);
             Files.copy(clip, videos.resolve("A person is class " + order[0] + "-0.mp4"));
             Files.copy(clip, videos.resolve("A person is class " + order[9] + "-0.mp4"));

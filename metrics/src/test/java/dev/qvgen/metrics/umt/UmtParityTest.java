@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.Tensors;
 
 import java.nio.file.Path;
 

@@ -11,7 +11,7 @@ import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.ToyClips;
 import dev.qvgen.metrics.VideoMetric;
 import dev.qvgen.metrics.backbone.DinoVisionTransformer;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import dev.qvgen.metrics.TestResources;
 import java.nio.file.Path;
 import java.util.ArrayList;

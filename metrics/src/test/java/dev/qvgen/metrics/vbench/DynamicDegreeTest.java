@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.ToyClips;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 

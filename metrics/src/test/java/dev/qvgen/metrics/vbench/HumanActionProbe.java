@@ -1,6 +1,6 @@
 package dev.qvgen.metrics.vbench;
 
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 /** Test access to HumanAction's package-private steps. */
 public final class HumanActionProbe {

@@ -9,7 +9,7 @@ import dev.qvgen.metrics.MetricContext;
 import dev.qvgen.metrics.MetricResult;
 import dev.qvgen.metrics.backbone.VBenchTransforms;
 import dev.qvgen.metrics.ops.SwscaleResize;
-import dev.qvgen.metrics.video.DecodedVideo;
+import dev.qvgen.video.DecodedVideo;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -16,8 +16,8 @@ import dev.qvgen.metrics.eval.EvalRecord;
 import dev.qvgen.metrics.eval.VBenchEvaluation;
 import dev.qvgen.metrics.vbench.VBenchBackbones;
 import dev.qvgen.metrics.vbench.ViClipSimilarity;
-import dev.qvgen.metrics.video.DecodedVideo;
-import dev.qvgen.metrics.video.Mp4Writer;
+import dev.qvgen.video.DecodedVideo;
+import dev.qvgen.video.Mp4Writer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ class ViClipDimensionTest {
                 .getAsJsonObject();
         Path videos = Files.createDirectories(dir.resolve("videos"));
         try (NDManager m = NDManager.newBaseManager();
-                var tensors = dev.qvgen.models.io.SafeTensorsFile.open(ViClipParityTest.resource("golden.safetensors"))) {
+                var tensors = dev.qvgen.layers.io.SafeTensorsFile.open(ViClipParityTest.resource("golden.safetensors"))) {
             DecodedVideo video = ViClipParityTest.fixtureVideo(golden, tensors);
             float[][][][] frames = video.toFloats();
             Mp4Writer.write(videos.resolve(HELLO + "-0.mp4"), frames, 8);

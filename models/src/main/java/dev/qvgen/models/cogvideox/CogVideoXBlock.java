@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 
-import dev.qvgen.models.nn.FeedForward;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.layers.nn.FeedForward;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scopes;
 
 /**
  * One CogVideoX block: expert-modulated joint attention over [text, video], then an

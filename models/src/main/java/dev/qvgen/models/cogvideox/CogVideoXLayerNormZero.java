@@ -3,11 +3,11 @@ package dev.qvgen.models.cogvideox;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scalars;
 
 /**
  * diffusers' CogVideoXLayerNormZero: one LayerNorm shared by video and text tokens, each with its

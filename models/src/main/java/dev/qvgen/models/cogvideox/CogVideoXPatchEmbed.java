@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * diffusers' CogVideoXPatchEmbed: text projection, video patches, and (sin-cos models) the 3D
@@ -15,7 +15,7 @@ import dev.qvgen.models.nn.Module;
  * (t, h, w) cubes with a linear layer over the flattened (C, pt, p, p) patch.
  */
 public final class CogVideoXPatchEmbed extends Module {
-    private final dev.qvgen.models.nn.TableCache posCache = new dev.qvgen.models.nn.TableCache();
+    private final dev.qvgen.layers.nn.TableCache posCache = new dev.qvgen.layers.nn.TableCache();
     private final CogVideoXConfig config;
     private final ConvProj conv;
     private final Linear linearProj;

@@ -2,7 +2,7 @@ package dev.qvgen.models.family;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * The denoiser of a text-to-video pipeline as the study, the trainer and the profiler drive it:

@@ -1,6 +1,6 @@
 package dev.qvgen.models.family;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.pipeline.VideoPipeline;
 
 import java.nio.file.Path;

@@ -6,10 +6,10 @@ import ai.djl.ndarray.NDScope;
 
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.ConfigReader;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.ConfigReader;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.sched.FlowMatchEulerScheduler;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 

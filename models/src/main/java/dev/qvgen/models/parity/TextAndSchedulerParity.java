@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.sched.CogVideoXDDIMScheduler;
 import dev.qvgen.models.sched.UniPCMultistepScheduler;
 import dev.qvgen.models.text.T5EncoderModel;

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.vae.VideoVae;
 import dev.qvgen.models.vae.VideoVaes;
 

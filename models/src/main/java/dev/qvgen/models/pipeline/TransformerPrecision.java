@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Precision;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
 
 /**
  * The denoiser's compute type in a pipeline: diffusers pipelines loaded with {@code torch_dtype}

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -136,7 +136,7 @@ public interface VideoPipeline extends AutoCloseable {
      * (1, C, F, H, W) in [-1, 1] to (F, H, W, C) in [0, 1].
      */
     static NDArray toFrames(NDArray video) {
-        NDArray v = dev.qvgen.models.nn.Scalars.mul(video.get(0), 0.5f).add(0.5f).clip(0f, 1f);
+        NDArray v = dev.qvgen.layers.nn.Scalars.mul(video.get(0), 0.5f).add(0.5f).clip(0f, 1f);
         return v.transpose(1, 2, 3, 0);
     }
 

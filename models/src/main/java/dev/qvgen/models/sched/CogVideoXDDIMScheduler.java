@@ -2,7 +2,7 @@ package dev.qvgen.models.sched;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Scalars;
 
 import java.nio.file.Path;
 

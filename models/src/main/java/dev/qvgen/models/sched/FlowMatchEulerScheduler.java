@@ -2,7 +2,7 @@ package dev.qvgen.models.sched;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.io.ConfigReader;
+import dev.qvgen.layers.io.ConfigReader;
 
 import java.nio.file.Path;
 

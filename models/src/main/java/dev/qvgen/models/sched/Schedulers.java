@@ -1,6 +1,6 @@
 package dev.qvgen.models.sched;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;

@@ -2,9 +2,9 @@ package dev.qvgen.models.sched;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.ConfigReader;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
+import dev.qvgen.layers.nn.Scalars;
 
 import java.nio.file.Path;
 import java.util.Arrays;

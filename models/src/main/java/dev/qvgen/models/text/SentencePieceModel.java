@@ -3,7 +3,7 @@ package dev.qvgen.models.text;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 
 import java.io.IOException;
 import java.nio.file.Files;

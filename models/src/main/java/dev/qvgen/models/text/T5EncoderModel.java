@@ -5,17 +5,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.RenamedWeights;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.io.WeightSources;
-import dev.qvgen.models.nn.Embedding;
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
-import dev.qvgen.models.nn.RmsNorm;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.RenamedWeights;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.io.WeightSources;
+import dev.qvgen.layers.nn.Embedding;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.RmsNorm;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

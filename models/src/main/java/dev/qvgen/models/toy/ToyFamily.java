@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.family.ModelFamily;
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 

@@ -5,10 +5,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * The toy world's text encoder: token + position embeddings and one residual MLP. Padding

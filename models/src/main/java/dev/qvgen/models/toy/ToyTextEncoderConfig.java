@@ -3,7 +3,7 @@ package dev.qvgen.models.toy;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
-import dev.qvgen.models.io.ConfigReader;
+import dev.qvgen.layers.io.ConfigReader;
 
 import java.nio.file.Path;
 

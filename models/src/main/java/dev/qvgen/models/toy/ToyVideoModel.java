@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsWriter;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.io.WeightSources;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsWriter;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.io.WeightSources;
 import dev.qvgen.models.wan.WanConfig;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 
@@ -92,7 +92,7 @@ public final class ToyVideoModel {
                     v[i] = (float) (rng.nextGaussian() * s);
                 }
             }
-            e.getValue().setArray(manager.create(v, shapes.get(name)));
+            e.getValue().setArray(dev.qvgen.layers.nn.EngineOwned.adopt(manager.create(v, shapes.get(name))));
         }
     }
 

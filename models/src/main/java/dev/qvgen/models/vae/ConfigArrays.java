@@ -5,8 +5,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.ConfigReader;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
 
 import java.io.IOException;
 import java.nio.file.Files;

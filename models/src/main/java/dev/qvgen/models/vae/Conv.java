@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * torch.nn.Conv2d / Conv3d (groups = 1, with bias): weight (out, in, k...), zero padding given

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * torch.nn.GroupNorm with an affine weight and bias. DJL has no group norm, so the statistics are

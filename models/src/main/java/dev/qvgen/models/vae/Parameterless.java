@@ -1,6 +1,6 @@
 package dev.qvgen.models.vae;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 
 /**
  * A placeholder for a weightless layer inside a torch {@code nn.Sequential} (an upsample or a

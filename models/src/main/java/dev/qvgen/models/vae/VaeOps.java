@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 
 import java.util.function.UnaryOperator;
 
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Scalars;
 
 /** Tensor helpers shared by the video VAEs (layout (B, C, T, H, W) unless said otherwise). */
 public final class VaeOps {

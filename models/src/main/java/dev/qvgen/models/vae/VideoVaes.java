@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
 import dev.qvgen.models.vae.wan.AutoencoderKLWan;
 

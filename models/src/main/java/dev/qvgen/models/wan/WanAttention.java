@@ -2,12 +2,12 @@ package dev.qvgen.models.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Attention;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
-import dev.qvgen.models.nn.RmsNorm;
-import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.layers.nn.Attention;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.RmsNorm;
+import dev.qvgen.layers.nn.Scopes;
 
 /** Wan attention: q/k/v projections, RMS norm across heads on q and k, optional RoPE, out projection. */
 public final class WanAttention extends Module {

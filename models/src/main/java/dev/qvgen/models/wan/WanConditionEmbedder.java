@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Precision;
-import dev.qvgen.models.nn.TimestepEmbedding;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.nn.TimestepEmbedding;
 
 /** Wan's condition_embedder: sinusoidal time -> MLP (temb) -> 6-way modulation; text projection. */
 public final class WanConditionEmbedder extends Module {

@@ -5,8 +5,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.ConfigReader;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
 
 import java.nio.file.Path;
 

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.nn.Scalars;
 import dev.qvgen.models.pipeline.StepArrays;
 import dev.qvgen.models.pipeline.TransformerPrecision;
 import dev.qvgen.models.pipeline.VideoPipeline;

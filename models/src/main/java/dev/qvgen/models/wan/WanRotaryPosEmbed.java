@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Precision;
+import dev.qvgen.layers.nn.Precision;
 
 /**
  * Wan's 3D rotary position embedding. Frequencies are made per axis in float64 and cast to

@@ -6,12 +6,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.FeedForward;
-import dev.qvgen.models.nn.LayerNorm;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Precision;
-import dev.qvgen.models.nn.Scalars;
-import dev.qvgen.models.nn.Scopes;
+import dev.qvgen.layers.nn.FeedForward;
+import dev.qvgen.layers.nn.LayerNorm;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.nn.Scopes;
 
 /** One Wan block: modulated self-attention with RoPE, cross-attention to text, modulated FFN. */
 public final class WanTransformerBlock extends Module {

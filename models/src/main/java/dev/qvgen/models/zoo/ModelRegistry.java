@@ -11,10 +11,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.wan.WanConfig;
 
 import java.io.IOException;
@@ -224,7 +224,7 @@ public final class ModelRegistry {
                     java.util.Arrays.fill(v, 1f);
                 } // other 1-D tensors (norm and conv biases) stay 0
                 if (bf16) {
-                    byte[] raw = dev.qvgen.models.nn.Bfloat16.bytes(v);
+                    byte[] raw = dev.qvgen.layers.nn.Bfloat16.bytes(v);
                     try (NDArray chunk = manager.create(java.nio.ByteBuffer.wrap(raw), new Shape(raw.length),
                             DataType.UINT8)) {
                         flat.set(new ai.djl.ndarray.index.NDIndex(2 * start + ":" + (2 * start + raw.length)), chunk);
@@ -302,6 +302,34 @@ public final class ModelRegistry {
             throw new CheckpointException(dir.resolve("transformer/config.json") + ": class " + transformer
                     + ", but " + name + " has a " + spec.transformer().className());
         }
+    }
+
+    /** The transformer config keys that fix a model's size (layers, widths, patching, sample size). */
+    private static final List<String> SIZE_KEYS = List.of("num_layers", "num_attention_heads", "attention_head_dim",
+            "ffn_dim", "in_channels", "out_channels", "text_dim", "patch_size", "patch_size_t", "sample_height",
+            "sample_width", "sample_frames");
+
+    /**
+     * How the checkpoint's transformer differs in size from the named model's published one, as
+     * {@code key value (published value)}; empty when it is the published size. Keys that either
+     * config lacks are not compared.
+     */
+    public static List<String> sizeDifferences(String name, Path dir) {
+        Path file = dir.resolve("transformer/config.json");
+        JsonObject have;
+        try {
+            have = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new CheckpointException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        JsonObject published = JsonParser.parseString(get(name).transformer().toJson()).getAsJsonObject();
+        List<String> out = new ArrayList<>();
+        for (String k : SIZE_KEYS) {
+            if (have.has(k) && published.has(k) && !have.get(k).equals(published.get(k))) {
+                out.add(k + " " + have.get(k) + " (published " + published.get(k) + ")");
+            }
+        }
+        return out;
     }
 
     private static void require(Path dir, String rel, List<String> missing) {

@@ -7,7 +7,7 @@ import dev.qvgen.models.cogvideox.CogVideoXConfig;
 import dev.qvgen.models.cogvideox.CogVideoXFamily;
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
 import dev.qvgen.models.family.ModelFamily;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.wan.WanConfig;
 import dev.qvgen.models.wan.WanFamily;

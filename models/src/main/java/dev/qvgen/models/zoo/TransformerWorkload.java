@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Precision;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
 
 /**
  * One denoising step's transformer forward at a video size: the latent and text-state shapes

@@ -13,10 +13,10 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.zoo.ModelRegistry;
 
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsFile;
 import dev.qvgen.models.parity.CogVideoXParity;
 import dev.qvgen.models.parity.GoldenParity;
 import dev.qvgen.models.parity.ParityResult;

@@ -10,10 +10,10 @@ import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.parity.GoldenParity;
 
 import org.junit.jupiter.params.ParameterizedTest;

@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.wan.WanPipeline;
 
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.nn.Tensors;
 
 import org.junit.jupiter.api.Test;
 

@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.Tensors;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.Tensors;
 
 import org.junit.jupiter.api.Test;
 

@@ -13,11 +13,11 @@ import ai.djl.nn.Parameter;
 
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.wan.WanConfig;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 

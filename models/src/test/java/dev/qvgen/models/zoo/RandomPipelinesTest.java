@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
-import dev.qvgen.models.io.WeightLoader;
+import dev.qvgen.layers.io.WeightLoader;
 import dev.qvgen.models.text.T5EncoderModel;
 import dev.qvgen.models.vae.cogvideox.AutoencoderKLCogVideoX;
 import dev.qvgen.models.vae.wan.AutoencoderKLWan;

@@ -12,9 +12,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Precision;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.wan.WanConfig;
 
 import org.junit.jupiter.api.Test;

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.LinearKernel;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.LinearKernel;
 import dev.qvgen.quantizer.ActivationQuantizer;
 import dev.qvgen.quantizer.DynamicActQuantizer;
 import dev.qvgen.quantizer.qat.ClippedDynamicActQuantizer;

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.LinearKernel;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.LinearKernel;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.UniformQuantizer;

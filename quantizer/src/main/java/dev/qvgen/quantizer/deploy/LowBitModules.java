@@ -2,7 +2,7 @@ package dev.qvgen.quantizer.deploy;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.TorchScriptResource;
+import dev.qvgen.layers.nn.TorchScriptResource;
 
 
 /**

@@ -5,12 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.SafeTensorsWriter;
-import dev.qvgen.models.io.TensorInfo;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsWriter;
+import dev.qvgen.layers.io.TensorInfo;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.qat.ClipGroupRule;
 

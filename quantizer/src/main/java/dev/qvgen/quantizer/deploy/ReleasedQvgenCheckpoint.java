@@ -3,12 +3,12 @@ package dev.qvgen.quantizer.deploy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.io.WeightSources;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.io.WeightSources;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.qat.ClipGroupRule;
 

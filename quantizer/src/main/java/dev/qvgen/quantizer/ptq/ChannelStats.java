@@ -2,9 +2,9 @@ package dev.qvgen.quantizer.ptq;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.LinearKernel;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.LinearKernel;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.quantizer.LayerSelection;
 
 import java.util.LinkedHashMap;

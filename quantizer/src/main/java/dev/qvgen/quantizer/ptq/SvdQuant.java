@@ -1,6 +1,6 @@
 package dev.qvgen.quantizer.ptq;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.PackedLinear;

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Scalars;
 import dev.qvgen.quantizer.ActivationQuantizer;
 
 /**

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.layers.nn.EngineOwned;
+
 import java.util.SplittableRandom;
 
 /**
@@ -30,7 +32,7 @@ public final class LoraBranch {
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
-        return new LoraBranch(manager.create(a, new Shape(r, in)), manager.zeros(new Shape(out, r)));
+        return new LoraBranch(EngineOwned.adopt(manager.create(a, new Shape(r, in))), manager.zeros(new Shape(out, r)));
     }
 
     /** {@code B A}, differentiable in both. */

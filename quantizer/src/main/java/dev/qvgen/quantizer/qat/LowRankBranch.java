@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.layers.nn.EngineOwned;
+
 /**
  * QVGen's auxiliary module Φ: a low-rank matrix {@code (L diag(alpha)) R} added to the
  * fake-quantized weight, so it sees the quantized activation like the weight does. L is
@@ -47,8 +49,8 @@ public final class LowRankBranch {
                 ? Svd.truncated(residual.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), out, in, r)
                 : Svd.randomized(residual, r, 10, 2, (long) out * 31 + in);
         residual.close();
-        return new LowRankBranch(manager.create(f.left(), new Shape(out, r)), manager.create(f.right(), new Shape(r, in)),
-                f.rank());
+        return new LowRankBranch(EngineOwned.adopt(manager.create(f.left(), new Shape(out, r))),
+                EngineOwned.adopt(manager.create(f.right(), new Shape(r, in))), f.rank());
     }
 
     /** {@code (L diag(alpha)) R}, differentiable in L and R. */
@@ -96,7 +98,9 @@ public final class LowRankBranch {
         }
         alpha = a.clone();
         NDArray old = alphaArray;
-        alphaArray = left.getManager().create(alpha, new Shape(1, maxRank)).toDevice(left.getDevice(), false);
+        // autograd saves alpha for Φ's backward: engine-owned, so closing the old one frees nothing in use
+        alphaArray = EngineOwned.adopt(left.getManager().create(alpha, new Shape(1, maxRank)))
+                .toDevice(left.getDevice(), false);
         if (old != null) {
             old.close();
         }

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.layers.nn.EngineOwned;
+
 /**
  * LSQ+ weight quantizer, asymmetric, one learnable step size {@code s} and one learnable real
  * zero point {@code z} per output channel: {@code q = clamp(round(W / s + z), 0, 2^b - 1)},
@@ -74,8 +76,8 @@ public final class LsqPlusWeightQuantizer {
                 }
             }
         }
-        return new LsqPlusWeightQuantizer(bits, manager.create(s, new Shape(out, 1)),
-                manager.create(z, new Shape(out, 1)), in);
+        return new LsqPlusWeightQuantizer(bits, EngineOwned.adopt(manager.create(s, new Shape(out, 1))),
+                EngineOwned.adopt(manager.create(z, new Shape(out, 1))), in);
     }
 
     /** {@link #initialise}'s search, candidate by candidate over whole (out, in) tensors. */
@@ -129,8 +131,8 @@ public final class LsqPlusWeightQuantizer {
             }
         }
         // made outside the scope, which would free them
-        return new LsqPlusWeightQuantizer(bits, manager.create(s, new Shape(out, 1)), manager.create(z, new Shape(out, 1)),
-                in);
+        return new LsqPlusWeightQuantizer(bits, EngineOwned.adopt(manager.create(s, new Shape(out, 1))),
+                EngineOwned.adopt(manager.create(z, new Shape(out, 1))), in);
     }
 
     /** Fake-quantized weight, differentiable in W (straight-through), s and z. */

@@ -3,10 +3,10 @@ package dev.qvgen.quantizer.qat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.io.SafeTensorsWriter;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.io.SafeTensorsWriter;
+import dev.qvgen.layers.nn.Module;
 
 import java.io.IOException;
 import java.nio.file.Path;

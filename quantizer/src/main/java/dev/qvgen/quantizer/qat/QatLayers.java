@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.train.AdamW;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.train.AdamW;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 

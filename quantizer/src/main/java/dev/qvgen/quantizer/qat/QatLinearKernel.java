@@ -3,9 +3,10 @@ package dev.qvgen.quantizer.qat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.LinearKernel;
+import dev.qvgen.layers.nn.EngineOwned;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.LinearKernel;
 import dev.qvgen.quantizer.deploy.PackedLinear;
 
 /**
@@ -70,7 +71,7 @@ public final class QatLinearKernel implements LinearKernel {
         }
         try (NDScope scope = new NDScope()) {
             NDArray merged = layer.weight().add(lora.delta());
-            layer.weight().set(merged.toByteBuffer());
+            EngineOwned.copyInto(layer.weight(), merged);
         }
         lora = null;
     }

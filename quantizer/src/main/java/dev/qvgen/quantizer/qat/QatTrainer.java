@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.train.AdamW;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.train.AdamW;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +33,8 @@ import java.util.Map;
 public final class QatTrainer {
     public static final String LOG = "log.csv";
     public static final String STATE = "state.safetensors";
+    /** The last column of {@link #LOG}: the memory probe's reading after the step. */
+    public static final String MEMORY_COLUMN = "peak_memory_bytes";
 
     /** The model-specific part: batches, and the forward passes on them. */
     public interface Task {
@@ -78,12 +80,50 @@ public final class QatTrainer {
     /** Sees every finished step: its number, loss and gradient norm. */
     public interface StepListener {
         void onStep(int step, double loss, double gradNorm);
+
+        /** Called before the first step when a run resumes from its checkpoint at {@code step}. */
+        default void onResume(int step) {
+        }
     }
 
     private final Settings s;
+    private java.util.function.LongSupplier memory;
+    private volatile boolean stopRequested;
 
     public QatTrainer(Settings settings) {
         this.s = settings;
+    }
+
+    /**
+     * Logs {@code probe}'s reading after every step in the {@code peak_memory_bytes} column (e.g.
+     * the device's peak memory); without one the column is empty.
+     */
+    public QatTrainer withMemoryProbe(java.util.function.LongSupplier probe) {
+        this.memory = probe;
+        return this;
+    }
+
+    /**
+     * Asks a running {@link #train} to checkpoint at the end of the step in progress and stop with
+     * {@link Stopped}; a rerun resumes from there. {@code train} asks itself on SIGTERM (a JVM
+     * shutdown hook that waits up to a minute for the checkpoint).
+     */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Training stopped on request after a checkpoint; the work directory resumes from {@link #step()}. */
+    public static final class Stopped extends RuntimeException {
+        private final int step;
+
+        Stopped(int step, Path state) {
+            super("QAT stopped on request after step " + step + "; checkpoint " + state + " written, run again to resume");
+            this.step = step;
+        }
+
+        public int step() {
+            return step;
+        }
     }
 
     /** Linear warm-up to 1, then cosine with hard restarts down to 0 (diffusers' schedule of that name). */
@@ -118,9 +158,23 @@ public final class QatTrainer {
         } else {
             write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
                     names.stream().map(n -> "rank:" + n).toList()) + "," + String.join(",",
-                    opt.groupNames().stream().map(g -> "grad_norm:" + g).toList()) + "\n", false);
+                    opt.groupNames().stream().map(g -> "grad_norm:" + g).toList()) + "," + MEMORY_COLUMN + "\n",
+                    false);
+        }
+        if (start > 0) {
+            listener.onResume(start);
         }
         layers.setRequiresGradient(groups, true);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread onSigterm = new Thread(() -> {
+            requestStop();
+            try {
+                done.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "qat-checkpoint-on-exit");
+        Runtime.getRuntime().addShutdownHook(onSigterm);
         try {
             for (int step = start; step < s.steps(); step++) {
                 long t0 = System.nanoTime();
@@ -148,13 +202,18 @@ public final class QatTrainer {
                 names.forEach(n -> row.append(',').append(ranks.get(n)));
                 opt.groupNames().forEach(g -> row.append(String.format(Locale.ROOT, ",%.6g",
                         opt.groupNorms().getOrDefault(g, Double.NaN))));
+                row.append(',').append(memory == null ? "" : String.valueOf(memory.getAsLong()));
                 write(logCsv, row.append('\n').toString(), true);
-                if ((step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
+                listener.onStep(step + 1, loss, norm);
+                boolean stop = stopRequested && step + 1 < s.steps();
+                if (stop || (step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
                     layers.setRequiresGradient(groups, false);
                     checkpoint(state, student, layers, opt, step + 1);
                     layers.setRequiresGradient(groups, true);
                 }
-                listener.onStep(step + 1, loss, norm);
+                if (stop) {
+                    throw new Stopped(step + 1, state);
+                }
             }
             // The deployed model has no Φ: whatever is left after the schedule is removed here
             // (and EfficientDM's adapters are merged).
@@ -162,6 +221,12 @@ public final class QatTrainer {
             layers.finish();
         } finally {
             layers.setRequiresGradient(groups, false);
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSigterm);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: the hook is running and waits for `done`
+            }
         }
         return start;
     }
@@ -178,7 +243,7 @@ public final class QatTrainer {
         };
         double value = l.getFloat();
         // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
-        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.models.nn.Scalars.mul(l, 1f / s.gradAccum()));
+        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.layers.nn.Scalars.mul(l, 1f / s.gradAccum()));
         return value;
     }
 
@@ -199,10 +264,11 @@ public final class QatTrainer {
             opt.loadState(moments, Integer.parseInt(meta.get("adamw.steps")), Integer.parseInt(meta.get("adamw.skipped")));
         }
         int step = Integer.parseInt(meta.get("step"));
-        // The log may run past the checkpoint (steps done after it were lost): cut it back.
+        // The log may run past the checkpoint (steps done after it were lost): cut it back. A
+        // crash mid-append leaves a torn last row, which is dropped with the rest.
         List<String> keep = new ArrayList<>();
         for (String line : Files.readAllLines(logCsv)) {
-            if (keep.isEmpty() || Integer.parseInt(line.substring(0, line.indexOf(','))) <= step) {
+            if (keep.isEmpty() || (rowStep(line) > 0 && rowStep(line) <= step)) {
                 keep.add(line);
             }
         }
@@ -210,14 +276,33 @@ public final class QatTrainer {
         return step;
     }
 
+    /** The step number a log row starts with, or -1 for a torn or foreign row. */
+    private static int rowStep(String line) {
+        int comma = line.indexOf(',');
+        try {
+            return comma > 0 ? Integer.parseInt(line.substring(0, comma)) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private static void write(Path file, String text, boolean append) throws IOException {
         if (append) {
-            Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            try {
+                Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw dev.qvgen.layers.io.IoErrors.cannot("append to", file, e);
+            }
             return;
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw dev.qvgen.layers.io.IoErrors.cannot("write", file, e);
+        }
     }
 
     private static Map<String, Integer> zeroRanks(List<String> names) {

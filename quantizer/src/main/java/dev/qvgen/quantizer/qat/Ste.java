@@ -2,7 +2,7 @@ package dev.qvgen.quantizer.qat;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Scalars;
 
 /** Straight-through estimator pieces for quantization-aware training. */
 public final class Ste {

@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsFile;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsFile;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
@@ -98,7 +98,7 @@ class LowBitExportTest {
             meta.put("qvgen.format", PackedExport.FORMAT_V2);
             meta.put("qvgen.layout", "int2");
             Path bad = tmp.resolve("bad2.safetensors");
-            dev.qvgen.models.io.SafeTensorsWriter.write(bad, Map.of("x", m.create(new float[] {1})), meta);
+            dev.qvgen.layers.io.SafeTensorsWriter.write(bad, Map.of("x", m.create(new float[] {1})), meta);
             CheckpointException e = assertThrows(CheckpointException.class, () -> PackedExport.load(bad, net, m));
             assertTrue(e.getMessage().contains("unknown weight layout") && e.getMessage().contains("int2"),
                     e.getMessage());

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
+import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;

@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.SafeTensorsWriter;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.SafeTensorsWriter;
 import dev.qvgen.models.wan.WanTransformer3DModel;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.qat.ClipGroupRule;

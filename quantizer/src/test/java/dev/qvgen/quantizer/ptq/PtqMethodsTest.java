@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;

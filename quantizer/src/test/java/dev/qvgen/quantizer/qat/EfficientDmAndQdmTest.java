@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.train.AdamW;
+import dev.qvgen.layers.train.AdamW;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.TinyNet;

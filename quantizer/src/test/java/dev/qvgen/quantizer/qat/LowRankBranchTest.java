@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.nn.Tensors;
 
 import org.junit.jupiter.api.Test;
 
@@ -72,7 +72,7 @@ class LowRankBranchTest {
             LsqPlusWeightQuantizer wq = LsqPlusWeightQuantizer.initialise(w, 3, m);
             LowRankBranch phi = LowRankBranch.fromResidual(w, wq.forward(w), 4, m);
             phi.setAlpha(new float[phi.maxRank()]);
-            dev.qvgen.models.nn.Linear layer = new dev.qvgen.models.nn.Linear(8, 8, false);
+            dev.qvgen.layers.nn.Linear layer = new dev.qvgen.layers.nn.Linear(8, 8, false);
             layer.getParameters().get("weight").setArray(w);
             ClippedDynamicActQuantizer aq = ClippedDynamicActQuantizer.initialise(3, 2, m);
             QatLinearKernel k = new QatLinearKernel(wq, aq, phi);

@@ -91,7 +91,7 @@ class QatTrainerTest {
         List<String> a = run(tmp.resolve("a"), 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100), (s, l, g) -> { });
         List<String> b = run(tmp.resolve("b"), 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100), (s, l, g) -> { });
         assertEquals("step,loss,grad_norm,lr_factor,seconds,rank:blocks.0.fc1,rank:blocks.0.fc2,"
-                + "grad_norm:weights,grad_norm:quantizer,grad_norm:clipping,grad_norm:phi", a.get(0));
+                + "grad_norm:weights,grad_norm:quantizer,grad_norm:clipping,grad_norm:phi,peak_memory_bytes", a.get(0));
         for (String row : a.subList(1, a.size())) {
             String[] c = row.split(",");
             double groups = 0;
@@ -127,6 +127,40 @@ class QatTrainerTest {
         assertTrue(lastLsq < firstLsq, "LSQ loss " + firstLsq + " -> " + lastLsq);
         double firstQv = Double.parseDouble(qvgen.get(1).split(",")[1]);
         assertTrue(firstQv < firstLsq, "Φ starts closer to the teacher: " + firstQv + " vs " + firstLsq);
+    }
+
+    @Test
+    void aStopRequestCheckpointsTheStepAndTheRerunResumesBitIdentically(@TempDir Path tmp) throws IOException {
+        RankDecay decay = new RankDecay(3, true);
+        List<String> whole = run(tmp.resolve("whole"), 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100),
+                (s, l, g) -> { });
+        Path dir = tmp.resolve("stopped");
+        QatTrainer.Stopped stopped;
+        try (NDManager m = NDManager.newBaseManager()) {
+            TinyNet teacher = new TinyNet(m, 1);
+            TinyNet student = new TinyNet(m, 1);
+            QatLayers layers = QatLayers.install(student, QuantSpec.W3A3,
+                    LayerSelection.insideBlocks(java.util.List.of("blocks.")), 4, 4, m);
+            // what SIGTERM's shutdown hook does, asked at step 5 (checkpoints are every 100 steps)
+            QatTrainer t = new QatTrainer(settings(decay, QatTrainer.Loss.DISTILLATION, 100))
+                    .withMemoryProbe(() -> 1234L);
+            stopped = assertThrows(QatTrainer.Stopped.class, () -> t.train(student, layers, new Task(teacher, student),
+                    m, dir, (s, l, g) -> {
+                        if (s == 5) {
+                            t.requestStop();
+                        }
+                    }));
+        }
+        assertEquals(5, stopped.step());
+        assertTrue(Files.exists(dir.resolve(QatTrainer.STATE)), "checkpoint written on the stop");
+        List<String> cut = Files.readAllLines(dir.resolve(QatTrainer.LOG));
+        assertEquals(6, cut.size(), "header and 5 steps");
+        assertTrue(cut.get(5).endsWith(",1234"), "the memory probe's reading is logged: " + cut.get(5));
+        List<String> resumed = run(dir, 4, settings(decay, QatTrainer.Loss.DISTILLATION, 100), (s, l, g) -> { });
+        assertEquals(whole.size(), resumed.size());
+        for (int i = 6; i < whole.size(); i++) {
+            assertEquals(withoutTimes(whole.get(i)), withoutTimes(resumed.get(i)), "row " + i + " after the resume");
+        }
     }
 
     @Test

@@ -13,10 +13,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import dev.qvgen.models.io.SafeTensorsFile;
-import dev.qvgen.models.nn.ForwardContext;
-import dev.qvgen.models.nn.Linear;
-import dev.qvgen.models.nn.Tensors;
+import dev.qvgen.layers.io.SafeTensorsFile;
+import dev.qvgen.layers.nn.ForwardContext;
+import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Tensors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -2,8 +2,8 @@ package dev.qvgen.models.vae.cogvideox;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 /**
  * diffusers' {@code CogVideoXDownBlock3D}, {@code CogVideoXMidBlock3D} and

@@ -2,9 +2,9 @@ package dev.qvgen.models.vae.cogvideox;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 /**
  * diffusers' {@code CogVideoXDecoder3D}: conv_in, mid block and up blocks whose norms are

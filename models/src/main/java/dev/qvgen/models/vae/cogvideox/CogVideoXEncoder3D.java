@@ -2,9 +2,9 @@ package dev.qvgen.models.vae.cogvideox;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 import dev.qvgen.models.vae.GroupNorm;
 
 /** diffusers' {@code CogVideoXEncoder3D}: conv_in, down blocks, mid block, GroupNorm, SiLU, conv_out. */

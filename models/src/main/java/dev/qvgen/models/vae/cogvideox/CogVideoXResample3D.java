@@ -3,7 +3,7 @@ package dev.qvgen.models.vae.cogvideox;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.vae.Conv;
 import dev.qvgen.models.vae.VaeOps;
 

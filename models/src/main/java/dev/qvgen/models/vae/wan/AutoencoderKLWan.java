@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.io.WeightLoader;
-import dev.qvgen.models.io.WeightSource;
-import dev.qvgen.models.io.WeightSources;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.io.WeightLoader;
+import dev.qvgen.layers.io.WeightSource;
+import dev.qvgen.layers.io.WeightSources;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.vae.VaeOps;
 import dev.qvgen.models.vae.VaeTiling;
 import dev.qvgen.models.vae.VideoVae;

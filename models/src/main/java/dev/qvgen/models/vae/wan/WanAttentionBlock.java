@@ -3,8 +3,8 @@ package dev.qvgen.models.vae.wan;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scalars;
 import dev.qvgen.models.vae.Conv;
 
 /**

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Module;
 import dev.qvgen.models.vae.VaeOps;
 
 /**

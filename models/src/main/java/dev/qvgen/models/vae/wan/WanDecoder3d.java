@@ -2,9 +2,9 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 /**
  * diffusers' {@code WanDecoder3d} (non-residual, Wan2.1): conv_in, mid block, up blocks whose

@@ -2,8 +2,8 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 /** diffusers' {@code WanMidBlock}: residual, then (attention, residual) once. */
 final class WanMidBlock extends Module implements WanCachedLayer {

@@ -2,8 +2,8 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Activations;
-import dev.qvgen.models.nn.Module;
+import dev.qvgen.layers.nn.Activations;
+import dev.qvgen.layers.nn.Module;
 
 /** diffusers' {@code WanResidualBlock}: RMS norm, SiLU, causal 3×3×3 conv, twice, plus a shortcut. */
 final class WanResidualBlock extends Module implements WanCachedLayer {

@@ -2,8 +2,8 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.ModuleList;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.ModuleList;
 
 /** diffusers' {@code WanUpBlock}: {@code num_res_blocks + 1} residual blocks, then an optional upsampler. */
 final class WanUpBlock extends Module implements WanCachedLayer {

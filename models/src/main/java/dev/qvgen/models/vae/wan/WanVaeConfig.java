@@ -1,7 +1,7 @@
 package dev.qvgen.models.vae.wan;
 
-import dev.qvgen.models.io.CheckpointException;
-import dev.qvgen.models.io.ConfigReader;
+import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
 import dev.qvgen.models.vae.ConfigArrays;
 
 import java.nio.file.Path;

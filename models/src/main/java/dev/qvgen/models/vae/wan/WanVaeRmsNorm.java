@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
-import dev.qvgen.models.nn.Module;
-import dev.qvgen.models.nn.Scalars;
+import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scalars;
 
 /**
  * diffusers' {@code WanRMS_norm} (channel-first): {@code F.normalize(x, dim=1) · √C · gamma}, i.e.
