@@ -156,10 +156,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
 
     @Override
     public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
-        Shape expected = latentShape(s);
-        if (!latents.getShape().equals(expected)) {
-            throw new IllegalArgumentException("latents must be " + expected + ", got " + latents.getShape());
-        }
+        requireLatentShape(latents, s);
         NDManager m = latents.getManager();
         try (NDScope scope = new NDScope()) {
             boolean cfg = s.guidanceScale() > 1.0;
@@ -168,8 +165,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
                 NDArray neg = encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m);
                 text = NDArrays.concat(new NDList(neg, text), 0);
             }
-            Scheduler scheduler = Schedulers.fromConfig(schedulerConfig, SCHEDULERS);
-            scheduler.setTimesteps(s.steps());
+            Scheduler scheduler = Schedulers.forGeneration(schedulerConfig, SCHEDULERS, s.steps());
             float[] timesteps = scheduler.modelTimesteps();
             // init_noise_sigma is 1 for both schedulers, and scale_model_input is the identity.
             Scheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());

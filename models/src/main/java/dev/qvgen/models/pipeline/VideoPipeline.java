@@ -58,6 +58,14 @@ public interface VideoPipeline extends AutoCloseable {
     /** The shape of the initial noise of one video, in this family's latent layout. */
     Shape latentShape(Settings s);
 
+    /** @throws IllegalArgumentException unless {@code latents} has {@link #latentShape(Settings)} */
+    default void requireLatentShape(NDArray latents, Settings s) {
+        Shape expected = latentShape(s);
+        if (!latents.getShape().equals(expected)) {
+            throw new IllegalArgumentException("latents must be " + expected + ", got " + latents.getShape());
+        }
+    }
+
     /**
      * Runs the whole generation.
      *

@@ -46,6 +46,13 @@ public final class Schedulers {
         return BY_CLASS.get(cls).apply(config);
     }
 
+    /** {@link #fromConfig} with its timesteps set for {@code steps}: ready for a generation's loop. */
+    public static Scheduler forGeneration(Path config, List<String> accepted, int steps) {
+        Scheduler s = fromConfig(config, accepted);
+        s.setTimesteps(steps);
+        return s;
+    }
+
     /** {@code _class_name} of a scheduler config, checked before any weights are loaded. */
     public static String className(Path config) {
         try {

@@ -194,18 +194,14 @@ public final class WanPipeline implements VideoPipeline {
 
     @Override
     public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
-        Shape expected = latentShape(s);
-        if (!latents.getShape().equals(expected)) {
-            throw new IllegalArgumentException("latents must be " + expected + ", got " + latents.getShape());
-        }
+        requireLatentShape(latents, s);
         NDManager m = latents.getManager();
         try (NDScope scope = new NDScope()) {
             boolean cfg = s.guidanceScale() > 1.0;
             NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
             NDArray negText = cfg ? encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m)
                     : null;
-            Scheduler scheduler = Schedulers.fromConfig(schedulerConfig, SCHEDULERS);
-            scheduler.setTimesteps(s.steps());
+            Scheduler scheduler = Schedulers.forGeneration(schedulerConfig, SCHEDULERS, s.steps());
             float[] timesteps = scheduler.modelTimesteps();
             Scheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
             StepArrays kept = new StepArrays(latents);
