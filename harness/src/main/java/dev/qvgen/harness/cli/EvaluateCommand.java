@@ -44,6 +44,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output folder.")
     Path out;
 
+    @Option(names = "--method", defaultValue = "external", description = "method label of the result rows "
+            + "(results.csv, for merge, gate and the reports; default: ${DEFAULT-VALUE}).")
+    String rowMethod;
+
+    @Option(names = "--bits", defaultValue = "-", description = "bits label of the result rows (default: ${DEFAULT-VALUE}).")
+    String rowBits;
+
     @Option(names = "--name", defaultValue = "qvgen", description = "output file prefix (default: ${DEFAULT-VALUE}).")
     String name;
 
@@ -221,7 +228,14 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
             System.out.printf("evaluate: %d videos, %d already done, %d scored now, %d failed%n", s.videos(),
                     s.skipped(), s.scored() - listener.failedNow(), s.failed());
-            System.out.println("wrote " + s.evalResults() + ", " + s.perVideoCsv() + ", " + s.scores());
+            Path rows = out.resolve("results.csv");
+            try {
+                dev.qvgen.reports.ResultsCsv.write(rows, dev.qvgen.harness.eval.EvaluationRows.of(s.results(),
+                        rowMethod, rowBits));
+            } catch (java.io.IOException e) {
+                throw new BadInputException(dev.qvgen.layers.io.IoErrors.describe(e, rows));
+            }
+            System.out.println("wrote " + s.evalResults() + ", " + s.perVideoCsv() + ", " + s.scores() + ", " + rows);
             if (s.failed() > 0 && !allowFailures) {
                 // a CI job must not read "nothing could be scored" as success
                 System.err.println("qvgen: " + s.failed() + " of " + s.videos() + " videos could not be scored (see "

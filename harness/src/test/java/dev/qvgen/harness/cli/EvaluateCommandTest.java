@@ -54,6 +54,13 @@ class EvaluateCommandTest {
         assertEquals(2, eval.getAsJsonArray("temporal_flickering").get(1).getAsJsonArray().size());
         assertTrue(Files.exists(out.resolve("qvgen_per_video.csv")));
         assertTrue(Files.exists(out.resolve("qvgen_scores.json")));
+        // the study's result rows too, so merge, gate and the reports read the folder
+        java.util.List<dev.qvgen.reports.ResultRow> rows = dev.qvgen.reports.ResultsCsv.read(out.resolve("results.csv"));
+        assertEquals(3, rows.size());
+        assertTrue(rows.stream().allMatch(x -> x.group().equals("external -") && x.seed() == 0), rows.toString());
+        assertEquals(1, rows.stream().filter(x -> x.error() != null).count(), "the broken video keeps its error");
+        assertEquals(2, rows.stream().filter(x -> x.scores().containsKey("temporal_flickering")).count());
+        assertEquals(3, rows.stream().map(dev.qvgen.reports.ResultRow::promptIndex).distinct().count());
 
         CliRun again = run("evaluate", "--videos", videos.toString(), "--out", out.toString(), "--threads", "1",
                 "--dimensions", "temporal_flickering");

@@ -54,8 +54,9 @@ public final class VBenchEvaluation {
     }
 
     /** What happened; paths of the files written. */
+    /** @param results every video's record (this run's and earlier ones'), in the folder's order */
     public record Summary(int videos, int skipped, int scored, int failed, Map<String, String> unavailable,
-                          Path evalResults, Path perVideoCsv, Path scores, Path records) {
+                          Path evalResults, Path perVideoCsv, Path scores, Path records, List<EvalRecord> results) {
     }
 
     /** Progress callbacks (called from worker threads for {@link #finished}). */
@@ -204,7 +205,7 @@ public final class VBenchEvaluation {
         VBenchResults.writeJson(options.out().resolve(options.name() + "_full_info.json"),
                 VBenchResults.fullInfo(all, dimsByVideo));
         return new Summary(files.size(), skipped, jobs.size(), failed, unavailable, evalResults, csv, scores,
-                recordsFile);
+                recordsFile, List.copyOf(all));
     }
 
     private record Job(Path file, String videoPath, String prompt, Map<String, String> auxiliary,
