@@ -185,58 +185,64 @@ public final class ReproduceCommand implements Callable<Integer> {
         for (String m : runPlan.models()) {
             models.put(m, studyModel(m));
         }
-        // every arm is checked before anything is written into --out
-        Map<String, StudyArm> arms = new LinkedHashMap<>();
-        all.forEach(i -> arms.computeIfAbsent(i.arm(), k -> arm(i)));
-        boolean trains = arms.values().stream().anyMatch(a -> !a.method().equals(StudyArm.FP)
-                && (Methods.get(a.method()).isQat() || Methods.get(a.method()).isCalibrated()));
-        if (trains && data == null && runPlan.models().stream().anyMatch(m -> !m.equals(ModelSpec.TOY))) {
-            throw new BadInputException("the plan's QAT and calibrated arms on " + runPlan.models() + " need --data "
-                    + "(clips encoded by `qvgen data prepare`)");
-        }
-        // One study per (model, sampling) slice; each arm's work is all its items, this shard's marked.
-        Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
-        all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
-        Set<String> mineIds = new HashSet<>();
-        mine.forEach(i -> mineIds.add(i.id()));
-        Map<String, List<Study.Work>> works = new LinkedHashMap<>();
-        for (var slice : bySlice.entrySet()) {
-            // bad prompts refused here, before --out is touched
-            works.put(slice.getKey(), work(slice.getValue(), mineIds, arms,
-                    models.get(slice.getValue().get(0).model()) instanceof ToyStudyModel));
-        }
-        RunSettings settings = settings(runPlan, part, all, works);
-        OutputDir.create("--out", out);
-        try (RunLock lock = RunLock.acquire(out, "reproduce", System.err)) {
-            restartChangedArms(runPlan, settings);
-            settings.write(out.resolve(SETTINGS_FILE));
-            Djl.configure(threads);
-            long t0 = System.nanoTime();
-            PlanManifest.write(out, runPlan, part);
-            for (var slice : bySlice.entrySet()) {
-                List<Study.Work> work = works.get(slice.getKey());
-                if (work.isEmpty()) {
-                    continue;
-                }
-                PlanItem first = slice.getValue().get(0);
-                StudyModel sm = models.get(first.model());
-                boolean toy = sm instanceof ToyStudyModel;
-                Path dir = runPlan.sliceDir(out, slice.getKey());
-                Sampling smp = first.sampling();
-                StudyModel.Sampling sampling = new StudyModel.Sampling(smp.steps(), smp.guidance(), smp.shift(), 0, 0,
-                        0);
-                try (Scoring scoring = scoring(toy)) {
-                    Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()),
-                            PtqArm.Settings.defaults(), device, scoring.metrics), scoring.scorer, System.out);
-                    List<ResultRow> rows = study.run(dir, work);
-                    StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
-                }
-                System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
+        try {
+            // every arm is checked before anything is written into --out
+            Map<String, StudyArm> arms = new LinkedHashMap<>();
+            all.forEach(i -> arms.computeIfAbsent(i.arm(), k -> arm(i)));
+            boolean trains = arms.values().stream().anyMatch(a -> !a.method().equals(StudyArm.FP)
+                    && (Methods.get(a.method()).isQat() || Methods.get(a.method()).isCalibrated()));
+            if (trains && data == null && runPlan.models().stream().anyMatch(m -> !m.equals(ModelSpec.TOY))) {
+                throw new BadInputException("the plan's QAT and calibrated arms on " + runPlan.models()
+                        + " need --data "
+                        + "(clips encoded by `qvgen data prepare`)");
             }
-            System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
-                    all.size(), part, (System.nanoTime() - t0) / 1e9);
+            // One study per (model, sampling) slice; each arm's work is all its items, this shard's marked.
+            Map<String, List<PlanItem>> bySlice = new LinkedHashMap<>();
+            all.forEach(i -> bySlice.computeIfAbsent(i.slice(), k -> new ArrayList<>()).add(i));
+            Set<String> mineIds = new HashSet<>();
+            mine.forEach(i -> mineIds.add(i.id()));
+            Map<String, List<Study.Work>> works = new LinkedHashMap<>();
+            for (var slice : bySlice.entrySet()) {
+                // bad prompts refused here, before --out is touched
+                works.put(slice.getKey(), work(slice.getValue(), mineIds, arms,
+                        models.get(slice.getValue().get(0).model()) instanceof ToyStudyModel));
+            }
+            RunSettings settings = settings(runPlan, part, all, works);
+            OutputDir.create("--out", out);
+            try (RunLock lock = RunLock.acquire(out, "reproduce", System.err)) {
+                restartChangedArms(runPlan, settings);
+                settings.write(out.resolve(SETTINGS_FILE));
+                Djl.configure(threads);
+                long t0 = System.nanoTime();
+                PlanManifest.write(out, runPlan, part);
+                for (var slice : bySlice.entrySet()) {
+                    List<Study.Work> work = works.get(slice.getKey());
+                    if (work.isEmpty()) {
+                        continue;
+                    }
+                    PlanItem first = slice.getValue().get(0);
+                    StudyModel sm = models.get(first.model());
+                    boolean toy = sm instanceof ToyStudyModel;
+                    Path dir = runPlan.sliceDir(out, slice.getKey());
+                    Sampling smp = first.sampling();
+                    StudyModel.Sampling sampling = new StudyModel.Sampling(smp.steps(), smp.guidance(), smp.shift(),
+                            0, 0,
+                            0);
+                    try (Scoring scoring = scoring(toy)) {
+                        Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()),
+                                PtqArm.Settings.defaults(), device, scoring.metrics), scoring.scorer, System.out);
+                        List<ResultRow> rows = study.run(dir, work);
+                        StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
+                    }
+                    System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
+                }
+                System.out.printf(Locale.ROOT, "%s: %d of %d items (shard %s) in %.1f s%n", runPlan.name(), mine.size(),
+                        all.size(), part, (System.nanoTime() - t0) / 1e9);
+            }
+            return 0;
+        } finally {
+            models.values().forEach(StudyModel::close);
         }
-        return 0;
     }
 
     /**
@@ -361,7 +367,8 @@ public final class ReproduceCommand implements Callable<Integer> {
     }
 
     /** The metrics of a slice and the scorer that computes them. */
-    private record Scoring(List<String> metrics, VideoScorer scorer, VBenchBackbones backbones) implements AutoCloseable {
+    private record Scoring(List<String> metrics, VideoScorer scorer, VBenchBackbones backbones)
+            implements AutoCloseable {
         @Override
         public void close() {
             if (backbones != null) {
@@ -418,7 +425,8 @@ public final class ReproduceCommand implements Callable<Integer> {
         ModelSpec zoo = ModelRegistry.get(name);
         Path dir = pipelineDir != null ? pipelineDir : modelDir;
         if (dir == null) {
-            throw new BadInputException("plan model " + name + " needs --model-dir (its published diffusers checkpoint) "
+            throw new BadInputException("plan model " + name + " needs --model-dir (its published diffusers "
+                    + "checkpoint) "
                     + "or --pipeline-dir");
         }
         if (modelDir != null && pipelineDir != null) {

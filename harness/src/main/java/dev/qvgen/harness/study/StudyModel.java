@@ -12,7 +12,7 @@ import java.util.List;
  * generation order, MP4, scoring, rows) is {@link Study}'s and the same for every model. The toy
  * ({@code harness.toy.ToyStudyModel}) and the zoo ({@code harness.study.ZooStudyModel}) implement it.
  */
-public interface StudyModel {
+public interface StudyModel extends AutoCloseable {
     /** The registry name ({@code ModelRegistry}), e.g. {@code toy-wan}. */
     String name();
 
@@ -30,6 +30,10 @@ public interface StudyModel {
      * ones): a batch is a function of its index alone, so a resumed run sees the same data.
      */
     Batches batches(Instance teacher);
+
+    /** Releases what the model holds open between loads (e.g. memory-mapped training clips). */
+    @Override
+    default void close() {}
 
     /** A loaded model. */
     interface Instance extends AutoCloseable {

@@ -56,6 +56,13 @@ public final class ZooStudyModel implements StudyModel {
     }
 
     @Override
+    public void close() {
+        if (data != null) {
+            data.close();
+        }
+    }
+
+    @Override
     public int generationBatch() {
         return 1;
     }
