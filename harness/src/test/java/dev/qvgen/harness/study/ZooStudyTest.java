@@ -105,6 +105,55 @@ class ZooStudyTest {
     }
 
     @Test
+    void qatCalibrateAndQuantizedGenerationFromTheCommandLine() throws IOException {
+        Path pipeline = GOLDEN.resolve("wan2.1/pipeline");
+        Path data = tmp.resolve("data");
+        CliRun prep = CliRun.of("data", "prepare", "--pipeline-dir", pipeline.toString(), "--videos",
+                videos().toString(), "--out", data.toString(), "--frames", "5", "--height", "32", "--width", "48",
+                "--max-sequence-length", "16");
+        assertEquals(0, prep.code(), prep.out() + prep.err());
+
+        Path qat = tmp.resolve("qat");
+        CliRun q = CliRun.of("qat", "--pipeline-dir", pipeline.toString(), "--data", data.toString(), "--method",
+                "qvgen", "--bits", "w4a4", "--steps", "2", "--batch", "2", "--grad-accum", "2", "--out", qat.toString());
+        assertEquals(0, q.code(), q.out() + q.err());
+        assertTrue(q.out().contains("2 steps x 4 samples (2 per forward), 3 clips"), q.out());
+        assertEquals(3, Files.readAllLines(qat.resolve("log.csv")).size(), "header and 2 steps");
+        assertTrue(Files.exists(qat.resolve(QatArm.EXPORT)));
+
+        CliRun rtn = CliRun.of("calibrate", "--pipeline-dir", pipeline.toString(), "--method", "rtn", "--bits", "w4a4",
+                "--out", tmp.resolve("rtn").toString());
+        assertEquals(0, rtn.code(), rtn.out() + rtn.err());
+        CliRun vq = CliRun.of("calibrate", "--pipeline-dir", pipeline.toString(), "--method", "vidit-q", "--bits",
+                "w4a4", "--batches", "2", "--batch", "2", "--out", tmp.resolve("vidit-q").toString());
+        assertEquals(2, vq.code(), "vidit-q calibrates on clips: " + vq.out() + vq.err());
+        assertTrue(vq.err().contains("needs --data"), vq.err());
+        CliRun wrong = CliRun.of("qat", "--pipeline-dir", pipeline.toString(), "--data", data.toString(), "--method",
+                "rtn", "--bits", "w4a4", "--out", tmp.resolve("x").toString());
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--method must be one of lsq, qdm, efficientdm, qvgen"), wrong.err());
+
+        Files.writeString(tmp.resolve("p.txt"), "a red circle moves left slowly\n");
+        List<byte[]> videos = new ArrayList<>();
+        for (String[] how : new String[][] {{"--quantized", qat.resolve(QatArm.EXPORT).toString()},
+            {"--quantized", tmp.resolve("rtn").resolve(QatArm.EXPORT).toString()}, {"--method", "rtn", "--bits", "w4a4"},
+            {}}) {
+            Path out = tmp.resolve("gen" + videos.size());
+            List<String> args = new ArrayList<>(List.of("generate", "--pipeline-dir", pipeline.toString(), "--prompts",
+                    tmp.resolve("p.txt").toString(), "--out", out.toString(), "--height", "32", "--width", "48",
+                    "--frames", "5", "--steps", "2", "--guidance", "5", "--max-sequence-length", "16"));
+            args.addAll(List.of(how));
+            CliRun g = CliRun.of(args.toArray(String[]::new));
+            assertEquals(0, g.code(), g.out() + g.err());
+            videos.add(Files.readAllBytes(out.resolve("a red circle moves left slowly-0.mp4")));
+        }
+        // the RTN export and RTN on the fly give the same video; QVGen's and full precision's differ from it
+        assertArrayEquals(videos.get(1), videos.get(2));
+        assertFalse(java.util.Arrays.equals(videos.get(0), videos.get(1)));
+        assertFalse(java.util.Arrays.equals(videos.get(3), videos.get(1)));
+    }
+
+    @Test
     void zooArmsThatTrainNeedData() throws IOException {
         Path pipeline = GOLDEN.resolve("wan2.1/pipeline");
         CliRun r = CliRun.of("reproduce", "--plan", "paper-wan2.1-t2v-1.3b", "--pipeline-dir", pipeline.toString(),
