@@ -33,6 +33,13 @@ import java.util.Map;
 public final class QatArm {
     public static final String EXPORT = "quantized.safetensors";
 
+    /**
+     * Intra-op threads of QAT on the CPU, whatever the machine: libtorch splits the backward's
+     * reductions by thread count, so a QAT run on 1 and on 2 threads drifts apart within 20 steps
+     * (measured; inference does not), and the study's conclusions would depend on the core count.
+     */
+    public static final int CPU_THREADS = 2;
+
     /** Batch stream of training (calibration uses another). */
     static final long TRAINING_STREAM = 0;
 
@@ -68,6 +75,19 @@ public final class QatArm {
             throw new IllegalArgumentException("not a QAT method: " + method);
         }
         Methods.Qat qat = m.qat();
+        ai.djl.engine.Engine.getInstance(); // loads libtorch, which JniUtils calls directly
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        if (!device.isGpu()) {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(CPU_THREADS);
+        }
+        try {
+            return train(method, spec, workDir, qat, export);
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+    }
+
+    private Path train(String method, QuantSpec spec, Path workDir, Methods.Qat qat, Path export) throws IOException {
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance teacher = model.load(manager);
                 StudyModel.Instance student = model.load(manager)) {
