@@ -37,33 +37,20 @@ public final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "A post-training method of the methods registry.")
     String method;
 
-    @Option(names = "--bits", required = true, description = "w4a4 or w3a3 (any wNaM).")
-    String bits;
-
-    @Option(names = "--out", required = true, description = "Work directory.")
-    Path out;
-
     @Option(names = "--batches", description = "Calibration batches (default: ${DEFAULT-VALUE}).")
     int batches = PtqArm.Settings.defaults().batches();
 
     @Option(names = "--batch", description = "Clips per calibration batch (default: ${DEFAULT-VALUE}).")
     int batch = PtqArm.Settings.defaults().batch();
 
-    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
-            description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
-    ai.djl.Device device;
-
-    @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
-
     @Override
     public Integer call() throws Exception {
-        QuantSpec spec = QatCommand.checkedMethod(method, bits, false);
-        if (batches < 1 || batch < 1 || threads < 1) {
+        QuantSpec spec = QatCommand.checkedMethod(method, zoo.bits, false);
+        if (batches < 1 || batch < 1 || zoo.threads < 1) {
             throw new BadInputException("--batches, --batch and --threads must be positive");
         }
         zoo.directory();
-        Djl.configure(threads);
+        Djl.configure(zoo.threads);
         boolean calibrated = Methods.get(method).isCalibrated();
         try (LatentDataset clips = calibrated ? LatentDataset.open(zoo.requiredData(method)) : null) {
             ZooStudyModel model = zoo.studyModel(clips);
@@ -71,7 +58,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             if (calibrated) {
                 var s = PtqArm.Settings.defaults();
                 export = new PtqArm(model, new PtqArm.Settings(batches, batch, s.stream(), s.captionDropout()),
-                        System.out).onDevice(device).calibrateAndExport(method, spec, out);
+                        System.out).onDevice(zoo.device).calibrateAndExport(method, spec, zoo.out);
             } else {
                 export = roundToNearest(model, spec);
             }
@@ -82,12 +69,12 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     /** RTN needs no data: its packed export straight from the full-precision weights. */
     private Path roundToNearest(ZooStudyModel model, QuantSpec spec) throws java.io.IOException {
-        Path export = out.resolve(dev.qvgen.harness.study.QatArm.EXPORT);
+        Path export = zoo.out.resolve(dev.qvgen.harness.study.QatArm.EXPORT);
         if (Files.exists(export)) {
             return export;
         }
-        Files.createDirectories(out);
-        try (NDManager manager = NDManager.newBaseManager(device);
+        Files.createDirectories(zoo.out);
+        try (NDManager manager = NDManager.newBaseManager(zoo.device);
                 var fp = model.load(manager)) {
             var tr = fp.transformer();
             var blocks = LayerSelection.insideBlocks(tr.blockPrefixes());

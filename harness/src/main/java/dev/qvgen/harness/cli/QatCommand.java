@@ -34,12 +34,6 @@ public final class QatCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "A QAT method of the methods registry.")
     String method;
 
-    @Option(names = "--bits", required = true, description = "w4a4 or w3a3 (any wNaM).")
-    String bits;
-
-    @Option(names = "--out", required = true, description = "Work directory.")
-    Path out;
-
     @Option(names = "--steps", description = "Optimizer steps (default: the recipe's).")
     Integer steps;
 
@@ -55,52 +49,50 @@ public final class QatCommand implements Callable<Integer> {
     @Option(names = "--loss", description = "distillation, diffusion or mimicking (default: the method's own).")
     QatTrainer.Loss loss;
 
-    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
-            description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
-    ai.djl.Device device;
-
-    @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
 
     @Override
     public Integer call() throws Exception {
-        QuantSpec spec = checkedMethod(method, bits, true);
+        QuantSpec spec = checkedMethod(method, zoo.bits, true);
         if (batch < 1 || (steps != null && steps < 1) || (gradAccum != null && gradAccum < 1)
-                || (checkpointEvery != null && checkpointEvery < 1) || threads < 1) {
+                || (checkpointEvery != null && checkpointEvery < 1) || zoo.threads < 1) {
             throw new BadInputException("--batch, --steps, --grad-accum, --checkpoint-every and --threads must be "
                     + "positive");
         }
         Path dir = zoo.directory();
         QatRecipe recipe = recipe(zoo.wanRecipe(dir));
-        Djl.configure(threads);
+        Djl.configure(zoo.threads);
         try (LatentDataset clips = LatentDataset.open(zoo.requiredData("qat"))) {
             ZooStudyModel model = zoo.studyModel(clips);
             System.out.printf(Locale.ROOT, "qat %s %s-%s: %d steps x %d samples (%d per forward), %d clips%n",
                     model.name(), method, spec.label(), recipe.steps(), recipe.batch() * recipe.gradAccum(),
                     recipe.batch(), clips.size());
             long t0 = System.nanoTime();
-            Path export = new QatArm(model, recipe, System.out).onDevice(device).trainAndExport(method, spec, out);
+            Path export = new QatArm(model, recipe, System.out).onDevice(zoo.device).trainAndExport(method, spec, zoo.out);
             System.out.printf(Locale.ROOT, "qat: %.1f s; wrote %s%n", (System.nanoTime() - t0) / 1e9, export);
         }
         return 0;
     }
 
+    /** The official recipe, with this command's overrides. */
     private QatRecipe recipe(boolean wan) {
-        int total = wan ? 48 : 64;
-        int accum = gradAccum != null ? gradAccum : Math.max(1, total / batch);
-        QatRecipe r = new QatRecipe(wan ? 2667 : 2000, batch, accum, 1f, 267, 0.05f, 0,
-                QatRecipe.toy().phiRank(), QatRecipe.toy().clipGroups(), wan ? 444 : 333, 1.0, 100, loss);
+        QatRecipe r;
+        try {
+            r = QatRecipe.official(wan, gradAccum != null ? 1 : batch);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage() + "; give --grad-accum with it");
+        }
+        if (gradAccum != null) {
+            r = new QatRecipe(r.steps(), batch, gradAccum, r.lrScale(), r.warmupSteps(), r.captionDropout(), r.seed(),
+                    r.phiRank(), r.clipGroups(), r.decayPeriod(), r.decayFraction(), r.checkpointEvery(), r.loss());
+        }
         if (steps != null) {
             // a shorter run keeps the recipe's shape: warm-up 10%, rank decay fitted to the steps
-            r = new QatRecipe(steps, batch, accum, 1f, Math.max(1, steps / 10), 0.05f, 0, r.phiRank(), r.clipGroups(),
-                    0, 1.0, Math.max(1, Math.min(100, steps / 4)), loss);
+            r = r.withSteps(steps, r.batch()).withFittedDecay();
         }
         if (checkpointEvery != null) {
-            r = new QatRecipe(r.steps(), r.batch(), r.gradAccum(), r.lrScale(), r.warmupSteps(), r.captionDropout(),
-                    r.seed(), r.phiRank(), r.clipGroups(), r.decayPeriod(), r.decayFraction(), checkpointEvery,
-                    r.loss());
+            r = r.withCheckpointEvery(checkpointEvery);
         }
-        return r;
+        return r.withLoss(loss);
     }
 
     /**

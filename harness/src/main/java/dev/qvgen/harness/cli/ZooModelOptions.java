@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 
 /**
- * The options that name a zoo model for training or calibration: a registered model with its
- * published checkpoint, or any diffusers text-to-video pipeline, and the encoded training clips.
+ * The options of a quantization job on a zoo model (training or calibration): a registered model
+ * with its published checkpoint, or any diffusers text-to-video pipeline, the bit widths, the work
+ * directory, the device, and the encoded training clips.
  */
 final class ZooModelOptions {
     @Option(names = "--model", description = "A registered model (see `qvgen generate --help`); with --model-dir.")
@@ -26,6 +27,20 @@ final class ZooModelOptions {
     @Option(names = "--pipeline-dir", description = "Any diffusers text-to-video pipeline (e.g. a shrunk one) in place "
             + "of --model and --model-dir.")
     Path pipelineDir;
+
+    @Option(names = "--bits", required = true, description = "w4a4 or w3a3 (any wNaM).")
+    String bits;
+
+    @Option(names = "--out", required = true, description = "Work directory (the packed export quantized.safetensors "
+            + "goes here).")
+    Path out;
+
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
+            description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
+    ai.djl.Device device;
+
+    @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--data", description = "Encoded training clips (`qvgen data prepare`); rtn needs none.")
     Path data;

@@ -56,6 +56,17 @@ public record QatRecipe(int steps, int batch, int gradAccum, float lrScale, int 
                 loss);
     }
 
+    /** Rank decay fitted to the steps (Φ gone at their end) instead of a fixed period: for runs shorter than the recipe. */
+    public QatRecipe withFittedDecay() {
+        return new QatRecipe(steps, batch, gradAccum, lrScale, warmupSteps, captionDropout, seed, phiRank, clipGroups, 0,
+                1.0, checkpointEvery, loss);
+    }
+
+    public QatRecipe withCheckpointEvery(int every) {
+        return new QatRecipe(steps, batch, gradAccum, lrScale, warmupSteps, captionDropout, seed, phiRank, clipGroups,
+                decayPeriod, decayFraction, every, loss);
+    }
+
     public QatRecipe withGradAccum(int accum) {
         return new QatRecipe(steps, batch, accum, lrScale, warmupSteps, captionDropout, seed, phiRank, clipGroups,
                 decayPeriod, decayFraction, checkpointEvery, loss);
