@@ -27,6 +27,18 @@ public final class ConfigReader {
         this.json = json;
     }
 
+    /**
+     * {@code _class_name} of a diffusers JSON file (a {@code model_index.json} or a component's
+     * config), without the strict key check.
+     */
+    public static String className(Path file) {
+        JsonElement c = open(file).json.get("_class_name");
+        if (c == null || !c.isJsonPrimitive()) {
+            throw new CheckpointException(file + ": no _class_name");
+        }
+        return c.getAsString();
+    }
+
     public static ConfigReader open(Path file) {
         try {
             return new ConfigReader(file.toString(), JsonParser.parseString(Files.readString(file)).getAsJsonObject());

@@ -44,7 +44,6 @@ public final class CogVideoXPipeline implements VideoPipeline {
     private final CogVideoXTransformer3DModel transformer;
     private final AutoencoderKLCogVideoX vae;
     private final Path schedulerConfig;
-    private final String schedulerClass;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
 
@@ -58,7 +57,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
-        this.schedulerClass = VideoPipeline.className(schedulerConfig);
+        String schedulerClass = VideoPipeline.className(schedulerConfig);
         if (!SCHEDULERS.contains(schedulerClass)) {
             throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
                     + " is not supported by CogVideoXPipeline (CogVideoXDDIMScheduler, CogVideoXDPMScheduler)");

@@ -4,14 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
 
 import dev.qvgen.layers.io.CheckpointException;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
@@ -124,19 +119,7 @@ public interface VideoPipeline extends AutoCloseable {
 
     /** {@code _class_name} of a diffusers JSON config. */
     static String className(Path json) {
-        try {
-            JsonElement c = JsonParser.parseString(Files.readString(json)).getAsJsonObject().get("_class_name");
-            if (c == null || !c.isJsonPrimitive()) {
-                throw new CheckpointException(json + ": no _class_name");
-            }
-            return c.getAsString();
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(json + ": file not found");
-        } catch (IOException e) {
-            throw new CheckpointException(json + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
-            throw new CheckpointException(json + ": not a JSON object");
-        }
+        return dev.qvgen.layers.io.ConfigReader.className(json);
     }
 
     /**

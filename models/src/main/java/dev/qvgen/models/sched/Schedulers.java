@@ -1,13 +1,9 @@
 package dev.qvgen.models.sched;
 
 import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +34,7 @@ public final class Schedulers {
      * @throws CheckpointException naming the file and the class when it is missing or not accepted
      */
     public static Scheduler fromConfig(Path config, List<String> accepted) {
-        String cls = className(config);
+        String cls = ConfigReader.className(config);
         if (!accepted.contains(cls) || !BY_CLASS.containsKey(cls)) {
             throw new CheckpointException(config + ": scheduler " + cls + " is not supported here (known: "
                     + String.join(", ", accepted) + ")");
@@ -51,22 +47,5 @@ public final class Schedulers {
         Scheduler s = fromConfig(config, accepted);
         s.setTimesteps(steps);
         return s;
-    }
-
-    /** {@code _class_name} of a scheduler config, checked before any weights are loaded. */
-    public static String className(Path config) {
-        try {
-            JsonElement c = JsonParser.parseString(Files.readString(config)).getAsJsonObject().get("_class_name");
-            if (c == null || !c.isJsonPrimitive()) {
-                throw new CheckpointException(config + ": no _class_name");
-            }
-            return c.getAsString();
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(config + ": file not found");
-        } catch (IOException e) {
-            throw new CheckpointException(config + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
-            throw new CheckpointException(config + ": not a JSON object");
-        }
     }
 }

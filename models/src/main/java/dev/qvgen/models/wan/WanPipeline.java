@@ -37,7 +37,6 @@ public final class WanPipeline implements VideoPipeline {
     private final WanTransformer3DModel transformer;
     private final AutoencoderKLWan vae;
     private final Path schedulerConfig;
-    private final String schedulerClass;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
 
@@ -52,7 +51,7 @@ public final class WanPipeline implements VideoPipeline {
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
-        this.schedulerClass = VideoPipeline.className(schedulerConfig);
+        String schedulerClass = VideoPipeline.className(schedulerConfig);
         if (!SCHEDULERS.contains(schedulerClass)) {
             throw new CheckpointException(schedulerConfig + ": scheduler " + schedulerClass
                     + " is not supported by WanPipeline (UniPCMultistepScheduler, FlowMatchEulerDiscreteScheduler)");

@@ -12,6 +12,7 @@ import com.google.gson.JsonParser;
 
 import dev.qvgen.models.cogvideox.CogVideoXConfig;
 import dev.qvgen.layers.io.CheckpointException;
+import dev.qvgen.layers.io.ConfigReader;
 import dev.qvgen.layers.io.WeightLoader;
 import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.layers.nn.Module;
@@ -292,12 +293,12 @@ public final class ModelRegistry {
     public static void checkDirectory(String name, Path dir) {
         ModelSpec spec = get(name);
         checkDirectory(dir);
-        String pipeline = className(dir.resolve("model_index.json"));
+        String pipeline = ConfigReader.className(dir.resolve("model_index.json"));
         if (!spec.pipelineClass().equals(pipeline)) {
             throw new CheckpointException(dir.resolve("model_index.json") + ": pipeline " + pipeline + ", but "
                     + name + " is a " + spec.pipelineClass());
         }
-        String transformer = className(dir.resolve("transformer/config.json"));
+        String transformer = ConfigReader.className(dir.resolve("transformer/config.json"));
         if (!spec.transformer().className().equals(transformer)) {
             throw new CheckpointException(dir.resolve("transformer/config.json") + ": class " + transformer
                     + ", but " + name + " has a " + spec.transformer().className());
@@ -373,20 +374,6 @@ public final class ModelRegistry {
             if (!Files.isRegularFile(index.resolveSibling(shard))) {
                 missing.add(component + "/" + shard);
             }
-        }
-    }
-
-    private static String className(Path json) {
-        try {
-            JsonElement c = JsonParser.parseString(Files.readString(json)).getAsJsonObject().get("_class_name");
-            if (c == null || !c.isJsonPrimitive()) {
-                throw new CheckpointException(json + ": no _class_name");
-            }
-            return c.getAsString();
-        } catch (IOException e) {
-            throw new CheckpointException(json + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (IllegalStateException | com.google.gson.JsonParseException e) {
-            throw new CheckpointException(json + ": not a JSON object");
         }
     }
 
