@@ -381,7 +381,7 @@ public final class GenerateCommand implements Callable<Integer> {
                             long start = System.nanoTime();
                             NDArray video = pipeline.generate(p, negativePrompt, noise.next(sub, shape), settings,
                                     noise);
-                            float[][][][] frames = toFloats(video); // on the host: the device's work is done
+                            float[][][][] frames = VideoPipeline.toArrays(video); // on the host: the device's work is done
                             System.out.printf(Locale.ROOT, "generate: %s in %.2f s (text encoder, %d steps, VAE "
                                     + "decode; MP4 writing not counted)%n", target.getFileName(),
                                     (System.nanoTime() - start) / 1e9, settings.steps());
@@ -529,27 +529,6 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException(file + ": no prompts");
         }
         return new ArrayList<>(out);
-    }
-
-    /** (F, H, W, C) to Mp4Writer's float[F][H][W][C]. */
-    static float[][][][] toFloats(NDArray video) {
-        Shape s = video.getShape();
-        int f = (int) s.get(0);
-        int h = (int) s.get(1);
-        int w = (int) s.get(2);
-        int c = (int) s.get(3);
-        float[] flat = video.toFloatArray();
-        float[][][][] out = new float[f][h][w][c];
-        int k = 0;
-        for (int i = 0; i < f; i++) {
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    System.arraycopy(flat, k, out[i][y][x], 0, c);
-                    k += c;
-                }
-            }
-        }
-        return out;
     }
 
     /** Registry names for --help. */

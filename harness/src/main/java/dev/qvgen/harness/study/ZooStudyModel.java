@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.models.family.DenoisingTransformer;
@@ -86,7 +85,7 @@ public final class ZooStudyModel implements StudyModel {
                         VideoPipeline.Noise noise = VideoPipeline.Noise.seeded(batch.get(i).seed());
                         NDArray video = pipe.generate(batch.get(i).prompt(), "", noise.next(sub, pipe.latentShape(s)), s,
                                 noise);
-                        out[i] = frames(video);
+                        out[i] = VideoPipeline.toArrays(video);
                     }
                 }
                 return out;
@@ -119,51 +118,16 @@ public final class ZooStudyModel implements StudyModel {
             for (int i = 0; i < batchSize; i++) {
                 int clip = rng.nextInt(data.size());
                 NDArray mean = data.latents(clip, manager);
-                NDArray eps = gaussian(manager, mean.getShape(), rng);
+                NDArray eps = VideoPipeline.Noise.from(rng).next(manager, mean.getShape());
                 x0.add(mean.add(data.latentStd(clip, manager).mul(eps)).expandDims(0));
                 boolean drop = rng.nextDouble() < captionDropout;
                 text.add((drop ? data.emptyText(manager) : data.text(clip, manager)).expandDims(0));
                 u[i] = (float) rng.nextDouble();
             }
             NDArray clean = NDArrays.concat(new NDList(x0), 0);
-            NDArray noise = gaussian(manager, clean.getShape(), rng);
+            NDArray noise = VideoPipeline.Noise.from(rng).next(manager, clean.getShape());
             TrainingNoise.Noised n = objective.apply(clean, noise, u);
             return new QatTrainer.Batch(n.input(), n.timesteps(), NDArrays.concat(new NDList(text), 0), clean);
         };
-    }
-
-    private static NDArray gaussian(NDManager m, Shape shape, SplittableRandom rng) {
-        float[] v = new float[Math.toIntExact(shape.size())];
-        for (int i = 0; i < v.length; i += 2) {
-            double r = Math.sqrt(-2.0 * Math.log(1.0 - rng.nextDouble()));
-            double a = 2 * Math.PI * rng.nextDouble();
-            v[i] = (float) (r * Math.cos(a));
-            if (i + 1 < v.length) {
-                v[i + 1] = (float) (r * Math.sin(a));
-            }
-        }
-        return m.create(v, shape);
-    }
-
-    /** (F, H, W, 3) frames in [0, 1] to Java arrays. */
-    static float[][][][] frames(NDArray video) {
-        Shape s = video.getShape();
-        int f = (int) s.get(0);
-        int h = (int) s.get(1);
-        int w = (int) s.get(2);
-        int c = (int) s.get(3);
-        float[] flat = video.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-        float[][][][] out = new float[f][h][w][c];
-        int k = 0;
-        for (int t = 0; t < f; t++) {
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        out[t][y][x][ch] = flat[k++];
-                    }
-                }
-            }
-        }
-        return out;
     }
 }

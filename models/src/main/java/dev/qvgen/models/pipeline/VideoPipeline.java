@@ -84,7 +84,11 @@ public interface VideoPipeline extends AutoCloseable {
          * the engine's global random state, so a (prompt, seed) pair always gives the same video.
          */
         static Noise seeded(long seed) {
-            SplittableRandom r = new SplittableRandom(seed);
+            return from(new SplittableRandom(seed));
+        }
+
+        /** Standard-normal draws (Box-Muller) from {@code r}, which the caller may also draw other values from. */
+        static Noise from(SplittableRandom r) {
             return (m, shape) -> {
                 float[] v = new float[Math.toIntExact(shape.size())];
                 for (int i = 0; i < v.length; i += 2) {
@@ -120,6 +124,27 @@ public interface VideoPipeline extends AutoCloseable {
     /** {@code _class_name} of a diffusers JSON config. */
     static String className(Path json) {
         return dev.qvgen.layers.io.ConfigReader.className(json);
+    }
+
+    /** Frames (F, H, W, C) as Java arrays float[F][H][W][C], e.g. for {@code Mp4Writer}. */
+    static float[][][][] toArrays(NDArray frames) {
+        Shape s = frames.getShape();
+        int f = (int) s.get(0);
+        int h = (int) s.get(1);
+        int w = (int) s.get(2);
+        int c = (int) s.get(3);
+        float[] flat = frames.toFloatArray();
+        float[][][][] out = new float[f][h][w][c];
+        int k = 0;
+        for (int i = 0; i < f; i++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    System.arraycopy(flat, k, out[i][y][x], 0, c);
+                    k += c;
+                }
+            }
+        }
+        return out;
     }
 
     /**
