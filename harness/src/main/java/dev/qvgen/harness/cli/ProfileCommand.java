@@ -178,7 +178,7 @@ public final class ProfileCommand implements Callable<Integer> {
             }
             System.setProperty("qvgen.attention", attention);
         }
-        TransformerSpec ts = layers == null ? spec.transformer() : withLayers(spec.transformer(), layers);
+        TransformerSpec ts = layers == null ? spec.transformer() : spec.transformer().withLayers(layers);
         TransformerWorkload w;
         try {
             w = new TransformerWorkload(ts, batch, frames != null ? frames : spec.sampling().frames(),
@@ -197,7 +197,7 @@ public final class ProfileCommand implements Callable<Integer> {
                 Module teacher = build(ts, m, dev, type);
                 Module student = build(ts, m, dev, type);
                 System.out.printf(Locale.ROOT, "[qat] %s, %d blocks, %dx%dx%d (%d tokens), built in %.1f s%n", model,
-                        countBlocks(student), w.width(), w.height(), w.frames(), w.videoTokens(),
+                        DenoisingTransformer.of(student).blockCount(), w.width(), w.height(), w.frames(), w.videoTokens(),
                         (System.nanoTime() - t0) / 1e9);
                 new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), qatSteps, dev, m, out);
                 System.out.println("wrote " + out.resolve("qat.csv"));
@@ -205,7 +205,7 @@ public final class ProfileCommand implements Callable<Integer> {
             }
             Module tr = build(ts, m, dev, type);
             System.out.printf(Locale.ROOT, "[profile] %s built on %s in %.1f s (%d blocks, %d video tokens, attention %s)%n",
-                    model, dev, (System.nanoTime() - t0) / 1e9, countBlocks(tr), w.videoTokens(), attn);
+                    model, dev, (System.nanoTime() - t0) / 1e9, DenoisingTransformer.of(tr).blockCount(), w.videoTokens(), attn);
             List<TransformerProfiler.Row> rows = new TransformerProfiler(System.out).profile(model, tr, w, dev, type,
                     bits, warmup, runs, dev.isGpu() ? peakTflops : 0, attn, m, kernels);
             write(rows, out);
@@ -228,18 +228,6 @@ public final class ProfileCommand implements Callable<Integer> {
         }
         Precision.cast(tr, type, dev);
         return tr;
-    }
-
-    private static int countBlocks(Module tr) {
-        List<String> prefixes = DenoisingTransformer.of(tr).blockPrefixes();
-        return (int) tr.namedModules().keySet().stream()
-                .filter(p -> prefixes.stream().anyMatch(b -> p.startsWith(b) && p.substring(b.length()).matches("\\d+")))
-                .count();
-    }
-
-    /** The same config with {@code n} blocks. */
-    static TransformerSpec withLayers(TransformerSpec s, int n) {
-        return s.withLayers(n);
     }
 
     /** profile.csv, profile.json and profile.md (a report section) in {@code dir}. */

@@ -219,8 +219,6 @@ public final class TransformerProfiler {
     }
 
     static int layers(Module transformer) {
-        return (int) transformer.namedModules().keySet().stream()
-                .filter(p -> DenoisingTransformer.of(transformer).blockPrefixes().stream()
-                        .anyMatch(b -> p.startsWith(b) && p.substring(b.length()).matches("\\d+"))).count();
+        return DenoisingTransformer.of(transformer).blockCount();
     }
 }

@@ -116,7 +116,7 @@ class ProfileCommandTest {
     @Test
     void packedWeightBytesEqualTheDeployedFormat() {
         var full = ((TransformerSpec.Wan) ModelRegistry.get("wan2.1-t2v-1.3b").transformer());
-        TransformerSpec one = ProfileCommand.withLayers(full, 1);
+        TransformerSpec one = full.withLayers(1);
         try (NDManager m = NDManager.newBaseManager()) {
             Module tr = ModelRegistry.buildTransformer(one, m, true, 1);
             long fp = TransformerProfiler.weightBytes(tr, DataType.FLOAT32, 0);

@@ -20,6 +20,14 @@ public interface DenoisingTransformer {
      */
     java.util.List<String> blockPrefixes();
 
+    /** How many blocks it has: the modules named {@code <prefix><index>}. */
+    default int blockCount() {
+        return (int) module().namedModules().keySet().stream()
+                .filter(p -> blockPrefixes().stream()
+                        .anyMatch(b -> p.startsWith(b) && p.substring(b.length()).matches("\\d+")))
+                .count();
+    }
+
     /** This transformer as a module tree (its linears are what quantizers swap kernels into). */
     default Module module() {
         return (Module) this;
