@@ -345,25 +345,13 @@ public final class ReproduceCommand implements Callable<Integer> {
             boolean had = false;
             for (Path d : List.of(dir.resolve("videos").resolve(arm), dir.resolve("qat").resolve(arm),
                     dir.resolve("ptq").resolve(arm))) {
-                had |= deleteTree(d);
+                had |= dev.qvgen.layers.io.FileTrees.delete(d);
             }
             if (had) {
                 System.out.println("reproduce: " + arm + (dir.equals(out) ? "" : " (" + out.relativize(dir) + ")")
                         + " depends on what changed: starting it afresh");
             }
         }
-    }
-
-    private static boolean deleteTree(Path d) throws IOException {
-        if (!Files.exists(d)) {
-            return false;
-        }
-        try (java.util.stream.Stream<Path> s = Files.walk(d)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
-        return true;
     }
 
     /** The metrics of a slice and the scorer that computes them. */

@@ -59,7 +59,7 @@ public final class TransformerQat {
         long[] last = {System.nanoTime()};
         QatTrainer.Task task = new RandomTask(teacher, student, w);
         Path work = out.resolve("qat-work");
-        deleteRecursively(work);
+        dev.qvgen.layers.io.FileTrees.delete(work);
         new QatTrainer(s).train(student, layers, task, manager, work, (step, loss, norm) -> {
             long now = System.nanoTime();
             double sec = (now - last[0]) / 1e9;
@@ -72,17 +72,6 @@ public final class TransformerQat {
             }
         });
         Files.writeString(csv, rows.toString());
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 
     /** Random latents, timesteps in [0, 1000) and text states, seeded by the step. */

@@ -112,7 +112,7 @@ public final class ToyVideoModel {
     /** Writes the checkpoint directory atomically: a temp sibling, then one rename. */
     public void save(Path dir, Map<String, String> metadata) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
-        deleteRecursively(tmp);
+        dev.qvgen.layers.io.FileTrees.delete(tmp);
         Files.createDirectories(tmp.resolve("transformer"));
         Files.createDirectories(tmp.resolve("text_encoder"));
         Files.writeString(tmp.resolve("transformer/config.json"), transformer.config().toJson());
@@ -125,28 +125,17 @@ public final class ToyVideoModel {
                 "{\n  \"_class_name\": \"ToyWanPipeline\",\n  \"transformer\": [\"diffusers\", \"WanTransformer3DModel\"],\n"
                         + "  \"text_encoder\": [\"qvgen\", \"ToyTextEncoder\"]\n}\n");
         Path old = dir.resolveSibling(dir.getFileName() + ".old");
-        deleteRecursively(old);
+        dev.qvgen.layers.io.FileTrees.delete(old);
         if (Files.exists(dir)) {
             Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        deleteRecursively(old);
+        dev.qvgen.layers.io.FileTrees.delete(old);
     }
 
     private static Map<String, NDArray> arrays(Map<String, Parameter> params) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         params.forEach((k, v) -> out.put(k, v.getArray()));
         return out;
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 }
