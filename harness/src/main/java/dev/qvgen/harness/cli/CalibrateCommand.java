@@ -4,25 +4,15 @@ import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.data.LatentDataset;
 import dev.qvgen.harness.study.PtqArm;
-import dev.qvgen.harness.study.StudyArm;
 import dev.qvgen.harness.study.ZooStudyModel;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
-import dev.qvgen.quantizer.Rtn;
-import dev.qvgen.quantizer.LayerSelection;
-import dev.qvgen.quantizer.deploy.PackedExport;
-import dev.qvgen.quantizer.deploy.PackedLinear;
-
-import ai.djl.ndarray.NDManager;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** Post-training quantization of a zoo model (RTN, ViDiT-Q, SVDQuant) into the same packed export as QAT. */
@@ -54,37 +44,11 @@ public final class CalibrateCommand implements Callable<Integer> {
         boolean calibrated = Methods.get(method).isCalibrated();
         try (LatentDataset clips = calibrated ? LatentDataset.open(zoo.requiredData(method)) : null) {
             ZooStudyModel model = zoo.studyModel(clips);
-            Path export;
-            if (calibrated) {
-                var s = PtqArm.Settings.defaults();
-                export = new PtqArm(model, new PtqArm.Settings(batches, batch, s.stream(), s.captionDropout()),
-                        System.out).onDevice(zoo.device).calibrateAndExport(method, spec, zoo.out);
-            } else {
-                export = roundToNearest(model, spec);
-            }
+            var s = PtqArm.Settings.defaults();
+            Path export = new PtqArm(model, new PtqArm.Settings(batches, batch, s.stream(), s.captionDropout()),
+                    System.out).onDevice(zoo.device).calibrateAndExport(method, spec, zoo.out);
             System.out.println("wrote " + export);
         }
         return 0;
-    }
-
-    /** RTN needs no data: its packed export straight from the full-precision weights. */
-    private Path roundToNearest(ZooStudyModel model, QuantSpec spec) throws java.io.IOException {
-        Path export = zoo.out.resolve(dev.qvgen.harness.study.QatArm.EXPORT);
-        if (Files.exists(export)) {
-            return export;
-        }
-        Files.createDirectories(zoo.out);
-        try (NDManager manager = NDManager.newBaseManager(zoo.device);
-                var fp = model.load(manager)) {
-            var tr = fp.transformer();
-            var blocks = LayerSelection.insideBlocks(tr.blockPrefixes());
-            Map<String, PackedLinear> packed = new LinkedHashMap<>();
-            for (var e : LayerSelection.linears(tr.module(), blocks).entrySet()) {
-                packed.put(e.getKey(), Rtn.pack(e.getValue(), spec));
-            }
-            PackedExport.write(export, tr.module(), packed, Map.of("method", StudyArm.FP.equals(method) ? "fp" : method,
-                    "bits", spec.label(), "model", model.name()));
-        }
-        return export;
     }
 }

@@ -9,6 +9,7 @@ import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
+import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.quantizer.deploy.PackedLinear;
 import dev.qvgen.quantizer.ptq.ChannelStats;
@@ -23,9 +24,10 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Calibrated post-training quantization of any study model's transformer (ViDiT-Q, SVDQuant): the
- * full-precision model runs on the model's batches while every selected layer records its
- * per-channel input range, then each layer is packed by the method. Writes the same packed export
+ * Post-training quantization of any study model's transformer: the calibrated methods (ViDiT-Q,
+ * SVDQuant) run the full-precision model on the model's batches while every selected layer records
+ * its per-channel input range, then each layer is packed by the method; round-to-nearest packs the
+ * weights as they are. Writes the same packed export
  * as the QAT methods.
  */
 public final class PtqArm {
@@ -62,35 +64,49 @@ public final class PtqArm {
             return export;
         }
         Methods.Method m = Methods.get(method);
-        if (!m.isCalibrated()) {
-            throw new IllegalArgumentException("not a calibrated post-training method: " + method);
+        boolean calibrated = m.isCalibrated();
+        // round-to-nearest is the post-training method that needs no calibration data
+        if (!calibrated && (m.isQat() || method.equals(Methods.FP))) {
+            throw new IllegalArgumentException("not a post-training method: " + method);
         }
         Files.createDirectories(workDir);
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance fp = model.load(manager)) {
             DenoisingTransformer tr = fp.transformer();
             Predicate<String> blocks = LayerSelection.insideBlocks(tr.blockPrefixes());
-            StudyModel.Batches data = model.batches(fp);
-            Map<String, float[]> absMax;
-            try (ChannelStats stats = ChannelStats.observe(tr.module(), blocks)) {
-                for (int i = 0; i < s.batches(); i++) {
-                    try (NDScope scope = new NDScope()) {
-                        QatTrainer.Batch b = data.batch(s.stream(), i, s.batch(), s.captionDropout(), manager);
-                        tr.forward(b.input(), b.timesteps(), b.context());
-                    }
-                }
-                absMax = stats.absMax();
-            }
+            Map<String, float[]> absMax = calibrated ? inputRanges(fp, blocks, manager) : Map.of();
             Map<String, PackedLinear> packed = new LinkedHashMap<>();
             for (var e : LayerSelection.linears(tr.module(), blocks).entrySet()) {
                 Linear l = e.getValue();
-                packed.put(e.getKey(), m.packer().pack(l, spec, absMax.get(e.getKey())));
+                packed.put(e.getKey(), calibrated ? m.packer().pack(l, spec, absMax.get(e.getKey()))
+                        : Rtn.pack(l, spec));
             }
-            PackedExport.write(export, tr.module(), packed, Map.of("method", method, "bits", spec.label(),
-                    "model", model.name(), "calibration_videos", String.valueOf(s.batches() * s.batch())));
-            log.printf("[ptq %s-%s] calibrated on %d videos, exported %s%n", method, spec.label(),
-                    s.batches() * s.batch(), export);
+            if (calibrated) {
+                PackedExport.write(export, tr.module(), packed, Map.of("method", method, "bits", spec.label(),
+                        "model", model.name(), "calibration_videos", String.valueOf(s.batches() * s.batch())));
+                log.printf("[ptq %s-%s] calibrated on %d videos, exported %s%n", method, spec.label(),
+                        s.batches() * s.batch(), export);
+            } else {
+                PackedExport.write(export, tr.module(), packed, Map.of("method", method, "bits", spec.label(),
+                        "model", model.name()));
+                log.printf("[ptq %s-%s] exported %s%n", method, spec.label(), export);
+            }
         }
         return export;
+    }
+
+    /** Per-channel max |input| of every selected layer over the calibration batches. */
+    private Map<String, float[]> inputRanges(StudyModel.Instance fp, Predicate<String> blocks, NDManager manager) {
+        DenoisingTransformer tr = fp.transformer();
+        StudyModel.Batches data = model.batches(fp);
+        try (ChannelStats stats = ChannelStats.observe(tr.module(), blocks)) {
+            for (int i = 0; i < s.batches(); i++) {
+                try (NDScope scope = new NDScope()) {
+                    QatTrainer.Batch b = data.batch(s.stream(), i, s.batch(), s.captionDropout(), manager);
+                    tr.forward(b.input(), b.timesteps(), b.context());
+                }
+            }
+            return stats.absMax();
+        }
     }
 }
