@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# One device call (docs/PERFORMANCE.md, "QAT at the official clip size"): builds DJL's JNI (bench/gpu/
-# device_setup.sh), then times QVGen QAT steps of Wan2.1-1.3B (49x480x832) and CogVideoX-2B (49x480x720)
-# with K of their blocks at full width, random weights and inputs, batch 1, float32 (the zoo QAT's
-# precision today), through `qvgen profile --qat-steps`. Run from the repository root with .dev carried:
-#     bash bench/gpu/qat_step.sh        # writes $OUT/log.txt and the qat.csv files
+# One device call (docs/PERFORMANCE.md, "QAT at the official clip size"): builds DJL's JNI
+# (bench/gpu/device_setup.sh), then times QVGen W4A4 QAT of Wan2.1-1.3B (49x480x832, 32,760 tokens)
+# and CogVideoX-2B (49x480x720, 17,550 + 226 tokens) with all 30 blocks at the published sizes,
+# random weights and inputs, through `qvgen profile --qat-steps`: float32 master weights with
+# bfloat16 products and a bfloat16 teacher, per-block activation checkpointing, ACCUM micro-batches
+# of one sample per optimizer step; then bench/qat_reference.py, the same step in plain PyTorch,
+# in the same call on the same card. Run from the repository root with .dev carried:
+#     bash bench/gpu/qat_step.sh        # writes $OUT/log.txt, the qat.csv files and qat_ref.json
 set -o pipefail
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   . bench/gpu/device_setup.sh
-  steps="${STEPS:-6}"
-  for run in wan2.1-t2v-1.3b:832:2 wan2.1-t2v-1.3b:832:4 cogvideox-2b:720:2 cogvideox-2b:720:4; do
-    IFS=: read -r model width k <<< "$run"
+  steps="${STEPS:-3}"
+  accum="${ACCUM:-2}"
+  for run in wan2.1-t2v-1.3b:832 cogvideox-2b:720; do
+    IFS=: read -r model width <<< "$run"
     t=$(date +%s)
-    timeout 150 "$QV/qvgen" profile --model "$model" --random-weights --bits w4a4 --qat-steps "$steps" \
-      --frames 49 --height 480 --width "$width" --layers "$k" --device cuda:0 --out "/tmp/qat-$model-$k"
-    echo "qat $model $k blocks: rc=$? in $(( $(date +%s) - t )) s"
-    cp "/tmp/qat-$model-$k/qat.csv" "$OUT/qat-$model-$k.csv" 2>/dev/null
+    timeout "${QAT_TIMEOUT:-200}" "$QV/qvgen" profile --model "$model" --random-weights --bits w4a4 \
+      --qat-steps "$steps" --grad-accum "$accum" --precision bf16 --frames 49 --height 480 --width "$width" \
+      --device cuda:0 --out "/tmp/qat-$model"
+    echo "qat $model: rc=$? in $(( $(date +%s) - t )) s"
+    cp "/tmp/qat-$model/qat.csv" "$OUT/qat-$model.csv" 2>/dev/null
+    cp "/tmp/qat-$model/qat-work/log.csv" "$OUT/qat-log-$model.csv" 2>/dev/null
   done
+  t=$(date +%s)
+  timeout "${REF_TIMEOUT:-180}" python3 bench/qat_reference.py --model wan2.1-t2v-1.3b cogvideox-2b --frames 49 \
+    --height 480 --grad-accum "$accum" --steps "$steps" --warmup 1 --bits w4a4 --precision lite --device cuda \
+    --out "$OUT/qat_ref.json"
+  echo "qat_reference: rc=$? in $(( $(date +%s) - t )) s"
 } 2>&1 | tee "$OUT/log.txt"

@@ -100,8 +100,18 @@ public final class ProfileCommand implements Callable<Integer> {
     List<String> kernels = List.of(TransformerProfiler.SIMULATED);
 
     @Option(names = "--qat-steps", description = "Run this many QVGen QAT steps instead of profiling the forward "
-            + "(uses the first low-bit --bits entry, float32).")
+            + "(uses the first low-bit --bits entry; --precision bf16, the default on CUDA, trains float32 master "
+            + "weights with bfloat16 products and a bfloat16 teacher, fp32 trains in float32).")
     int qatSteps;
+
+    @Option(names = "--grad-accum", description = "With --qat-steps: micro-batches of --batch per optimizer step "
+            + "(default: ${DEFAULT-VALUE}).")
+    int gradAccum = 1;
+
+    @Option(names = "--activation-checkpointing", negatable = true, fallbackValue = "true",
+            description = "With --qat-steps: recompute each block in the backward pass instead of keeping its "
+                    + "activations (default: on).")
+    boolean activationCheckpointing = true;
 
     @Option(names = "--seed", description = "Random-weight seed (default: ${DEFAULT-VALUE}).")
     long seed = ModelRegistry.DEFAULT_SEED;
@@ -127,8 +137,9 @@ public final class ProfileCommand implements Callable<Integer> {
         if (checkpoint != null && layers != null) {
             throw new BadInputException("--layers works with --random-weights only");
         }
-        if (batch < 1 || runs < 1 || warmup < 0 || (layers != null && layers < 1) || qatSteps < 0) {
-            throw new BadInputException("--batch, --runs and --layers must be positive, --warmup and --qat-steps >= 0");
+        if (batch < 1 || runs < 1 || warmup < 0 || (layers != null && layers < 1) || qatSteps < 0 || gradAccum < 1) {
+            throw new BadInputException("--batch, --runs, --layers and --grad-accum must be positive, --warmup and "
+                    + "--qat-steps >= 0");
         }
         try {
             computeType(dev);
@@ -194,12 +205,18 @@ public final class ProfileCommand implements Callable<Integer> {
             if (qatSteps > 0) {
                 String low = bits.stream().filter(b -> !b.equals("fp")).findFirst()
                         .orElseThrow(() -> new BadInputException("--qat-steps needs a low-bit --bits entry, e.g. w4a4"));
+                // the student is float32 (its parameters are the master weights); the teacher runs
+                // in the compute type
                 Module teacher = build(ts, m, dev, type);
-                Module student = build(ts, m, dev, type);
+                Module student = build(ts, m, dev, DataType.FLOAT32);
                 System.out.printf(Locale.ROOT, "[qat] %s, %d blocks, %dx%dx%d (%d tokens), built in %.1f s%n", model,
                         DenoisingTransformer.of(student).blockCount(), w.width(), w.height(), w.frames(), w.videoTokens(),
                         (System.nanoTime() - t0) / 1e9);
-                new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), qatSteps, dev, m, out);
+                if (type == DataType.FLOAT16) {
+                    throw new BadInputException("--qat-steps trains in fp32 or bf16 (mixed precision), not fp16");
+                }
+                new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), new TransformerQat.Settings(
+                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing), dev, m, out);
                 System.out.println("wrote " + out.resolve("qat.csv"));
                 return 0;
             }
@@ -214,8 +231,7 @@ public final class ProfileCommand implements Callable<Integer> {
     }
 
     private DataType computeType(Device dev) {
-        return qatSteps > 0 ? DataType.FLOAT32
-                : Precision.parse(precision != null ? precision : dev.isGpu() ? "bf16" : "fp32");
+        return Precision.parse(precision != null ? precision : dev.isGpu() ? "bf16" : "fp32");
     }
 
     private Module build(TransformerSpec ts, NDManager m, Device dev, DataType type) {

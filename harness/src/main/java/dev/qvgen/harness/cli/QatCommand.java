@@ -49,6 +49,16 @@ public final class QatCommand implements Callable<Integer> {
     @Option(names = "--loss", description = "distillation, diffusion or mimicking (default: the method's own).")
     QatTrainer.Loss loss;
 
+    @Option(names = "--precision", description = "bf16: mixed precision as the official recipe trains (bfloat16 "
+            + "products and attention, float32 master weights and AdamW state, a bfloat16 teacher); fp32: all float32 "
+            + "(default: bf16 on CUDA, fp32 on the CPU).")
+    String precision;
+
+    @Option(names = "--activation-checkpointing", negatable = true, fallbackValue = "true",
+            description = "Keep only each transformer block's input and recompute the block in the backward pass "
+                    + "(default: on).")
+    boolean activationCheckpointing = true;
+
 
     @Override
     public Integer call() throws Exception {
@@ -57,6 +67,9 @@ public final class QatCommand implements Callable<Integer> {
                 || (checkpointEvery != null && checkpointEvery < 1) || zoo.threads < 1) {
             throw new BadInputException("--batch, --steps, --grad-accum, --checkpoint-every and --threads must be "
                     + "positive");
+        }
+        if (precision != null && !List.of("bf16", "fp32").contains(precision)) {
+            throw new BadInputException("--precision must be bf16 or fp32, got '" + precision + "'");
         }
         Path dir = zoo.directory();
         QatRecipe recipe = recipe(zoo.wanRecipe(dir));
@@ -67,7 +80,12 @@ public final class QatCommand implements Callable<Integer> {
                     model.name(), method, spec.label(), recipe.steps(), recipe.batch() * recipe.gradAccum(),
                     recipe.batch(), clips.size());
             long t0 = System.nanoTime();
-            Path export = new QatArm(model, recipe, System.out).onDevice(zoo.device).trainAndExport(method, spec, zoo.out);
+            QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
+                    .activationCheckpointing(activationCheckpointing);
+            if (precision != null) {
+                arm.mixedPrecision(precision.equals("bf16"));
+            }
+            Path export = arm.trainAndExport(method, spec, zoo.out);
             System.out.printf(Locale.ROOT, "qat: %.1f s; wrote %s%n", (System.nanoTime() - t0) / 1e9, export);
         }
         return 0;

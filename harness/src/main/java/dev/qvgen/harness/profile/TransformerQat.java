@@ -8,7 +8,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.models.family.DenoisingTransformer;
+import dev.qvgen.layers.nn.Autocast;
 import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -30,8 +33,10 @@ import java.util.Random;
  * student (QVGen kernels with Φ on every linear layer inside the blocks) distils an unquantized
  * copy of itself, with the official learning rates and a rank-decay schedule that removes Φ by
  * 90% of the steps, as the toy recipe does. Batches are a function of the step (random latents,
- * timesteps and text states), so a run is repeatable. Computes in float32 (AdamW moments and
- * quantizer parameters are float32).
+ * timesteps and text states), so a run is repeatable. Parameters, quantizer state and AdamW
+ * moments are float32; with {@code mixed} the products and attention run in bfloat16 and the
+ * teacher is a bfloat16 copy (the official recipe's precision), and with {@code checkpointing}
+ * each block is recomputed in the backward pass instead of keeping its activations.
  */
 public final class TransformerQat {
     private final PrintStream log;
@@ -40,9 +45,19 @@ public final class TransformerQat {
         this.log = log;
     }
 
-    /** Writes {@code qat.csv} (step, loss, grad_norm, seconds, memory_bytes) and QatTrainer's log.csv in {@code out}. */
-    public void run(Module teacher, Module student, TransformerWorkload w, QuantSpec spec, int steps, Device device,
+    /**
+     * How the run trains: optimizer steps, micro-batches per step, bfloat16 products with a bfloat16
+     * teacher, per-block activation checkpointing.
+     */
+    public record Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing) {}
+
+    /**
+     * Writes {@code qat.csv} (step, loss, grad_norm, seconds per step and per sample, memory_bytes)
+     * and QatTrainer's log.csv in {@code out}. {@code teacher} is already in its compute type.
+     */
+    public void run(Module teacher, Module student, TransformerWorkload w, QuantSpec spec, Settings run, Device device,
             NDManager manager, Path out) throws IOException {
+        int steps = run.steps();
         Methods.Qat qat = Methods.get("qvgen").qat();
         long t0 = System.nanoTime();
         QatLayers layers = QatLayers.install(student, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(student).blockPrefixes()),
@@ -52,12 +67,16 @@ public final class TransformerQat {
         int r0 = layers.initialPhiRank();
         RankDecay decay = r0 > 0 ? RankDecay.fitting(steps, r0, 0.9, true) : null;
         QatTrainer.Settings s = new QatTrainer.Settings(steps, Math.max(1, steps / 10), 1,
-                QatLayers.LearningRates.official(), 1.0, decay, qat.loss(), steps + 1);
+                QatLayers.LearningRates.official(), 1.0, decay, qat.loss(), steps + 1, run.gradAccum());
+        log.printf(Locale.ROOT, "[qat] %d steps x %d samples, %s, activation checkpointing %s%n", steps,
+                run.gradAccum() * w.batch(), run.mixed() ? "bf16 products and teacher, float32 master weights" : "float32",
+                run.checkpointing() && DenoisingTransformer.of(student).cutsAtBlocks() ? "per block" : "off");
         Files.createDirectories(out);
         Path csv = out.resolve("qat.csv");
-        StringBuilder rows = new StringBuilder("step,loss,grad_norm,seconds,memory_bytes\n");
+        StringBuilder rows = new StringBuilder("step,loss,grad_norm,seconds,seconds_per_sample,memory_bytes\n");
+        int samples = run.gradAccum() * w.batch();
         long[] last = {System.nanoTime()};
-        QatTrainer.Task task = new RandomTask(teacher, student, w);
+        QatTrainer.Task task = new RandomTask(teacher, student, w, run.mixed(), run.checkpointing());
         Path work = out.resolve("qat-work");
         dev.qvgen.layers.io.FileTrees.delete(work);
         new QatTrainer(s).train(student, layers, task, manager, work, (step, loss, norm) -> {
@@ -65,17 +84,19 @@ public final class TransformerQat {
             double sec = (now - last[0]) / 1e9;
             last[0] = now;
             long mem = Devices.memoryInUse(device);
-            rows.append(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4f,%d%n", step, loss, norm, sec, mem));
-            if (step == 1 || step % 10 == 0 || step == steps) {
-                log.printf(Locale.ROOT, "[qat] step %d loss %.4g grad %.3g %.3f s memory %.2f GiB%n", step, loss, norm,
-                        sec, mem / (double) (1L << 30));
+            rows.append(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4f,%.4f,%d%n", step, loss, norm, sec,
+                    sec / samples, mem));
+            if (step == 1 || step % 10 == 0 || step == steps || sec > 5) {
+                log.printf(Locale.ROOT, "[qat] step %d loss %.4g grad %.3g %.3f s (%.3f s per sample) memory %.2f GiB%n",
+                        step, loss, norm, sec, sec / samples, mem / (double) (1L << 30));
             }
         });
         Files.writeString(csv, rows.toString());
     }
 
     /** Random latents, timesteps in [0, 1000) and text states, seeded by the step. */
-    private record RandomTask(Module teacher, Module student, TransformerWorkload w) implements QatTrainer.Task {
+    private record RandomTask(Module teacher, Module student, TransformerWorkload w, boolean mixed,
+            boolean checkpointing) implements QatTrainer.Task {
         @Override
         public QatTrainer.Batch batch(int step, NDManager manager) {
             NDList in = w.randomInputs(manager, DataType.FLOAT32, 1000L + step);
@@ -90,12 +111,28 @@ public final class TransformerQat {
 
         @Override
         public NDArray student(QatTrainer.Batch b) {
-            return TransformerWorkload.forward(student, new NDList(b.input(), b.timesteps(), b.context()));
+            if (!mixed) {
+                return TransformerWorkload.forward(student, new NDList(b.input(), b.timesteps(), b.context()));
+            }
+            try (var bf16 = Autocast.bf16()) {
+                return TransformerWorkload.forward(student, new NDList(b.input(), b.timesteps(), b.context()));
+            }
+        }
+
+        @Override
+        public Blockwise studentBlockwise(QatTrainer.Batch b) {
+            Blockwise net = checkpointing
+                    ? DenoisingTransformer.of(student).blockwise(b.input(), b.timesteps(), b.context()) : null;
+            return net == null || !mixed ? net : net.withBf16Products();
         }
 
         @Override
         public NDArray teacher(QatTrainer.Batch b) {
-            return TransformerWorkload.forward(teacher, new NDList(b.input(), b.timesteps(), b.context()));
+            NDList in = mixed
+                    ? new NDList(Precision.to(b.input(), DataType.BFLOAT16), b.timesteps(),
+                            Precision.to(b.context(), DataType.BFLOAT16))
+                    : new NDList(b.input(), b.timesteps(), b.context());
+            return TransformerWorkload.forward(teacher, in);
         }
     }
 }

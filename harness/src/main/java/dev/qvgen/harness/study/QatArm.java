@@ -4,7 +4,12 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import ai.djl.ndarray.types.DataType;
+
 import dev.qvgen.harness.Progress;
+import dev.qvgen.layers.nn.Autocast;
+import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -47,6 +52,8 @@ public final class QatArm {
     private final QatRecipe s;
     private final PrintStream log;
     private Device device = Device.cpu();
+    private Boolean bf16Products;
+    private boolean checkpointing = true;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -58,6 +65,30 @@ public final class QatArm {
     public QatArm onDevice(Device d) {
         this.device = d;
         return this;
+    }
+
+    /**
+     * Mixed precision as the official recipe trains (bf16 autocast, float32 master weights and
+     * optimizer state, teacher in bf16) or plain float32. Default: mixed on a GPU, float32 on the
+     * CPU, where bfloat16 is no faster and the study's CPU results stay as they were.
+     */
+    public QatArm mixedPrecision(boolean on) {
+        this.bf16Products = on;
+        return this;
+    }
+
+    /**
+     * Per-block activation checkpointing (default on; a model that cannot be cut at its blocks
+     * trains whole): memory of one block's activations instead of all, for one more forward.
+     */
+    public QatArm activationCheckpointing(boolean on) {
+        this.checkpointing = on;
+        return this;
+    }
+
+    /** Whether this arm trains in mixed precision on its device. */
+    public boolean mixedPrecision() {
+        return bf16Products != null ? bf16Products : device.isGpu();
     }
 
     /**
@@ -88,10 +119,18 @@ public final class QatArm {
     }
 
     private Path train(String method, QuantSpec spec, Path workDir, Methods.Qat qat, Path export) throws IOException {
+        boolean mixed = mixedPrecision();
         try (NDManager manager = NDManager.newBaseManager(device);
-                StudyModel.Instance teacher = model.load(manager);
-                StudyModel.Instance student = model.load(manager)) {
+                StudyModel.Instance teacher = model.loadForTraining(manager);
+                StudyModel.Instance student = model.loadForTraining(manager)) {
             DenoisingTransformer st = student.transformer();
+            DenoisingTransformer tt = teacher.transformer();
+            if (mixed) {
+                Precision.cast(tt.module(), DataType.BFLOAT16, device);
+            }
+            log.printf("[qat %s-%s] %s, activation checkpointing %s%n", method, spec.label(),
+                    mixed ? "mixed precision (bf16 products and teacher, float32 master weights)" : "float32",
+                    checkpointing && st.cutsAtBlocks() ? "per block" : "off");
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
                     qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
             QatLayers layers = QatLayers.install(st.module(), spec, LayerSelection.insideBlocks(st.blockPrefixes()),
@@ -113,12 +152,27 @@ public final class QatArm {
 
                 @Override
                 public NDArray student(QatTrainer.Batch b) {
-                    return st.forward(b.input(), b.timesteps(), b.context());
+                    if (!mixed) {
+                        return st.forward(b.input(), b.timesteps(), b.context());
+                    }
+                    try (var bf16 = Autocast.bf16()) {
+                        return st.forward(b.input(), b.timesteps(), b.context());
+                    }
+                }
+
+                @Override
+                public Blockwise studentBlockwise(QatTrainer.Batch b) {
+                    Blockwise net = checkpointing ? st.blockwise(b.input(), b.timesteps(), b.context()) : null;
+                    return net == null || !mixed ? net : net.withBf16Products();
                 }
 
                 @Override
                 public NDArray teacher(QatTrainer.Batch b) {
-                    return teacher.transformer().forward(b.input(), b.timesteps(), b.context());
+                    if (!mixed) {
+                        return tt.forward(b.input(), b.timesteps(), b.context());
+                    }
+                    return tt.forward(Precision.to(b.input(), DataType.BFLOAT16), b.timesteps(),
+                            Precision.to(b.context(), DataType.BFLOAT16));
                 }
             };
             Device target = device;
@@ -145,6 +199,7 @@ public final class QatArm {
             meta.put("steps", String.valueOf(s.steps()));
             meta.put("batch", String.valueOf(s.batch() * s.gradAccum()));
             meta.put("decay_period", decay == null ? "none" : String.valueOf(decay.period()));
+            meta.put("precision", mixed ? "bf16-mixed" : "fp32");
             PackedExport.write(export, st.module(), packed, meta);
         }
         return export;

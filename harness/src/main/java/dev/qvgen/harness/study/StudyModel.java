@@ -26,6 +26,15 @@ public interface StudyModel extends AutoCloseable {
     Instance load(NDManager manager);
 
     /**
+     * The model as training needs it: the transformer only where the batches come from cached
+     * latents and text states (a zoo model's text encoder and VAE are not in memory while it
+     * trains); by default the whole model.
+     */
+    default Instance loadForTraining(NDManager manager) {
+        return load(manager);
+    }
+
+    /**
      * Training and calibration batches seen by {@code teacher} (text states are its, or cached
      * ones): a batch is a function of its index alone, so a resumed run sees the same data.
      */

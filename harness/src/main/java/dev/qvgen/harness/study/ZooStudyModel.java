@@ -98,6 +98,22 @@ public final class ZooStudyModel implements StudyModel {
         };
     }
 
+    @Override
+    public Instance loadForTraining(NDManager manager) {
+        DenoisingTransformer t = family.loadTransformer(pipelineDir.resolve("transformer"), manager);
+        return new Instance() {
+            @Override
+            public DenoisingTransformer transformer() {
+                return t;
+            }
+
+            @Override
+            public float[][][][][] generate(NDManager m, List<Sample> batch, Sampling sampling) {
+                throw new IllegalStateException("a model loaded for training has no text encoder or VAE");
+            }
+        };
+    }
+
     /**
      * Batch {@code index} of stream {@code stream}: clips drawn uniformly from the data (with
      * replacement), noise levels uniform, Gaussian noise, each from the generator of that

@@ -141,16 +141,19 @@ class ProfileCommandTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Module teacher = ModelRegistry.buildTransformer(small, m, true, 1);
             Module student = ModelRegistry.buildTransformer(small, m, true, 1);
+            // the teacher in bfloat16 and the student's products too: the precision of the GPU runs
+            dev.qvgen.layers.nn.Precision.cast(teacher, DataType.BFLOAT16, ai.djl.Device.cpu());
             new TransformerQat(new PrintStream(new ByteArrayOutputStream())).run(teacher, student, w,
-                    new QuantSpec(4, 4), 3, ai.djl.Device.cpu(), m, out);
+                    new QuantSpec(4, 4), new TransformerQat.Settings(3, 2, true, true), ai.djl.Device.cpu(), m, out);
         }
         List<String> rows = Files.readAllLines(out.resolve("qat.csv"));
-        assertEquals("step,loss,grad_norm,seconds,memory_bytes", rows.get(0));
+        assertEquals("step,loss,grad_norm,seconds,seconds_per_sample,memory_bytes", rows.get(0));
         assertEquals(4, rows.size());
         for (String row : rows.subList(1, 4)) {
             String[] f = row.split(",");
             assertTrue(Double.isFinite(Double.parseDouble(f[1])) && Double.parseDouble(f[1]) > 0, row);
-            assertTrue(Double.parseDouble(f[3]) > 0 && Long.parseLong(f[4]) > 0, row);
+            assertTrue(Double.parseDouble(f[3]) > 0 && Long.parseLong(f[5]) > 0, row);
+            assertEquals(Double.parseDouble(f[3]) / 2, Double.parseDouble(f[4]), 1e-3, row);
         }
         assertTrue(Files.readString(out.resolve("qat-work/log.csv")).lines().count() == 4);
     }

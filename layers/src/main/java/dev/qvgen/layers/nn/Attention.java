@@ -41,6 +41,13 @@ public final class Attention {
     }
 
     public static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, Mode mode) {
+        if (Autocast.applies(q)) {
+            return Autocast.inFloat32(q, () -> attend(Autocast.half(q), Autocast.half(k), Autocast.half(v), mode));
+        }
+        return attend(q, k, v, mode);
+    }
+
+    private static NDArray attend(NDArray q, NDArray k, NDArray v, Mode mode) {
         return OpClock.time(OpClock.Kind.ATTENTION, q, () -> switch (mode) {
             case FUSED -> fused(q, k, v);
             case CHUNKED -> chunked(q, k, v, CHUNK_SCORES);

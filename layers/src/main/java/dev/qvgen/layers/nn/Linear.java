@@ -68,6 +68,13 @@ public final class Linear extends Module {
      * also fuses the bias for non-contiguous and 4-D inputs (the same sum, rounded once less).
      */
     public static NDArray product(NDArray x, NDArray w, NDArray b) {
+        if (Autocast.applies(x)) {
+            return Autocast.inFloat32(x, () -> productInType(Autocast.half(x), Autocast.half(w), Autocast.half(b)));
+        }
+        return productInType(x, w, b);
+    }
+
+    private static NDArray productInType(NDArray x, NDArray w, NDArray b) {
         Shape s = x.getShape();
         if (b == null || s.dimension() <= 2) {
             return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();

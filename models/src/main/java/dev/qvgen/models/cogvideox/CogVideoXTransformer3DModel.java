@@ -17,6 +17,7 @@ import dev.qvgen.layers.nn.ModuleList;
 import dev.qvgen.layers.nn.Precision;
 import dev.qvgen.layers.nn.Scalars;
 import dev.qvgen.layers.nn.Scopes;
+import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.layers.nn.TimestepEmbedding;
 
 import java.nio.file.Path;
@@ -121,77 +122,124 @@ public final class CogVideoXTransformer3DModel extends Module implements dev.qvg
                     ? "this CogVideoX config has ofs_embed_dim; pass the ofs condition"
                     : "this CogVideoX config has no ofs_embed_dim; ofs must be null");
         }
-        try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
-            return forwardInContext(latents, timestep, text, ofs);
-        }
-    }
-
-    private NDArray forwardInContext(NDArray latents, NDArray timestep, NDArray text, NDArray ofs) {
-        Shape s = latents.getShape();
-        long b = s.get(0);
-        int f = (int) s.get(1);
-        int h = (int) s.get(3);
-        int w = (int) s.get(4);
-        int p = config.patchSize();
-        if (h % p != 0 || w % p != 0) {
-            throw new IllegalArgumentException("latent size " + h + "x" + w + " must be a multiple of patch_size " + p);
-        }
-
-        // diffusers: t_emb.to(dtype=hidden_states.dtype) (the sinusoid is float32; float16 runs cast it)
-        NDArray emb = timeEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(timestep, config.innerDim(),
-                config.flipSinToCos(), config.freqShift()), latents));
-        if (ofsEmbedding != null) {
-            emb = emb.add(ofsEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(ofs, config.ofsEmbedDim(),
-                    config.flipSinToCos(), config.freqShift()), latents)));
-        }
-
-        NDList embedded = patchEmbed.forward(text, latents);
-        NDArray enc = embedded.get(0);
-        NDArray x = embedded.get(1);
-
-        NDArray cos = null;
-        NDArray sin = null;
-        if (config.useRotaryPositionalEmbeddings()) {
-            NDList tables = rotaryTables(latents.getManager(), f, h, w);
-            cos = tables.get(0).toDevice(latents.getDevice(), false);
-            sin = tables.get(1).toDevice(latents.getDevice(), false);
-        }
-
+        Stages st = new Stages(latents, timestep, text, ofs);
+        Blockwise.Entry e = st.enter();
+        NDList stream = e.stream();
         for (int i = 0; i < blocks.size(); i++) {
-            CogVideoXBlock block = blocks.get(i);
-            NDArray xi = x;
-            NDArray ei = enc;
-            NDArray c = cos;
-            NDArray sn = sin;
-            NDArray e = emb;
-            NDList out = Scopes.scopedList(() -> block.forward(xi, ei, e, c, sn));
-            x = out.get(0);
-            enc = out.get(1);
+            NDList in = stream;
+            stream = st.block(i, in, e.shared());
             if (blockObserver != null) {
-                blockObserver.accept(i, x);
+                blockObserver.accept(i, stream.get(0));
             }
             // eager PyTorch frees a block's input once the block has run; DJL would hold every
             // block's input to the end of the forward (2 GiB at CogVideoX-2B's published size)
-            xi.close();
-            ei.close();
+            in.close();
+        }
+        return st.exit(stream, e.shared());
+    }
+
+    @Override
+    public boolean cutsAtBlocks() {
+        return true;
+    }
+
+    @Override
+    public Blockwise blockwise(NDArray latents, NDArray timestep, NDArray text) {
+        if (ofsEmbedding != null) {
+            throw new IllegalArgumentException("this CogVideoX config has ofs_embed_dim; pass the ofs condition");
+        }
+        return new Stages(latents, timestep, text, null);
+    }
+
+    /**
+     * The forward in stages: timestep (and ofs) embedding and patch embedding; the blocks, which
+     * carry the video and the text tokens and read the embedding and RoPE; the final norms and
+     * projection. Shared: (emb).
+     */
+    private final class Stages implements Blockwise {
+        private final NDArray latents;
+        private final NDArray timestep;
+        private final NDArray text;
+        private final NDArray ofs;
+        private final long b;
+        private final int f;
+        private final int h;
+        private final int w;
+        private NDArray cos;
+        private NDArray sin;
+
+        Stages(NDArray latents, NDArray timestep, NDArray text, NDArray ofs) {
+            this.latents = latents;
+            this.timestep = timestep;
+            this.text = text;
+            this.ofs = ofs;
+            Shape s = latents.getShape();
+            b = s.get(0);
+            f = (int) s.get(1);
+            h = (int) s.get(3);
+            w = (int) s.get(4);
+            int p = config.patchSize();
+            if (h % p != 0 || w % p != 0) {
+                throw new IllegalArgumentException("latent size " + h + "x" + w + " must be a multiple of patch_size "
+                        + p);
+            }
+            if (config.useRotaryPositionalEmbeddings()) {
+                NDList tables = rotaryTables(latents.getManager(), f, h, w);
+                cos = tables.get(0).toDevice(latents.getDevice(), false);
+                sin = tables.get(1).toDevice(latents.getDevice(), false);
+            }
         }
 
-        x = normOut.forward(normFinal.forward(x), emb);
-        x = projOut.forward(x);
-
-        long oc = config.outChannels();
-        long hp = h / p;
-        long wp = w / p;
-        if (!config.hasTemporalPatch()) {
-            return x.reshape(b, f, hp, wp, oc, p, p)
-                    .transpose(0, 1, 4, 2, 5, 3, 6)
-                    .reshape(b, f, oc, h, w);
+        @Override
+        public int blocks() {
+            return blocks.size();
         }
-        int pt = config.patchSizeT();
-        long fp = (f + pt - 1) / pt;
-        return x.reshape(b, fp, hp, wp, oc, pt, p, p)
-                .transpose(0, 1, 5, 4, 2, 6, 3, 7)
-                .reshape(b, fp * pt, oc, h, w);
+
+        @Override
+        public Entry enter() {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                // diffusers: t_emb.to(dtype=hidden_states.dtype) (the sinusoid is float32; float16 runs cast it)
+                NDArray emb = timeEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(timestep,
+                        config.innerDim(), config.flipSinToCos(), config.freqShift()), latents));
+                if (ofsEmbedding != null) {
+                    emb = emb.add(ofsEmbedding.forward(Precision.like(TimestepEmbedding.sinusoidal(ofs,
+                            config.ofsEmbedDim(), config.flipSinToCos(), config.freqShift()), latents)));
+                }
+                NDList embedded = patchEmbed.forward(text, latents);
+                return new Entry(new NDList(embedded.get(1), embedded.get(0)), new NDList(emb));
+            }
+        }
+
+        @Override
+        public NDList block(int index, NDList stream, NDList shared) {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                CogVideoXBlock block = blocks.get(index);
+                return Scopes.scopedList(() -> block.forward(stream.get(0), stream.get(1), shared.get(0), cos, sin));
+            }
+        }
+
+        @Override
+        public NDArray exit(NDList stream, NDList shared) {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                NDArray emb = shared.get(0);
+                NDArray x = normOut.forward(normFinal.forward(stream.get(0)), emb);
+                x = projOut.forward(x);
+                int p = config.patchSize();
+                long oc = config.outChannels();
+                long hp = h / p;
+                long wp = w / p;
+                if (!config.hasTemporalPatch()) {
+                    return x.reshape(b, f, hp, wp, oc, p, p)
+                            .transpose(0, 1, 4, 2, 5, 3, 6)
+                            .reshape(b, f, oc, h, w);
+                }
+                int pt = config.patchSizeT();
+                long fp = (f + pt - 1) / pt;
+                return x.reshape(b, fp, hp, wp, oc, pt, p, p)
+                        .transpose(0, 1, 5, 4, 2, 6, 3, 7)
+                        .reshape(b, fp * pt, oc, h, w);
+            }
+        }
     }
 
     /** diffusers' TimestepEmbedding with SiLU: linear_1 -> silu -> linear_2. */

@@ -14,6 +14,20 @@ public interface DenoisingTransformer {
     NDArray forward(NDArray latents, NDArray timesteps, NDArray text);
 
     /**
+     * The same forward cut at its block boundaries, for per-block activation checkpointing
+     * ({@link dev.qvgen.layers.train.ActivationCheckpointing}); null for a model that only runs
+     * whole (then training keeps every block's activations; {@link #cutsAtBlocks} says which).
+     */
+    default dev.qvgen.layers.train.Blockwise blockwise(NDArray latents, NDArray timesteps, NDArray text) {
+        return null;
+    }
+
+    /** Whether {@link #blockwise} cuts this model at its blocks (it returns null otherwise). */
+    default boolean cutsAtBlocks() {
+        return false;
+    }
+
+    /**
      * Dotted path prefixes of the transformer blocks ({@code blocks.} for Wan,
      * {@code transformer_blocks.} for CogVideoX): the paper quantizes every linear under them and
      * keeps the embeddings and the output projection in full precision.

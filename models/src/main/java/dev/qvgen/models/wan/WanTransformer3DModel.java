@@ -19,6 +19,7 @@ import dev.qvgen.layers.nn.TableCache;
 import dev.qvgen.layers.nn.ModuleList;
 import dev.qvgen.layers.nn.Precision;
 import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.train.Blockwise;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -107,61 +108,119 @@ public final class WanTransformer3DModel extends Module implements dev.qvgen.mod
      * @return the flow prediction (B, outChannels, F, H, W)
      */
     public NDArray forward(NDArray latents, NDArray timestep, NDArray text) {
-        try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
-            return forwardInContext(latents, timestep, text);
-        }
-    }
-
-    private NDArray forwardInContext(NDArray latents, NDArray timestep, NDArray text) {
-        Shape s = latents.getShape();
-        int[] p = config.patchSize();
-        long b = s.get(0);
-        long c = s.get(1);
-        int f = (int) s.get(2);
-        int h = (int) s.get(3);
-        int w = (int) s.get(4);
-        long pf = f / p[0];
-        long ph = h / p[1];
-        long pw = w / p[2];
-        java.util.List<Integer> size = java.util.List.of(f, h, w);
-        NDArray cos = ropeCos.get(size, latents.getDevice(), DataType.FLOAT32,
-                () -> rope.forward(latents.getManager(), f, h, w).get(0));
-        NDArray sin = ropeSin.get(size, latents.getDevice(), DataType.FLOAT32,
-                () -> rope.forward(latents.getManager(), f, h, w).get(1));
-
-        NDArray patches = latents.reshape(b, c, pf, p[0], ph, p[1], pw, p[2])
-                .transpose(0, 2, 4, 6, 1, 3, 5, 7)
-                .reshape(b, pf * ph * pw, c * p[0] * p[1] * p[2]);
-        NDArray weight = patchWeight.getArray().reshape(config.innerDim(), -1);
-        NDArray x = Linear.product(patches, weight, patchBias.getArray());
-
-        NDList cond = conditionEmbedder.forward(timestep, text);
-        NDArray temb = cond.get(0);
-        NDArray timestepProj = cond.get(1).reshape(b, 6, -1);
-        NDArray context = cond.get(2);
-
+        Stages st = new Stages(latents, timestep, text);
+        Blockwise.Entry e = st.enter();
+        NDList x = e.stream();
         for (int i = 0; i < blocks.size(); i++) {
-            WanTransformerBlock block = blocks.get(i);
-            NDArray in = x;
-            x = Scopes.scoped(() -> block.forward(in, context, timestepProj, cos, sin));
+            NDList in = x;
+            x = st.block(i, in, e.shared());
             if (blockObserver != null) {
-                blockObserver.accept(i, x);
+                blockObserver.accept(i, x.get(0));
             }
             // eager PyTorch frees a block's input once the block has run; DJL would hold every
             // block's float32 residual stream to the end of the forward (5.5 GiB at Wan2.1-1.3B's
             // published size)
             in.close();
         }
+        return st.exit(x, e.shared());
+    }
 
-        // float32 modulation of float32-normed tokens, cast back: diffusers' precision in half runs
-        NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
-        x = Precision.like(normOut.forward(x.toType(DataType.FLOAT32, false)).mul(Scalars.add(shiftScale.get(1), 1f))
-                .add(shiftScale.get(0)), x);
-        x = projOut.forward(x);
-        long oc = config.outChannels();
-        return x.reshape(b, pf, ph, pw, p[0], p[1], p[2], oc)
-                .transpose(0, 7, 1, 4, 2, 5, 3, 6)
-                .reshape(b, oc, pf * p[0], ph * p[1], pw * p[2]);
+    @Override
+    public boolean cutsAtBlocks() {
+        return true;
+    }
+
+    @Override
+    public Blockwise blockwise(NDArray latents, NDArray timestep, NDArray text) {
+        return new Stages(latents, timestep, text);
+    }
+
+    /**
+     * The forward in stages: patch embedding and condition embedder; the blocks, which carry the
+     * tokens and read the projected text, the timestep projection and RoPE; the output norm,
+     * modulation and projection. Shared: (text context, timestep projection, temb).
+     */
+    private final class Stages implements Blockwise {
+        private final NDArray latents;
+        private final NDArray timestep;
+        private final NDArray text;
+        private final long b;
+        private final long c;
+        private final long pf;
+        private final long ph;
+        private final long pw;
+        private final NDArray cos;
+        private final NDArray sin;
+
+        Stages(NDArray latents, NDArray timestep, NDArray text) {
+            this.latents = latents;
+            this.timestep = timestep;
+            this.text = text;
+            Shape s = latents.getShape();
+            int[] p = config.patchSize();
+            b = s.get(0);
+            c = s.get(1);
+            int f = (int) s.get(2);
+            int h = (int) s.get(3);
+            int w = (int) s.get(4);
+            pf = f / p[0];
+            ph = h / p[1];
+            pw = w / p[2];
+            java.util.List<Integer> size = java.util.List.of(f, h, w);
+            cos = ropeCos.get(size, latents.getDevice(), DataType.FLOAT32,
+                    () -> rope.forward(latents.getManager(), f, h, w).get(0));
+            sin = ropeSin.get(size, latents.getDevice(), DataType.FLOAT32,
+                    () -> rope.forward(latents.getManager(), f, h, w).get(1));
+        }
+
+        @Override
+        public int blocks() {
+            return blocks.size();
+        }
+
+        @Override
+        public Entry enter() {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                int[] p = config.patchSize();
+                NDArray patches = latents.reshape(b, c, pf, p[0], ph, p[1], pw, p[2])
+                        .transpose(0, 2, 4, 6, 1, 3, 5, 7)
+                        .reshape(b, pf * ph * pw, c * p[0] * p[1] * p[2]);
+                NDArray weight = patchWeight.getArray().reshape(config.innerDim(), -1);
+                NDArray x = Linear.product(patches, weight, patchBias.getArray());
+                NDList cond = conditionEmbedder.forward(timestep, text);
+                NDArray temb = cond.get(0);
+                NDArray timestepProj = cond.get(1).reshape(b, 6, -1);
+                NDArray context = cond.get(2);
+                return new Entry(new NDList(x), new NDList(context, timestepProj, temb));
+            }
+        }
+
+        @Override
+        public NDList block(int index, NDList stream, NDList shared) {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                WanTransformerBlock block = blocks.get(index);
+                return new NDList(Scopes.scoped(() -> block.forward(stream.get(0), shared.get(0), shared.get(1),
+                        cos, sin)));
+            }
+        }
+
+        @Override
+        public NDArray exit(NDList stream, NDList shared) {
+            try (ForwardContext.Scope ctx = ForwardContext.timesteps(timestep)) {
+                NDArray x = stream.get(0);
+                NDArray temb = shared.get(2);
+                // float32 modulation of float32-normed tokens, cast back: diffusers' precision in half runs
+                NDList shiftScale = scaleShiftTable.getArray().add(temb.expandDims(1)).split(2, 1);
+                x = Precision.like(normOut.forward(x.toType(DataType.FLOAT32, false))
+                        .mul(Scalars.add(shiftScale.get(1), 1f)).add(shiftScale.get(0)), x);
+                x = projOut.forward(x);
+                int[] p = config.patchSize();
+                long oc = config.outChannels();
+                return x.reshape(b, pf, ph, pw, p[0], p[1], p[2], oc)
+                        .transpose(0, 7, 1, 4, 2, 5, 3, 6)
+                        .reshape(b, oc, pf * p[0], ph * p[1], pw * p[2]);
+            }
+        }
     }
 
     /** The Conv3d patch embedding's parameters under their published names. */

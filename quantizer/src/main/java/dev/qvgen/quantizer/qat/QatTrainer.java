@@ -44,6 +44,15 @@ public final class QatTrainer {
         NDArray student(Batch b);
 
         NDArray teacher(Batch b);
+
+        /**
+         * The student's forward on {@code b} cut at its block boundaries, to train with per-block
+         * activation checkpointing; null (the default) trains through {@link #student} and keeps
+         * every block's activations.
+         */
+        default dev.qvgen.layers.train.Blockwise studentBlockwise(Batch b) {
+            return null;
+        }
     }
 
     /**
@@ -235,16 +244,25 @@ public final class QatTrainer {
     private double microStep(Task task, int index, NDManager manager, GradientCollector gc) {
         Batch b = task.batch(index, manager);
         NDArray teacher = s.loss() == Loss.DIFFUSION ? null : task.teacher(b).stopGradient();
-        NDArray out = task.student(b);
-        NDArray l = switch (s.loss()) {
+        // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
+        float share = 1f / s.gradAccum();
+        dev.qvgen.layers.train.Blockwise net = task.studentBlockwise(b);
+        if (net != null) {
+            return dev.qvgen.layers.train.ActivationCheckpointing.backward(net, out -> loss(out, teacher, b), share,
+                    gc);
+        }
+        NDArray l = loss(task.student(b), teacher, b);
+        double value = l.getFloat();
+        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.layers.nn.Scalars.mul(l, share));
+        return value;
+    }
+
+    private NDArray loss(NDArray out, NDArray teacher, Batch b) {
+        return switch (s.loss()) {
             case DISTILLATION -> out.sub(teacher).square().mean();
             case DIFFUSION -> out.sub(b.target()).square().mean();
             case MIMICKING -> out.sub(teacher).square().mean().add(out.sub(b.target()).square().mean());
         };
-        double value = l.getFloat();
-        // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
-        gc.backward(s.gradAccum() == 1 ? l : dev.qvgen.layers.nn.Scalars.mul(l, 1f / s.gradAccum()));
-        return value;
     }
 
     private static void checkpoint(Path state, Module student, QatLayers layers, AdamW opt, int step)
