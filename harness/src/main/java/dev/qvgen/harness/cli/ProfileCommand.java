@@ -113,6 +113,10 @@ public final class ProfileCommand implements Callable<Integer> {
                     + "activations (default: on).")
     boolean activationCheckpointing = true;
 
+    @Option(names = "--optimizer-on-cpu", description = "With --qat-steps: keep AdamW's moments in host memory "
+            + "(the official recipe's optimizer offload).")
+    boolean optimizerOnCpu;
+
     @Option(names = "--seed", description = "Random-weight seed (default: ${DEFAULT-VALUE}).")
     long seed = ModelRegistry.DEFAULT_SEED;
 
@@ -216,7 +220,7 @@ public final class ProfileCommand implements Callable<Integer> {
                     throw new BadInputException("--qat-steps trains in fp32 or bf16 (mixed precision), not fp16");
                 }
                 new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), new TransformerQat.Settings(
-                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing), dev, m, out);
+                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing, optimizerOnCpu), dev, m, out);
                 System.out.println("wrote " + out.resolve("qat.csv"));
                 return 0;
             }

@@ -59,6 +59,10 @@ public final class QatCommand implements Callable<Integer> {
                     + "(default: on).")
     boolean activationCheckpointing = true;
 
+    @Option(names = "--optimizer-on-cpu", description = "Keep AdamW's moments in host memory (the official "
+            + "recipe's DeepSpeed offload): 8 bytes per trained parameter off the GPU.")
+    boolean optimizerOnCpu;
+
 
     @Override
     public Integer call() throws Exception {
@@ -81,7 +85,7 @@ public final class QatCommand implements Callable<Integer> {
                     recipe.batch(), clips.size());
             long t0 = System.nanoTime();
             QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
-                    .activationCheckpointing(activationCheckpointing);
+                    .activationCheckpointing(activationCheckpointing).optimizerOnCpu(optimizerOnCpu);
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }

@@ -47,9 +47,13 @@ public final class TransformerQat {
 
     /**
      * How the run trains: optimizer steps, micro-batches per step, bfloat16 products with a bfloat16
-     * teacher, per-block activation checkpointing.
+     * teacher, per-block activation checkpointing, AdamW's moments on the CPU.
      */
-    public record Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing) {}
+    public record Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing, boolean optimizerOnCpu) {
+        public Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing) {
+            this(steps, gradAccum, mixed, checkpointing, false);
+        }
+    }
 
     /**
      * Writes {@code qat.csv} (step, loss, grad_norm, seconds per step and per sample, memory_bytes)
@@ -71,6 +75,9 @@ public final class TransformerQat {
         log.printf(Locale.ROOT, "[qat] %d steps x %d samples, %s, activation checkpointing %s%n", steps,
                 run.gradAccum() * w.batch(), run.mixed() ? "bf16 products and teacher, float32 master weights" : "float32",
                 run.checkpointing() && DenoisingTransformer.of(student).cutsAtBlocks() ? "per block" : "off");
+        if (run.optimizerOnCpu()) {
+            log.println("[qat] AdamW moments on the CPU");
+        }
         Files.createDirectories(out);
         Path csv = out.resolve("qat.csv");
         StringBuilder rows = new StringBuilder("step,loss,grad_norm,seconds,seconds_per_sample,memory_bytes\n");
@@ -79,7 +86,8 @@ public final class TransformerQat {
         QatTrainer.Task task = new RandomTask(teacher, student, w, run.mixed(), run.checkpointing());
         Path work = out.resolve("qat-work");
         dev.qvgen.layers.io.FileTrees.delete(work);
-        new QatTrainer(s).train(student, layers, task, manager, work, (step, loss, norm) -> {
+        new QatTrainer(s).withOptimizerStateOn(run.optimizerOnCpu() ? Device.cpu() : null)
+                .train(student, layers, task, manager, work, (step, loss, norm) -> {
             long now = System.nanoTime();
             double sec = (now - last[0]) / 1e9;
             last[0] = now;

@@ -54,6 +54,7 @@ public final class QatArm {
     private Device device = Device.cpu();
     private Boolean bf16Products;
     private boolean checkpointing = true;
+    private boolean optimizerOnCpu;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -83,6 +84,12 @@ public final class QatArm {
      */
     public QatArm activationCheckpointing(boolean on) {
         this.checkpointing = on;
+        return this;
+    }
+
+    /** Keeps AdamW's moments in host memory while the model trains on a GPU (the recipe's offload). */
+    public QatArm optimizerOnCpu(boolean on) {
+        this.optimizerOnCpu = on;
         return this;
     }
 
@@ -176,7 +183,7 @@ public final class QatArm {
                 }
             };
             Device target = device;
-            new QatTrainer(ts).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
+            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
                     .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {

@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * AdamW (decoupled weight decay, bias-corrected moments) over groups of arrays, each with its
  * own learning rate and weight decay, with global gradient-norm clipping; a step whose gradient is
- * not finite is skipped. Moments live beside the parameters, on their device.
+ * not finite is skipped. Moments live beside the parameters, on their device, or on another
+ * device (the CPU, as DeepSpeed's optimizer offload keeps them): then each step copies the
+ * gradient there, updates the moments there and copies the update back.
  */
 public final class AdamW {
     /** Arrays trained with one learning rate and weight decay. */
@@ -27,6 +29,11 @@ public final class AdamW {
     private final Map<String, Double> groupNorms = new LinkedHashMap<>();
 
     public AdamW(List<Group> groups, float beta1, float beta2, float eps) {
+        this(groups, beta1, beta2, eps, null);
+    }
+
+    /** @param stateDevice where the moments live; null: beside each parameter */
+    public AdamW(List<Group> groups, float beta1, float beta2, float eps, ai.djl.Device stateDevice) {
         this.groups = groups;
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -35,8 +42,13 @@ public final class AdamW {
             List<NDArray> gm = new ArrayList<>();
             List<NDArray> gv = new ArrayList<>();
             for (NDArray a : g.arrays()) {
-                gm.add(a.zerosLike());
-                gv.add(a.zerosLike());
+                if (stateDevice == null || stateDevice.equals(a.getDevice())) {
+                    gm.add(a.zerosLike());
+                    gv.add(a.zerosLike());
+                } else {
+                    gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
+                    gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
+                }
             }
             m.add(gm);
             v.add(gv);
@@ -94,17 +106,21 @@ public final class AdamW {
             float lr = g.lr() * lrFactor;
             for (int i = 0; i < g.arrays().size(); i++) {
                 NDArray w = g.arrays().get(i);
-                try (NDArray grad = w.getGradient();
+                NDArray mi = m.get(gi).get(i);
+                boolean offloaded = !mi.getDevice().equals(w.getDevice());
+                try (NDArray onDevice = w.getGradient();
+                        NDArray grad = offloaded ? onDevice.toDevice(mi.getDevice(), false) : onDevice;
                         NDArray gc = grad.mul(clip);
                         NDArray gcSq = gc.square();
                         NDArray mHat = m.get(gi).get(i).muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
                         NDArray vHat = v.get(gi).get(i).muli(beta2).addi(gcSq.muli(1f - beta2)).div(bc2);
                         NDArray denom = vHat.sqrt().addi(eps);
-                        NDArray update = mHat.divi(denom).muli(lr)) {
+                        NDArray update = mHat.divi(denom).muli(lr);
+                        NDArray back = offloaded ? update.toDevice(w.getDevice(), false) : update) {
                     if (g.weightDecay() > 0) {
                         w.muli(1f - lr * g.weightDecay());
                     }
-                    w.subi(update);
+                    w.subi(back);
                 }
             }
         }

@@ -105,10 +105,14 @@ public sealed interface TransformerSpec permits TransformerSpec.CogVideoX, Trans
             return (long) ((lf + pt - 1) / pt) * (lh / config.patchSize()) * (lw / config.patchSize());
         }
 
-        /** CogVideoX's transformer takes (B, F, C, H, W). */
+        /**
+         * CogVideoX's transformer takes (B, F, C, H, W); with a temporal patch (CogVideoX1.5) the
+         * latent frames are padded up to its multiple, as the pipeline pads them.
+         */
         @Override
         public Shape latentShape(int batch, int lf, int lh, int lw) {
-            return new Shape(batch, lf, inChannels(), lh, lw);
+            int pt = config.hasTemporalPatch() ? config.patchSizeT() : 1;
+            return new Shape(batch, (lf + pt - 1) / pt * pt, inChannels(), lh, lw);
         }
 
         @Override

@@ -97,6 +97,7 @@ public final class QatTrainer {
 
     private final Settings s;
     private java.util.function.LongSupplier memory;
+    private ai.djl.Device optimizerDevice;
     private volatile boolean stopRequested;
 
     public QatTrainer(Settings settings) {
@@ -109,6 +110,16 @@ public final class QatTrainer {
      */
     public QatTrainer withMemoryProbe(java.util.function.LongSupplier probe) {
         this.memory = probe;
+        return this;
+    }
+
+    /**
+     * Keeps AdamW's moments on {@code device} (e.g. the CPU while the model trains on a GPU, as the
+     * official recipe's DeepSpeed offload does): 8 bytes per trained parameter off the GPU, for a
+     * copy of the gradients there and of the update back at every optimizer step.
+     */
+    public QatTrainer withOptimizerStateOn(ai.djl.Device device) {
+        this.optimizerDevice = device;
         return this;
     }
 
@@ -159,7 +170,7 @@ public final class QatTrainer {
         Path logCsv = workDir.resolve(LOG);
         Path state = workDir.resolve(STATE);
         List<AdamW.Group> groups = layers.groups(student, s.lr());
-        AdamW opt = new AdamW(groups, 0.9f, 0.95f, 1e-8f);
+        AdamW opt = new AdamW(groups, 0.9f, 0.95f, 1e-8f, optimizerDevice);
         List<String> names = List.copyOf(layers.kernels().keySet());
         int start = 0;
         if (Files.exists(state)) {
