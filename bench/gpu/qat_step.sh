@@ -4,7 +4,8 @@
 # and CogVideoX-2B (49x480x720, 17,550 + 226 tokens) with all 30 blocks at the published sizes,
 # random weights and inputs, through `qvgen profile --qat-steps`: float32 master weights with
 # bfloat16 products and a bfloat16 teacher, per-block activation checkpointing, ACCUM micro-batches
-# of one sample per optimizer step; then bench/qat_reference.py, the same step in plain PyTorch,
+# of one sample per optimizer step (STEPS steps, the first one a warm-up); then bench/qat_reference.py,
+# the same step in plain PyTorch (one warm-up step, then STEPS-1 timed),
 # in the same call on the same card. Run from the repository root with .dev carried:
 #     bash bench/gpu/qat_step.sh        # writes $OUT/log.txt, the qat.csv files and qat_ref.json
 set -o pipefail
@@ -14,7 +15,7 @@ mkdir -p "$OUT"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   . bench/gpu/device_setup.sh
   steps="${STEPS:-3}"
-  accum="${ACCUM:-2}"
+  accum="${ACCUM:-3}"
   for run in wan2.1-t2v-1.3b:832 cogvideox-2b:720; do
     IFS=: read -r model width <<< "$run"
     t=$(date +%s)
@@ -27,7 +28,7 @@ mkdir -p "$OUT"
   done
   t=$(date +%s)
   timeout "${REF_TIMEOUT:-180}" python3 bench/qat_reference.py --model wan2.1-t2v-1.3b cogvideox-2b --frames 49 \
-    --height 480 --grad-accum "$accum" --steps "$steps" --warmup 1 --bits w4a4 --precision lite --device cuda \
+    --height 480 --grad-accum "$accum" --steps "$((steps - 1))" --warmup 1 --bits w4a4 --precision lite --device cuda \
     --out "$OUT/qat_ref.json"
   echo "qat_reference: rc=$? in $(( $(date +%s) - t )) s"
 } 2>&1 | tee "$OUT/log.txt"

@@ -220,7 +220,8 @@ public final class ProfileCommand implements Callable<Integer> {
                     throw new BadInputException("--qat-steps trains in fp32 or bf16 (mixed precision), not fp16");
                 }
                 new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), new TransformerQat.Settings(
-                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing, optimizerOnCpu), dev, m, out);
+                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing, optimizerOnCpu,
+                        recipeDecayPeriod(ts)), dev, m, out);
                 System.out.println("wrote " + out.resolve("qat.csv"));
                 return 0;
             }
@@ -232,6 +233,18 @@ public final class ProfileCommand implements Callable<Integer> {
             write(rows, out);
         }
         return 0;
+    }
+
+    /**
+     * The official recipe's rank-decay period for the model's family (Wan2.1 444, CogVideoX 333), so
+     * that a short timing run times ordinary steps; the toy keeps the fitted schedule.
+     */
+    private static int recipeDecayPeriod(TransformerSpec ts) {
+        String family = ts.family().name();
+        if (family.startsWith("wan")) {
+            return dev.qvgen.harness.study.QatRecipe.official(true, 1).decayPeriod();
+        }
+        return family.startsWith("cog") ? dev.qvgen.harness.study.QatRecipe.official(false, 1).decayPeriod() : 0;
     }
 
     private DataType computeType(Device dev) {

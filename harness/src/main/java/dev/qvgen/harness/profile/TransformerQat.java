@@ -47,11 +47,14 @@ public final class TransformerQat {
 
     /**
      * How the run trains: optimizer steps, micro-batches per step, bfloat16 products with a bfloat16
-     * teacher, per-block activation checkpointing, AdamW's moments on the CPU.
+     * teacher, per-block activation checkpointing, AdamW's moments on the CPU, and Φ's rank-decay
+     * period (0: fitted so that Φ is gone by 90% of the steps; a recipe's period, e.g. 444, times
+     * ordinary steps, since a halving re-factors every Φ and comes once in hundreds of steps).
      */
-    public record Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing, boolean optimizerOnCpu) {
+    public record Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing, boolean optimizerOnCpu,
+            int decayPeriod) {
         public Settings(int steps, int gradAccum, boolean mixed, boolean checkpointing) {
-            this(steps, gradAccum, mixed, checkpointing, false);
+            this(steps, gradAccum, mixed, checkpointing, false, 0);
         }
     }
 
@@ -69,7 +72,8 @@ public final class TransformerQat {
         log.printf(Locale.ROOT, "[qat] installed %d QVGen layers in %.1f s%n", layers.kernels().size(),
                 (System.nanoTime() - t0) / 1e9);
         int r0 = layers.initialPhiRank();
-        RankDecay decay = r0 > 0 ? RankDecay.fitting(steps, r0, 0.9, true) : null;
+        RankDecay decay = r0 <= 0 ? null
+                : run.decayPeriod() > 0 ? new RankDecay(run.decayPeriod(), true) : RankDecay.fitting(steps, r0, 0.9, true);
         QatTrainer.Settings s = new QatTrainer.Settings(steps, Math.max(1, steps / 10), 1,
                 QatLayers.LearningRates.official(), 1.0, decay, qat.loss(), steps + 1, run.gradAccum());
         log.printf(Locale.ROOT, "[qat] %d steps x %d samples, %s, activation checkpointing %s%n", steps,

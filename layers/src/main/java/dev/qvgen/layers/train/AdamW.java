@@ -59,10 +59,18 @@ public final class AdamW {
     public double gradientNorm() {
         double sq = 0;
         for (Group g : groups) {
+            // each array's sum of squares on the device, read back together: one wait for the GPU
+            // per group instead of one per array, and the same sums added in the same order
             double gsq = 0;
-            for (NDArray a : g.arrays()) {
-                try (NDArray grad = a.getGradient(); NDArray s2 = grad.square(); NDArray sum = s2.sum()) {
-                    gsq += sum.getFloat();
+            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                ai.djl.ndarray.NDList sums = new ai.djl.ndarray.NDList();
+                for (NDArray a : g.arrays()) {
+                    sums.add(a.getGradient().square().sum());
+                }
+                if (!sums.isEmpty()) {
+                    for (float v : ai.djl.ndarray.NDArrays.stack(sums).toFloatArray()) {
+                        gsq += v;
+                    }
                 }
             }
             groupNorms.put(g.name(), Math.sqrt(gsq));

@@ -113,10 +113,21 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
     }
 
     private NDArray groupOneHot(NDArray timesteps, long batch, NDManager manager) {
-        long[] idx = new long[(int) batch];
         if (rule == ClipGroupRule.CALL_COUNTDOWN) {
+            long[] idx = new long[(int) batch];
             java.util.Arrays.fill(idx, nextCountdownGroup(timesteps));
-        } else if (timesteps == null) {
+            return manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(), false);
+        }
+        // Every quantized layer of a forward reads the same timesteps: the groups are read back
+        // from the device once per forward and the one-hot made once, not once per layer (each
+        // read and copy waits for the GPU's queue: about 600 waits per checkpointed training pass)
+        OneHotCache c = ONE_HOT.get();
+        if (c != null && c.timesteps == timesteps && c.batch == batch && c.groups == groups && c.rule == rule
+                && c.oneHot.getDevice().equals(lower.getDevice()) && !c.oneHot.isReleased()) {
+            return c.oneHot;
+        }
+        long[] idx = new long[(int) batch];
+        if (timesteps == null) {
             java.util.Arrays.fill(idx, groups - 1);
         } else {
             float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
@@ -126,8 +137,24 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
                         : group(ti, groups);
             }
         }
-        return manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(), false);
+        NDArray oneHot = manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(),
+                false);
+        if (timesteps == null) {
+            return oneHot;
+        }
+        // kept past the layer's scope until the next forward's timesteps replace it
+        ai.djl.ndarray.NDScope.unregister(oneHot);
+        if (c != null && !c.oneHot.isReleased()) {
+            c.oneHot.close();
+        }
+        ONE_HOT.set(new OneHotCache(timesteps, batch, groups, rule, oneHot));
+        return oneHot;
     }
+
+    /** The last forward's one-hot timestep groups (this thread's). */
+    private record OneHotCache(NDArray timesteps, long batch, int groups, ClipGroupRule rule, NDArray oneHot) {}
+
+    private static final ThreadLocal<OneHotCache> ONE_HOT = new ThreadLocal<>();
 
     /** The official {@code _forward} with {@code auto}: decrement first, stop counting at 0. */
     private int nextCountdownGroup(NDArray timesteps) {
