@@ -3,6 +3,7 @@ package dev.qvgen.quantizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.layers.nn.LinearKernel;
@@ -45,7 +46,8 @@ public final class Rtn implements QuantizationMethod {
             NDArray w = layer.weight().duplicate();
             w.attach(m);
             NDArray scale = UniformQuantizer.weightScale(w, bits);
-            float[] codes = UniformQuantizer.weightCodes(w, scale, bits).toFloatArray();
+            // read back as float32: integer codes, and a bfloat16 scale widens exactly
+            float[] codes = UniformQuantizer.weightCodes(w, scale, bits).toType(DataType.FLOAT32, false).toFloatArray();
             int offset = 1 << (bits - 1);
             int[] q = new int[codes.length];
             for (int i = 0; i < q.length; i++) {
@@ -53,7 +55,8 @@ public final class Rtn implements QuantizationMethod {
             }
             float[] zero = new float[layer.outFeatures()];
             java.util.Arrays.fill(zero, offset);
-            return PackedLinear.of(layer.outFeatures(), layer.inFeatures(), bits, q, scale.toFloatArray(), zero,
+            return PackedLinear.of(layer.outFeatures(), layer.inFeatures(), bits, q,
+                    scale.toType(DataType.FLOAT32, false).toFloatArray(), zero,
                     PackedLinear.ActivationSpec.dynamic(spec.activationBits()));
         }
     }

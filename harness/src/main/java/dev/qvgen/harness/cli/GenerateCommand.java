@@ -13,6 +13,8 @@ import com.google.gson.JsonParser;
 import dev.qvgen.harness.BadInputException;
 import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.Progress;
+import dev.qvgen.harness.profile.Devices;
+import dev.qvgen.harness.profile.MemoryLog;
 import dev.qvgen.harness.run.Fingerprint;
 import dev.qvgen.harness.run.OutputDir;
 import dev.qvgen.harness.run.RunLock;
@@ -115,17 +117,27 @@ public final class GenerateCommand implements Callable<Integer> {
             + "docs/PERFORMANCE.md).")
     ai.djl.Device onDevice;
 
-    @Option(names = "--precision", description = "fp32, fp16 or bf16: the transformer's compute type; text encoder, "
-            + "scheduler and VAE stay float32 (default: bf16 on CUDA, as the published pipelines run; fp32 on the "
-            + "CPU, where the same seed gives bit-identical videos).")
+    @Option(names = "--precision", description = "fp32, fp16 or bf16: the compute type of the transformer and the "
+            + "text encoder (diffusers' torch_dtype); scheduler and VAE stay float32 (default: bf16 on CUDA, as the "
+            + "published pipelines run; fp32 on the CPU, where the same seed gives bit-identical videos). On CUDA the "
+            + "text encoder rests on the host and is on the device only while the prompts are encoded.")
     String precision;
 
     @Option(names = "--time-only", description = "generate and time each video but write no MP4 (speed runs, e.g. "
             + "with --random-weights, whose videos are noise; needs no FFmpeg).")
     boolean timeOnly;
 
+    @Option(names = "--memory-log", description = "print the device memory after loading, after the prompts are "
+            + "encoded, after denoising and after decoding each video: what is held and the peak since the previous "
+            + "line (on CUDA the allocator's unused blocks are freed at each line, so each peak starts from what is "
+            + "live).")
+    boolean memoryLog;
+
     @picocli.CommandLine.Mixin
     QuantizedOptions quantization;
+
+    /** Prompts encoded per upload of an offloaded text encoder (their states are kept until their videos are made). */
+    static final int PROMPTS_PER_ENCODING = 32;
 
     @Option(names = "--restart-changed", description = "when --out holds videos made with other settings (model, "
             + "weights, sampling, seeds), make the changed videos afresh and keep the rest; without it such a rerun "
@@ -333,6 +345,7 @@ public final class GenerateCommand implements Callable<Integer> {
             return 0;
         }
         try (NDManager manager = NDManager.newBaseManager(onDevice)) {
+            MemoryLog mem = new MemoryLog(onDevice, System.out, memoryLog, "generate");
             long t0 = System.nanoTime();
             VideoPipeline pipeline;
             try (AutoCloseable s = WeightLoader.withStorage(storage)) {
@@ -343,15 +356,22 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             String quantizedAs = quantization.apply(pipeline.transformer(), manager);
             pipeline.setTransformerPrecision(computeType);
-            long deployed = quantization.installRealKernels(pipeline.transformer(), computeType, manager);
+            // the text encoder in the same type as the transformer (diffusers' torch_dtype); on an accelerator
+            // it rests on the host, where it was loaded, and is on the device only while prompts are encoded
+            pipeline.setTextEncoderPrecision(computeType);
+            pipeline.offloadTextEncoder(onDevice.isGpu());
+            long deployed = quantization.applyRtn(pipeline.transformer(), computeType, manager);
             if (deployed >= 0) {
                 quantizedAs += String.format(Locale.ROOT, " (transformer weights as deployed: %.3f GiB)",
                         deployed / (double) (1L << 30));
             }
             System.out.println("generate: transformer " + quantizedAs);
-            System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer in %s)%n",
-                    pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9, storage.name().toLowerCase(Locale.ROOT),
-                    randomWeights ? ", random" : "", dev.qvgen.layers.nn.Precision.label(computeType));
+            System.out.printf(Locale.ROOT, "generate: %s loaded in %.1fs (%s weights%s; transformer and text encoder "
+                    + "in %s%s)%n", pipeline.pipelineClass(), (System.nanoTime() - t0) / 1e9,
+                    storage.name().toLowerCase(Locale.ROOT), randomWeights ? ", random" : "",
+                    dev.qvgen.layers.nn.Precision.label(computeType),
+                    onDevice.isGpu() ? "; text encoder on the host between prompt encodings" : "");
+            mem.mark("loaded");
             try (pipeline) {
                 VideoPipeline.Settings settings = settings(spec, pipeline);
                 int rate = fps != null ? fps : spec != null ? spec.sampling().fps() : 8;
@@ -369,32 +389,84 @@ public final class GenerateCommand implements Callable<Integer> {
                 }
                 Progress progress = new Progress("generate", total, System.out);
                 progress.skip(existing);
-                int k = 0;
-                for (String p : promptList) {
+                // the prompts with videos still to make, in order
+                List<Integer> pending = new ArrayList<>();
+                for (int p = 0; p < promptList.size(); p++) {
                     for (int i = 0; i < seeds.size(); i++) {
-                        Path target = out.resolve(names.get(k++));
-                        if (Files.isRegularFile(target)) {
-                            continue;
+                        if (!Files.isRegularFile(out.resolve(names.get(p * seeds.size() + i)))) {
+                            pending.add(p);
+                            break;
                         }
-                        try (NDManager sub = manager.newSubManager()) {
-                            VideoPipeline.Noise noise = VideoPipeline.Noise.seeded(seeds.get(i));
-                            long start = System.nanoTime();
-                            NDArray video = pipeline.generate(p, negativePrompt, noise.next(sub, shape), settings,
-                                    noise);
-                            float[][][][] frames = VideoPipeline.toArrays(video); // on the host: the device's work is done
-                            System.out.printf(Locale.ROOT, "generate: %s in %.2f s (text encoder, %d steps, VAE "
-                                    + "decode; MP4 writing not counted)%n", target.getFileName(),
-                                    (System.nanoTime() - start) / 1e9, settings.steps());
-                            if (!timeOnly) {
-                                Mp4Writer.write(target, frames, rate);
+                    }
+                }
+                for (int from = 0; from < pending.size(); from += PROMPTS_PER_ENCODING) {
+                    List<Integer> batch = pending.subList(from, Math.min(pending.size(), from + PROMPTS_PER_ENCODING));
+                    try (NDManager texts = manager.newSubManager()) {
+                        // one encoding phase for the batch: an offloaded text encoder is uploaded once and freed
+                        // before the first denoising step
+                        long te0 = System.nanoTime();
+                        java.util.Map<Integer, VideoPipeline.PromptEmbeddings> encoded = new java.util.HashMap<>();
+                        double[] encodeSeconds = new double[promptList.size()];
+                        try (var phase = pipeline.textEncoderOn(onDevice)) {
+                            for (int p : batch) {
+                                long e0 = System.nanoTime();
+                                VideoPipeline.PromptEmbeddings e = pipeline.encodePrompts(promptList.get(p),
+                                        negativePrompt, settings, texts);
+                                Devices.sync(e.prompt());
+                                encodeSeconds[p] = (System.nanoTime() - e0) / 1e9;
+                                encoded.put(p, e);
                             }
                         }
-                        progress.step(target.getFileName().toString());
+                        System.out.printf(Locale.ROOT, "generate: %d prompts encoded in %.2f s (text encoder %s)%n",
+                                batch.size(), (System.nanoTime() - te0) / 1e9, onDevice.isGpu()
+                                        ? "moved to the device in " + dev.qvgen.layers.nn.Precision.label(computeType)
+                                                + " for them, then freed there" : "on the host");
+                        mem.mark("prompts encoded");
+                        for (int p : batch) {
+                            for (int i = 0; i < seeds.size(); i++) {
+                                Path target = out.resolve(names.get(p * seeds.size() + i));
+                                if (Files.isRegularFile(target)) {
+                                    continue;
+                                }
+                                generateOne(pipeline, encoded.get(p), shape, settings, seeds.get(i), target, rate,
+                                        encodeSeconds[p], manager, mem);
+                                progress.step(target.getFileName().toString());
+                            }
+                        }
                     }
                 }
             }
         }
         return 0;
+    }
+
+    /** One video from its prompt's states: denoise, decode, timed per stage; the MP4 unless --time-only. */
+    private void generateOne(VideoPipeline pipeline, VideoPipeline.PromptEmbeddings text, Shape shape,
+            VideoPipeline.Settings settings, long seed, Path target, int rate, double encodeSeconds, NDManager manager,
+            MemoryLog mem) throws IOException {
+        try (NDManager sub = manager.newSubManager()) {
+            VideoPipeline.Noise noise = VideoPipeline.Noise.seeded(seed);
+            NDArray latents = noise.next(sub, shape);
+            long start = System.nanoTime();
+            NDArray x = pipeline.denoise(text, latents, settings, noise);
+            Devices.sync(x);
+            double denoiseSeconds = (System.nanoTime() - start) / 1e9;
+            mem.mark("denoised");
+            long decodeStart = System.nanoTime(); // the memory line's reading is not timed
+            NDArray video = pipeline.decode(x, settings);
+            x.close();
+            float[][][][] frames = VideoPipeline.toArrays(video); // on the host: the device's work is done
+            video.close();
+            double decodeSeconds = (System.nanoTime() - decodeStart) / 1e9;
+            mem.mark("decoded");
+            System.out.printf(Locale.ROOT, "generate: %s in %.2f s (text encoder %.2f s, %d steps %.2f s, VAE decode "
+                    + "%.2f s; MP4 writing not counted)%n", target.getFileName(),
+                    encodeSeconds + denoiseSeconds + decodeSeconds, encodeSeconds, settings.steps(), denoiseSeconds,
+                    decodeSeconds);
+            if (!timeOnly) {
+                Mp4Writer.write(target, frames, rate);
+            }
+        }
     }
 
     private static ModelSpec spec(String name) {

@@ -298,8 +298,10 @@ public final class ProfileCommand implements Callable<Integer> {
                 + "either simulated (fake-quantized, float GEMMs; weights counted in the packed format) or on real "
                 + "low-bit kernels (fp8, fp8-packed, int8: integer codes on the device, weights counted as stored); "
                 + "attention stays at the compute precision in every row; speed-up against the fp row of the same "
-                + "process. Memory: on CUDA the device memory in use after the runs "
-                + "(CUDA context plus the caching allocator's peak reservation), on the CPU the process's peak RSS. "
+                + "process. Memory: the row's peak, measured from a reset before its runs: on CUDA the device memory "
+                + "in use after the runs (CUDA context plus the caching allocator's peak reservation since its unused "
+                + "blocks were freed before the runs; DJL has no binding for max_memory_allocated), on the CPU the "
+                + "process's peak RSS since it was reset; real low-bit rows hold the codes without the dense weights. "
                 + "Time shares: one more forward after the timed runs, waiting for the device before and after every "
                 + "linear layer, attention and activation-quantizer call (exclusive times; the real kernels quantize "
                 + "inside their linear call on CUDA, so there quantization counts as linear).\n");

@@ -66,7 +66,7 @@ final class QuantizedOptions {
         return spec;
     }
 
-    /** Whether RTN runs on real low-bit kernels, installed by {@link #installRealKernels} after the precision cast. */
+    /** Whether RTN runs on real low-bit kernels, installed by {@link #applyRtn} after the precision cast. */
     boolean realKernel() {
         return !TransformerProfiler.SIMULATED.equals(kernel);
     }
@@ -107,7 +107,10 @@ final class QuantizedOptions {
         return method == null ? "none" : method + " " + bits;
     }
 
-    /** Quantizes {@code transformer} as asked; a label for the log line ("bf16" style names are the caller's). */
+    /**
+     * Loads a {@code --quantized} export into {@code transformer}; a label for the log line ("bf16"
+     * style names are the caller's). RTN is applied later, by {@link #applyRtn}.
+     */
     String apply(DenoisingTransformer transformer, NDManager manager) {
         QuantSpec rtn = check();
         if (quantized != null) {
@@ -127,23 +130,31 @@ final class QuantizedOptions {
             return "rtn " + rtn.label() + " on real " + kernel + " kernels";
         }
         if (rtn != null) {
-            new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));
             return "rtn " + rtn.label();
         }
         return "full precision";
     }
 
     /**
-     * With a real {@code --kernel}: installs {@link LowBitLinearKernel}s with RTN's codes on the linear
-     * layers inside the blocks, as {@code qvgen profile --kernel} does. Called once the transformer
-     * has its compute type, so the codes are computed in that type as the simulated kernel computes
-     * them; returns the transformer's deployed weight bytes, or -1 when there is nothing to install.
+     * RTN at {@code --bits}, once the transformer has its compute type (so the codes are computed in
+     * that type, as {@code qvgen profile} computes them): with a real {@code --kernel}, {@link
+     * LowBitLinearKernel}s on the linear layers inside the blocks, whose dense weights are freed (the
+     * generation runs on the codes alone), and the transformer's deployed weight bytes are returned;
+     * simulated, fake-quantized kernels (the quantizer's temporaries freed), and -1, as without RTN.
      */
-    long installRealKernels(DenoisingTransformer transformer, ai.djl.ndarray.types.DataType type, NDManager manager) {
+    long applyRtn(DenoisingTransformer transformer, ai.djl.ndarray.types.DataType type, NDManager manager) {
         QuantSpec rtn = check();
-        if (rtn == null || !realKernel()) {
+        if (rtn == null) {
             return -1;
         }
-        return TransformerProfiler.installReal(transformer.module(), rtn, kernel, type, manager);
+        if (realKernel()) {
+            return TransformerProfiler.installReal(transformer.module(), rtn, kernel, type, manager,
+                    LowBitLinearKernel.DenseWeight.FREE);
+        }
+        // |w|, w / step and the rounding go to the model's manager: without a scope they stayed there
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));
+        }
+        return -1;
     }
 }

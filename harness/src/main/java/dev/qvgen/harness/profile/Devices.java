@@ -73,4 +73,55 @@ public final class Devices {
             ai.djl.pytorch.jni.JniUtils.emptyCudaCache();
         }
     }
+
+    /**
+     * Starts a new peak for {@link #peakSinceReset}. DJL 0.36's JNI has no binding for the caching
+     * allocator's counters ({@code torch.cuda.reset_peak_memory_stats}, {@code max_memory_allocated});
+     * what it has is {@code emptyCache}: on CUDA this frees the allocator's unused blocks, so the
+     * reservation starts again from what live tensors hold, and since the allocator only ever grows
+     * its reservation between two such calls, a later reading of the memory in use is the peak
+     * reservation since this one. On the CPU it resets the process's peak RSS (VmHWM) to the current
+     * RSS ({@code /proc/self/clear_refs}, where the kernel allows; else the peak stays the process's).
+     */
+    public static void resetPeak(Device d) {
+        if (d.isGpu()) {
+            releaseCached(d);
+            return;
+        }
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            // not Linux, or not allowed: the peak is the process's
+        }
+    }
+
+    /**
+     * The peak since the last {@link #resetPeak}: on CUDA the CUDA context plus the caching
+     * allocator's peak reservation in that interval (cudaMemGetInfo; at least the peak of allocated
+     * tensors, plus fragmentation); on the CPU the peak RSS.
+     */
+    public static long peakSinceReset(Device d) {
+        return memoryInUse(d);
+    }
+
+    /**
+     * Memory held now: on CUDA after freeing the allocator's unused blocks (the context plus the
+     * segments live tensors occupy); on the CPU the resident set (VmRSS). Starts a new peak.
+     */
+    public static long inUseNow(Device d) {
+        resetPeak(d);
+        if (d.isGpu()) {
+            return memoryInUse(d);
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
 }

@@ -109,10 +109,13 @@ public final class TransformerProfiler {
                     new Rtn().apply(transformer, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()));
                 }
             } else if (spec != null) {
-                realBytes = installReal(transformer, spec, kernel, type, manager);
+                // parked, not freed: the next row quantizes the same dense weights
+                realBytes = installReal(transformer, spec, kernel, type, manager, LowBitLinearKernel.DenseWeight.PARK);
             }
             try {
-                Devices.releaseCached(device);
+                // the row's peak is measured from here (Devices.resetPeak: on CUDA the allocator's
+                // unused blocks are freed, on the CPU the peak RSS is reset)
+                Devices.resetPeak(device);
                 double[] ms = new double[runs];
                 boolean finite = true;
                 for (int i = 0; i < warmup + runs; i++) {
@@ -129,7 +132,7 @@ public final class TransformerProfiler {
                         }
                     }
                 }
-                long mem = Devices.memoryInUse(device);
+                long mem = Devices.peakSinceReset(device);
                 // after the timed runs and the memory reading: a pass that waits for the device
                 // around every linear, attention and quantizer call, for where the time goes
                 OpClock.Shares shares;
@@ -166,9 +169,15 @@ public final class TransformerProfiler {
                 rows.add(r);
             } finally {
                 if (spec != null) {
+                    // closes the row's kernels (codes, fake-quantized weights) and puts parked dense weights back
                     Rtn.restore(transformer);
                 }
             }
+            // what the row left behind: nothing but the model (the same count of live arrays after every row)
+            log.printf(java.util.Locale.ROOT, "[profile] %s %s (%s): after the row %.2f GiB held (%s), %d arrays live in "
+                    + "the model's manager%n", model, b, spec == null ? "dense" : kernel,
+                    Devices.inUseNow(device) / (double) (1L << 30), device.isGpu() ? "device" : "process RSS, "
+                            + "Java heap included", manager.getManagedArrays().size());
         }
         return rows;
     }
@@ -176,10 +185,12 @@ public final class TransformerProfiler {
     /**
      * Installs {@link LowBitLinearKernel}s with RTN's codes on the layers inside the blocks; returns
      * the weight bytes of the transformer so deployed (codes, scales and offsets for those layers,
-     * every other parameter at {@code type}'s width). The dense weights stay in the model (they are
-     * the model's parameters), so this row's memory includes them.
+     * every other parameter at {@code type}'s width). The dense weights of those layers leave the
+     * device ({@code dense}: freed, or parked on the host until {@link Rtn#restore} closes the
+     * kernels), so the row's memory is that of the deployed model.
      */
-    public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager) {
+    public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager,
+            LowBitLinearKernel.DenseWeight denseWeight) {
         LowBitLayout.Codes codes = kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
         boolean packed = kernel.endsWith("-packed");
         LowBitLinearKernel.check(spec, codes, packed);
@@ -188,8 +199,7 @@ public final class TransformerProfiler {
         long quantized = 0;
         long dense = 0;
         for (Linear l : layers.values()) {
-            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager);
-            l.setKernel(k);
+            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager).install(l, denseWeight);
             quantized += k.deviceBytes();
             dense += (long) l.outFeatures() * l.inFeatures() * type.getNumOfBytes();
         }

@@ -65,7 +65,8 @@ class GenerateKernelTest {
             assertEquals(0, r.code(), r.out() + r.err());
         }
         assertTrue(real.out().contains("rtn w4a4 on real fp8 kernels (transformer weights as deployed:"), real.out());
-        assertTrue(real.out().contains("in ") && real.out().contains("(text encoder, 2 steps, VAE decode"), real.out());
+        assertTrue(real.out().matches("(?s).*in [0-9.]+ s \\(text encoder [0-9.]+ s, 2 steps [0-9.]+ s, VAE decode [0-9.]+ s.*"),
+                real.out());
         float[][][][] vFp = video(tmp.resolve("fp"));
         float[][][][] vSim = video(tmp.resolve("sim"));
         float[][][][] vReal = video(tmp.resolve("real"));
@@ -90,6 +91,20 @@ class GenerateKernelTest {
                 assertEquals(0, files.filter(p -> p.toString().endsWith(".mp4")).count(), "no MP4");
             }
         }
+    }
+
+    @Test
+    void memoryLogNamesEveryStageInBf16WithTheRealKernel() throws Exception {
+        // bf16 text encoder and transformer, the real kernel's dense weights freed: runs, and says
+        // where the memory went after each stage
+        CliRun r = generate(tmp.resolve("m"), "--method", "rtn", "--bits", "w4a4", "--kernel", "fp8", "--precision",
+                "bf16", "--time-only", "--memory-log");
+        assertEquals(0, r.code(), r.out() + r.err());
+        for (String stage : List.of("loaded", "prompts encoded", "denoised", "decoded")) {
+            assertTrue(r.out().matches("(?s).*generate: memory " + stage + ": in use [0-9.]+ GiB, peak [0-9.]+ GiB.*"),
+                    stage + ": " + r.out());
+        }
+        assertTrue(r.out().contains("transformer and text encoder in bf16"), r.out());
     }
 
     @Test

@@ -30,6 +30,10 @@ public final class Activations {
     }
 
     public static NDArray silu(NDArray x) {
-        return x.mul(Activation.sigmoid(x));
+        // the sigmoid is freed at once: on the VAE's full-resolution activations it is as large as x
+        // (closing a handle leaves autograd's saved tensors alone, see Scopes)
+        try (NDArray s = Activation.sigmoid(x)) {
+            return x.mul(s);
+        }
     }
 }

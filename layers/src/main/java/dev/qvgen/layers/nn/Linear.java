@@ -95,6 +95,37 @@ public final class Linear extends Module {
         return weight.getArray();
     }
 
+    /** Whether the layer holds its dense weight ({@link #takeWeight} leaves it without). */
+    public boolean hasWeight() {
+        return weight.isInitialized();
+    }
+
+    /**
+     * Takes the dense weight out of the layer, for a kernel that runs without it (real low-bit
+     * codes): the parameter is left empty and the caller owns the returned handle on the same
+     * storage, which is freed when that handle is closed; nothing else here refers to it.
+     */
+    public NDArray takeWeight() {
+        NDArray w = weight.getArray();
+        NDArray handle = w.reshape(w.getShape());
+        ai.djl.ndarray.NDScope.unregister(handle);
+        weight.close(); // the parameter's own handle only: the storage lives on in `handle`
+        return handle;
+    }
+
+    /** Gives back a dense weight taken by {@link #takeWeight} (shape (out, in)). */
+    public void putWeight(NDArray w) {
+        if (weight.isInitialized()) {
+            throw new IllegalStateException("layer already has its weight");
+        }
+        if (!w.getShape().equals(new Shape(outFeatures, inFeatures))) {
+            throw new IllegalArgumentException("weight must be (" + outFeatures + ", " + inFeatures + "), got "
+                    + w.getShape());
+        }
+        weight.setShape(null);
+        weight.setArray(w);
+    }
+
     public NDArray biasOrNull() {
         return bias == null ? null : bias.getArray();
     }

@@ -10,7 +10,9 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.nn.Scopes;
 import dev.qvgen.models.pipeline.StepArrays;
+import dev.qvgen.models.pipeline.TextEncoderPlacement;
 import dev.qvgen.models.pipeline.TransformerPrecision;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.sched.Scheduler;
@@ -46,6 +48,8 @@ public final class CogVideoXPipeline implements VideoPipeline {
     private final Path schedulerConfig;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
+    private final TextEncoderPlacement textEncoderPlacement;
+    private java.util.function.IntConsumer stepListener;
 
     /** The schedulers CogVideoX checkpoints ship. */
     static final List<String> SCHEDULERS = List.of("CogVideoXDDIMScheduler", "CogVideoXDPMScheduler");
@@ -54,6 +58,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
             AutoencoderKLCogVideoX vae, Path schedulerConfig) {
         this.tokenizerDir = tokenizerDir;
         this.textEncoder = textEncoder;
+        this.textEncoderPlacement = new TextEncoderPlacement(textEncoder);
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
@@ -68,12 +73,16 @@ public final class CogVideoXPipeline implements VideoPipeline {
         }
     }
 
-    /** Loads every component of a diffusers {@code CogVideoXPipeline} directory into {@code manager}. */
+    /**
+     * Loads every component of a diffusers {@code CogVideoXPipeline} directory into {@code manager}
+     * (the text encoder into a host sub-manager when {@code manager} is on an accelerator: {@link
+     * TextEncoderPlacement#loadingManager}).
+     */
     public static CogVideoXPipeline fromPretrained(Path dir, NDManager manager) {
         Path scheduler = dir.resolve("scheduler/scheduler_config.json");
         VideoPipeline.className(scheduler); // fail on a missing scheduler before loading gigabytes
         return new CogVideoXPipeline(dir.resolve("tokenizer"),
-                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), manager),
+                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), TextEncoderPlacement.loadingManager(manager)),
                 CogVideoXTransformer3DModel.fromPretrained(dir.resolve("transformer"), manager),
                 AutoencoderKLCogVideoX.fromPretrained(dir.resolve("vae"), manager), scheduler);
     }
@@ -95,6 +104,31 @@ public final class CogVideoXPipeline implements VideoPipeline {
 
     public CogVideoXTransformer3DModel transformer() {
         return transformer;
+    }
+
+    @Override
+    public void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type) {
+        textEncoderPlacement.setPrecision(type);
+    }
+
+    @Override
+    public void offloadTextEncoder(boolean offload) {
+        textEncoderPlacement.setOffload(offload);
+    }
+
+    @Override
+    public TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device) {
+        return textEncoderPlacement.use(device);
+    }
+
+    /** The text encoder (its weights move as {@link TextEncoderPlacement} says). */
+    public T5EncoderModel textEncoder() {
+        return textEncoder;
+    }
+
+    @Override
+    public void setStepListener(java.util.function.IntConsumer listener) {
+        stepListener = listener;
     }
 
     /** Latent frames added in front for CogVideoX 1.5 (0 otherwise). */
@@ -127,7 +161,9 @@ public final class CogVideoXPipeline implements VideoPipeline {
     @Override
     public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
         T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(prompt);
-        return textEncoder.forward(tok.inputIds(m), null);
+        try (TextEncoderPlacement.Phase phase = textEncoderPlacement.use(m.getDevice())) {
+            return Scopes.scoped(() -> textEncoder.forward(tok.inputIds(m), null));
+        }
     }
 
     /**
@@ -154,16 +190,20 @@ public final class CogVideoXPipeline implements VideoPipeline {
     }
 
     @Override
-    public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
+    public NDArray denoise(PromptEmbeddings prompts, NDArray latents, Settings s, Noise noise) {
         requireLatentShape(latents, s);
         NDManager m = latents.getManager();
         try (NDScope scope = new NDScope()) {
             boolean cfg = s.guidanceScale() > 1.0;
-            NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
+            NDArray text = prompts.prompt();
             if (cfg) {
-                NDArray neg = encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m);
-                text = NDArrays.concat(new NDList(neg, text), 0);
+                if (prompts.negative() == null) {
+                    throw new IllegalArgumentException("guidance " + s.guidanceScale()
+                            + " needs the negative prompt's states");
+                }
+                text = NDArrays.concat(new NDList(prompts.negative(), text), 0);
             }
+            NDArray textIn = precision.in(text);
             Scheduler scheduler = Schedulers.forGeneration(schedulerConfig, SCHEDULERS, s.steps());
             float[] timesteps = scheduler.modelTimesteps();
             // init_noise_sigma is 1 for both schedulers, and scale_model_input is the identity.
@@ -175,7 +215,7 @@ public final class CogVideoXPipeline implements VideoPipeline {
                     float t = timesteps[i];
                     NDArray input = cfg ? NDArrays.concat(new NDList(x, x), 0) : x;
                     NDArray tt = m.create(new float[] {t}).repeat(input.getShape().get(0));
-                    NDArray pred = precision.out(transformer.forward(precision.in(input), tt, precision.in(text)));
+                    NDArray pred = precision.out(transformer.forward(precision.in(input), tt, textIn));
                     if (cfg) {
                         NDArray uncond = pred.get(new NDIndex("0:1"));
                         NDArray cond = pred.get(new NDIndex("1:2"));
@@ -184,14 +224,26 @@ public final class CogVideoXPipeline implements VideoPipeline {
                     x = scheduler.step(pred, i, x, stepNoise);
                     kept.keep(x, scheduler.state());
                 }
+                if (stepListener != null) {
+                    stepListener.accept(i);
+                }
             }
-            int drop = additionalFrames(s);
-            NDArray decodeIn = drop > 0 ? x.get(new NDIndex(":, " + drop + ":")) : x;
-            NDArray frames = VideoPipeline.toFrames(vae.decodePipelineLatents(decodeIn));
-            kept.closeAll();
-            NDScope.unregister(frames);
-            return frames;
+            kept.closeAllBut(x);
+            return x;
         }
+    }
+
+    @Override
+    public NDArray decode(NDArray latents, Settings s) {
+        int drop = additionalFrames(s);
+        NDArray frames = Scopes.scoped(() -> {
+            NDArray decodeIn = drop > 0 ? latents.get(new NDIndex(":, " + drop + ":")) : latents;
+            NDArray video = vae.decodePipelineLatents(decodeIn);
+            NDScope.register(video); // freed with this scope if the VAE handed it out of every scope
+            return VideoPipeline.toFrames(video);
+        });
+        NDScope.unregister(frames); // the caller owns the frames, as it owned generate's
+        return frames;
     }
 
     @Override

@@ -39,6 +39,16 @@ public final class StepArrays {
         live = now;
     }
 
+    /** Closes everything kept except {@code result} (the final latents, which the caller now owns). */
+    public void closeAllBut(NDArray result) {
+        for (NDArray a : live) {
+            if (a != input && a != result) {
+                a.close();
+            }
+        }
+        live.clear();
+    }
+
     /** Closes everything kept (call after the last use of the final latents). */
     public void closeAll() {
         for (NDArray a : live) {

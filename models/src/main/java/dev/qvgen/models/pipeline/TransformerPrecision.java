@@ -33,9 +33,12 @@ public final class TransformerPrecision implements AutoCloseable {
         ref = r;
     }
 
-    /** {@code a} in the transformer's compute type. */
+    /** {@code a} in the transformer's compute type (text states may come in the text encoder's). */
     public NDArray in(NDArray a) {
-        return ref == null ? a : Precision.like(a, ref);
+        if (ref == null) {
+            return Precision.isBf16(a) || a.getDataType() == DataType.FLOAT16 ? a.toType(DataType.FLOAT32, false) : a;
+        }
+        return Precision.like(a, ref);
     }
 
     /** The transformer's output back in float32 for the scheduler. */

@@ -62,13 +62,92 @@ public interface VideoPipeline extends AutoCloseable {
     }
 
     /**
-     * Runs the whole generation.
+     * Runs the whole generation: {@link #encodePrompts}, then {@link #generate(PromptEmbeddings,
+     * NDArray, Settings, Noise)}. An offloaded text encoder ({@link #offloadTextEncoder}) has left
+     * the device before the denoising loop starts.
      *
      * @param latents the initial noise, {@link #latentShape(Settings)}
      * @param noise noise for stochastic schedulers (CogVideoX DPM); deterministic ones ignore it
      * @return frames (F, H, W, 3) in [0, 1]
      */
-    NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise);
+    default NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
+        requireLatentShape(latents, s);
+        try (PromptEmbeddings text = encodePrompts(prompt, negativePrompt, s, latents.getManager())) {
+            return generate(text, latents, s, noise);
+        }
+    }
+
+    /** The denoising loop and the decode, on prompt states from {@link #encodePrompts}. */
+    default NDArray generate(PromptEmbeddings text, NDArray latents, Settings s, Noise noise) {
+        NDArray x = denoise(text, latents, s, noise);
+        try {
+            return decode(x, s);
+        } finally {
+            if (x != latents) {
+                x.close();
+            }
+        }
+    }
+
+    /**
+     * A prompt's text-encoder states and, with classifier-free guidance, the negative prompt's
+     * (null without), as {@link #encodePrompt} gives them; closing frees both.
+     */
+    record PromptEmbeddings(NDArray prompt, NDArray negative) implements AutoCloseable {
+        @Override
+        public void close() {
+            prompt.close();
+            if (negative != null) {
+                negative.close();
+            }
+        }
+    }
+
+    /**
+     * The prompt's states and, when {@code s} has guidance, the negative prompt's (empty when null),
+     * in one encoding phase of the text encoder (one upload when it is offloaded).
+     */
+    default PromptEmbeddings encodePrompts(String prompt, String negativePrompt, Settings s, NDManager m) {
+        try (TextEncoderPlacement.Phase phase = textEncoderOn(m.getDevice())) {
+            NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
+            NDArray neg = s.guidanceScale() > 1.0
+                    ? encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m) : null;
+            return new PromptEmbeddings(text, neg);
+        }
+    }
+
+    /**
+     * The denoising loop alone (diffusers' {@code output_type="latent"}): the final latents, in
+     * {@code latents}' manager and in no scope. Every step runs in its own scope, so only the
+     * latents and the scheduler's state outlive a step.
+     */
+    NDArray denoise(PromptEmbeddings text, NDArray latents, Settings s, Noise noise);
+
+    /**
+     * The VAE decode and post-processing of final latents: frames (F, H, W, 3) in [0, 1], in no
+     * scope (the caller owns them, as {@link #generate} returns them).
+     */
+    NDArray decode(NDArray latents, Settings s);
+
+    /** Called after each denoising step with its index, once the step's arrays are freed (null: none). */
+    void setStepListener(java.util.function.IntConsumer listener);
+
+    /**
+     * The text encoder's compute type, as diffusers' {@code torch_dtype} sets it for the whole
+     * pipeline: bfloat16 on CUDA (UMT5-XXL: 11.4 GB instead of 22.7); float32, the default, computes
+     * on the weights as loaded.
+     */
+    void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type);
+
+    /**
+     * With {@code true}, the text encoder's device copy is freed after every encoding phase and made
+     * again from the host copy for the next (a pipeline on an accelerator loads its text encoder on
+     * the host); see {@link TextEncoderPlacement}.
+     */
+    void offloadTextEncoder(boolean offload);
+
+    /** An encoding phase on {@code device}: several {@link #encodePrompt} calls, one upload of the encoder. */
+    TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device);
 
     /** Frees what is not an NDArray (the tokenizer). Weights belong to the manager passed on loading. */
     @Override

@@ -15,7 +15,9 @@ import dev.qvgen.layers.nn.Activations;
 import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Precision;
 import dev.qvgen.layers.nn.RmsNorm;
+import dev.qvgen.layers.nn.Scopes;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -71,23 +73,29 @@ public final class T5EncoderModel extends Module {
      * @return last_hidden_state (B, L, d_model)
      */
     public NDArray forward(NDArray inputIds, NDArray attentionMask) {
-        NDArray x = shared.lookup(inputIds);
-        NDArray mask = null;
-        if (attentionMask != null) {
-            Shape s = inputIds.getShape();
-            // (1 - mask) * finfo.min, broadcast over heads and queries: (B, 1, 1, L)
-            mask = attentionMask.toType(DataType.FLOAT32, false).neg().add(1f).mul(MASK_VALUE)
-                    .reshape(s.get(0), 1, 1, s.get(1));
-        }
-        return encoder.forward(x, mask);
+        // in its own scope: only the result outlives the call (the embedding gather, masks and every
+        // block's intermediates are freed), whatever scope the caller has open
+        return Scopes.scoped(() -> {
+            NDArray x = shared.lookup(inputIds);
+            NDArray mask = null;
+            if (attentionMask != null) {
+                Shape s = inputIds.getShape();
+                // (1 - mask) * finfo.min, broadcast over heads and queries: (B, 1, 1, L); float32, so
+                // scores in half precision are promoted where it is added (no -inf from the cast)
+                mask = attentionMask.toType(DataType.FLOAT32, false).neg().add(1f).mul(MASK_VALUE)
+                        .reshape(s.get(0), 1, 1, s.get(1));
+            }
+            return encoder.forward(x, mask);
+        });
     }
 
     /**
      * Zeroes the states of padded positions, as the Wan pipeline does after encoding (it trims each
-     * prompt to its length and pads with zeros).
+     * prompt to its length and pads with zeros). {@code hidden} may be bfloat16.
      */
     public static NDArray zeroPadded(NDArray hidden, NDArray attentionMask) {
-        return hidden.mul(attentionMask.toType(hidden.getDataType(), false).expandDims(-1));
+        NDArray m = Precision.like(attentionMask.toType(DataType.FLOAT32, false), hidden);
+        return hidden.mul(m.expandDims(-1));
     }
 
     /**
@@ -123,27 +131,45 @@ public final class T5EncoderModel extends Module {
             finalLayerNorm = child("final_layer_norm", new RmsNorm(c.dModel(), (float) c.layerNormEpsilon()));
         }
 
+        /** @param x the embedded tokens, closed here (as is every block's input once the block has run) */
         NDArray forward(NDArray x, NDArray mask) {
             int len = (int) x.getShape().get(1);
+            NDManager manager = x.getManager();
             NDArray sharedBias = null;
             for (Block b : block.items()) {
                 Attention attn = b.selfAttention.attention;
                 NDArray bias;
+                boolean ownBias = false;
                 if (attn.hasBias()) {
-                    bias = attn.positionBias(x.getManager(), len);
-                    if (mask != null) {
-                        bias = bias.add(mask);
-                    }
+                    bias = Scopes.scoped(() -> {
+                        NDArray pb = attn.positionBias(manager, len);
+                        return mask == null ? pb : pb.add(mask);
+                    });
                     if (sharedBias == null) {
                         sharedBias = bias;
+                    } else {
+                        ownBias = true; // UMT5: this layer's own table
                     }
                 } else {
                     // T5: later layers reuse the first layer's bias (mask included).
                     bias = sharedBias;
                 }
-                x = b.forward(x, bias);
+                // each block in its own scope, its input closed after it: DJL would otherwise keep
+                // every layer's attention scores and 10240-wide FFN states to the end of the encoder
+                NDArray in = x;
+                NDArray blockBias = bias;
+                x = Scopes.scoped(() -> b.forward(in, blockBias));
+                in.close();
+                if (ownBias) {
+                    bias.close();
+                }
             }
-            return finalLayerNorm.forward(x);
+            NDArray out = finalLayerNorm.forward(x);
+            x.close();
+            if (sharedBias != null) {
+                sharedBias.close();
+            }
+            return out;
         }
     }
 
@@ -222,7 +248,11 @@ public final class T5EncoderModel extends Module {
             if (bias != null) {
                 scores = scores.add(bias);
             }
-            NDArray ctx = scores.softmax(-1).matMul(heads(v.forward(x)));
+            NDArray values = heads(v.forward(x));
+            // transformers: softmax(scores.float()).type_as(scores); in half precision the float32
+            // mask has already promoted masked scores to float32, and the weights go back to v's type
+            NDArray weights = scores.toType(DataType.FLOAT32, false).softmax(-1);
+            NDArray ctx = Precision.like(weights, values).matMul(values);
             return o.forward(ctx.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(1), config.innerDim()));
         }
     }

@@ -7,7 +7,9 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.layers.nn.Scalars;
+import dev.qvgen.layers.nn.Scopes;
 import dev.qvgen.models.pipeline.StepArrays;
+import dev.qvgen.models.pipeline.TextEncoderPlacement;
 import dev.qvgen.models.pipeline.TransformerPrecision;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.sched.Scheduler;
@@ -39,6 +41,8 @@ public final class WanPipeline implements VideoPipeline {
     private final Path schedulerConfig;
     private final Map<Integer, T5Tokenizer> tokenizers = new HashMap<>();
     private final TransformerPrecision precision = new TransformerPrecision();
+    private final TextEncoderPlacement textEncoderPlacement;
+    private java.util.function.IntConsumer stepListener;
 
     /** The schedulers a Wan2.1 checkpoint ships or diffusers swaps in. */
     static final java.util.List<String> SCHEDULERS = java.util.List.of("UniPCMultistepScheduler",
@@ -48,6 +52,7 @@ public final class WanPipeline implements VideoPipeline {
             AutoencoderKLWan vae, Path schedulerConfig) {
         this.tokenizerDir = tokenizerDir;
         this.textEncoder = textEncoder;
+        this.textEncoderPlacement = new TextEncoderPlacement(textEncoder);
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
@@ -58,13 +63,17 @@ public final class WanPipeline implements VideoPipeline {
         }
     }
 
-    /** Loads every component of a diffusers {@code WanPipeline} directory into {@code manager}. */
+    /**
+     * Loads every component of a diffusers {@code WanPipeline} directory into {@code manager} (the
+     * text encoder into a host sub-manager when {@code manager} is on an accelerator: {@link
+     * TextEncoderPlacement#loadingManager}).
+     */
     public static WanPipeline fromPretrained(Path dir, NDManager manager) {
         Path scheduler = dir.resolve("scheduler/scheduler_config.json");
         VideoPipeline.className(scheduler); // fail on a missing scheduler before loading gigabytes
         rejectWan22(dir.resolve("model_index.json"));
         return new WanPipeline(dir.resolve("tokenizer"),
-                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), manager),
+                T5EncoderModel.fromPretrained(dir.resolve("text_encoder"), TextEncoderPlacement.loadingManager(manager)),
                 WanTransformer3DModel.fromPretrained(dir.resolve("transformer"), manager),
                 AutoencoderKLWan.fromPretrained(dir.resolve("vae"), manager), scheduler);
     }
@@ -110,6 +119,31 @@ public final class WanPipeline implements VideoPipeline {
     }
 
     @Override
+    public void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type) {
+        textEncoderPlacement.setPrecision(type);
+    }
+
+    @Override
+    public void offloadTextEncoder(boolean offload) {
+        textEncoderPlacement.setOffload(offload);
+    }
+
+    @Override
+    public TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device) {
+        return textEncoderPlacement.use(device);
+    }
+
+    /** The text encoder (its weights move as {@link TextEncoderPlacement} says). */
+    public T5EncoderModel textEncoder() {
+        return textEncoder;
+    }
+
+    @Override
+    public void setStepListener(java.util.function.IntConsumer listener) {
+        stepListener = listener;
+    }
+
+    @Override
     public Shape latentShape(Settings s) {
         int t = vae.config().scaleFactorTemporal();
         int sp = vae.config().scaleFactorSpatial();
@@ -132,9 +166,13 @@ public final class WanPipeline implements VideoPipeline {
     @Override
     public NDArray encodePrompt(String prompt, int maxSequenceLength, NDManager m) {
         T5Tokenizer.Tokens tok = tokenizer(maxSequenceLength).encode(clean(prompt));
-        NDArray mask = tok.attentionMask(m);
-        NDArray hidden = textEncoder.forward(tok.inputIds(m), mask);
-        return T5EncoderModel.zeroPadded(hidden, mask);
+        try (TextEncoderPlacement.Phase phase = textEncoderPlacement.use(m.getDevice())) {
+            return Scopes.scoped(() -> {
+                NDArray mask = tok.attentionMask(m);
+                NDArray hidden = textEncoder.forward(tok.inputIds(m), mask);
+                return T5EncoderModel.zeroPadded(hidden, mask);
+            });
+        }
     }
 
     /**
@@ -192,14 +230,16 @@ public final class WanPipeline implements VideoPipeline {
     }
 
     @Override
-    public NDArray generate(String prompt, String negativePrompt, NDArray latents, Settings s, Noise noise) {
+    public NDArray denoise(PromptEmbeddings text, NDArray latents, Settings s, Noise noise) {
         requireLatentShape(latents, s);
         NDManager m = latents.getManager();
         try (NDScope scope = new NDScope()) {
             boolean cfg = s.guidanceScale() > 1.0;
-            NDArray text = encodePrompt(prompt, s.maxSequenceLength(), m);
-            NDArray negText = cfg ? encodePrompt(negativePrompt == null ? "" : negativePrompt, s.maxSequenceLength(), m)
-                    : null;
+            if (cfg && text.negative() == null) {
+                throw new IllegalArgumentException("guidance " + s.guidanceScale() + " needs the negative prompt's states");
+            }
+            NDArray cond = precision.in(text.prompt());
+            NDArray uncondText = cfg ? precision.in(text.negative()) : null;
             Scheduler scheduler = Schedulers.forGeneration(schedulerConfig, SCHEDULERS, s.steps());
             float[] timesteps = scheduler.modelTimesteps();
             Scheduler.Noise stepNoise = like -> noise.next(like.getManager(), like.getShape());
@@ -209,21 +249,33 @@ public final class WanPipeline implements VideoPipeline {
                 try (NDScope step = new NDScope()) {
                     NDArray t = m.create(new float[] {timesteps[i]});
                     NDArray xin = precision.in(x);
-                    NDArray pred = precision.out(transformer.forward(xin, t, precision.in(text)));
+                    NDArray pred = precision.out(transformer.forward(xin, t, cond));
                     if (cfg) {
                         // noise_uncond + guidance_scale * (noise_pred - noise_uncond)
-                        NDArray uncond = precision.out(transformer.forward(xin, t, precision.in(negText)));
+                        NDArray uncond = precision.out(transformer.forward(xin, t, uncondText));
                         pred = uncond.add(Scalars.mul(pred.sub(uncond), (float) s.guidanceScale()));
                     }
                     x = scheduler.step(pred, i, x, stepNoise);
                     kept.keep(x, scheduler.state());
                 }
+                if (stepListener != null) {
+                    stepListener.accept(i);
+                }
             }
-            NDArray frames = VideoPipeline.toFrames(vae.decode(vae.denormalizeLatents(x)));
-            kept.closeAll();
-            NDScope.unregister(frames);
-            return frames;
+            kept.closeAllBut(x);
+            return x;
         }
+    }
+
+    @Override
+    public NDArray decode(NDArray latents, Settings s) {
+        NDArray frames = Scopes.scoped(() -> {
+            NDArray video = vae.decode(vae.denormalizeLatents(latents));
+            NDScope.register(video); // the VAE hands its result out of every scope: freed with this one
+            return VideoPipeline.toFrames(video);
+        });
+        NDScope.unregister(frames); // the caller owns the frames, as it owned generate's
+        return frames;
     }
 
     @Override

@@ -181,9 +181,16 @@ public final class ModelRegistry {
      * Deterministic random weights in torch's default scheme: linear (and patch-conv) weights and
      * linear biases uniform in ±1/sqrt(fan_in), norm scales 1 and norm shifts 0, Wan's
      * scale-shift tables N(0, 1/dim). Each tensor's stream is seeded from the seed and the
-     * parameter's name, so values do not depend on construction order.
+     * parameter's name, so values do not depend on construction order, and the tensors are filled
+     * in parallel (largest first): a full-size Wan pipeline's 7.2 B values took about 75 s on one
+     * thread, most of a short device call.
      */
     public static void randomInit(Module root, NDManager manager, long seed) {
+        randomInit(root, manager, seed, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** {@link #randomInit(Module, NDManager, long)} on at most {@code maxThreads} threads (the values do not depend on it). */
+    static void randomInit(Module root, NDManager manager, long seed, int maxThreads) {
         Map<String, Shape> shapes = WeightLoader.declaredShapes(root);
         Map<String, Integer> linearFanIn = new LinkedHashMap<>();
         java.util.Set<String> half = WeightLoader.halfStored(root);
@@ -194,55 +201,110 @@ public final class ModelRegistry {
                 linearFanIn.put(prefix + "bias", l.inFeatures());
             }
         });
-        for (Map.Entry<String, Parameter> e : root.namedParameters().entrySet()) {
-            String name = e.getKey();
-            Shape shape = shapes.get(name);
-            long n = shape.size();
-            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-            String leaf = name.substring(name.lastIndexOf('.') + 1);
-            Integer fanIn = linearFanIn.get(name);
-            if (fanIn == null && shape.dimension() >= 2 && leaf.equals("weight")) {
-                fanIn = (int) (n / shape.get(0));
+        // the storage is per thread: read here, on the caller's
+        boolean bf16Storage = WeightLoader.storage() == WeightLoader.Storage.BF16;
+        java.util.List<Map.Entry<String, Parameter>> entries = new java.util.ArrayList<>(root.namedParameters().entrySet());
+        entries.sort(java.util.Comparator.comparingLong((Map.Entry<String, Parameter> e) -> -shapes.get(e.getKey()).size()));
+        long total = entries.stream().mapToLong(e -> shapes.get(e.getKey()).size()).sum();
+        int threads = total < (1L << 24) ? 1 : Math.min(entries.size(), maxThreads);
+        if (threads <= 1) {
+            for (Map.Entry<String, Parameter> e : entries) {
+                fill(e.getKey(), e.getValue(), shapes.get(e.getKey()), linearFanIn, half, bf16Storage, manager, seed);
             }
-            // Filled in chunks into engine memory (as WeightLoader does): a full-size model's
-            // largest tensors (UMT5's 1e9-entry embedding) exceed one Java array or direct buffer.
-            boolean bf16 = half.contains(name) && WeightLoader.storage() == WeightLoader.Storage.BF16;
-            DataType type = half.contains(name) ? DataType.FLOAT16 : DataType.FLOAT32;
-            NDArray flat = bf16 ? manager.create(new Shape(2 * n), DataType.UINT8) : manager.create(new Shape(n), type);
-            for (long start = 0; start < n; start += INIT_CHUNK) {
-                float[] v = new float[(int) Math.min(INIT_CHUNK, n - start)];
-                if (leaf.equals("scale_shift_table")) {
-                    float std = (float) (1.0 / Math.sqrt(shape.get(shape.dimension() - 1)));
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = (float) gaussian(rnd) * std;
-                    }
-                } else if (fanIn != null) {
-                    double bound = 1.0 / Math.sqrt(fanIn);
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                    }
-                } else if (leaf.equals("weight")) {
-                    java.util.Arrays.fill(v, 1f);
-                } // other 1-D tensors (norm and conv biases) stay 0
-                if (bf16) {
-                    byte[] raw = dev.qvgen.layers.nn.Bfloat16.bytes(v);
-                    try (NDArray chunk = manager.create(java.nio.ByteBuffer.wrap(raw), new Shape(raw.length),
-                            DataType.UINT8)) {
-                        flat.set(new ai.djl.ndarray.index.NDIndex(2 * start + ":" + (2 * start + raw.length)), chunk);
-                    }
-                    continue;
-                }
-                try (NDArray chunk = manager.create(v);
-                        NDArray typed = chunk.toType(type, true)) {
-                    flat.set(new ai.djl.ndarray.index.NDIndex(start + ":" + (start + v.length)), typed);
-                }
-            }
-            NDArray a = bf16 ? flat : flat.reshape(shape);
-            if (!bf16) {
-                flat.close();
-            }
-            e.getValue().setArray(a);
+            SCRATCH.remove();
+            return;
         }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "random-init");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (Map.Entry<String, Parameter> e : entries) {
+                done.add(pool.submit(() -> fill(e.getKey(), e.getValue(), shapes.get(e.getKey()), linearFanIn, half,
+                        bf16Storage, manager, seed)));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("random initialisation interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * A filling thread's chunk of values and the direct buffer they reach the engine through, made
+     * once per thread: DJL would otherwise allocate (and copy into) a fresh direct buffer for every
+     * chunk of a Java array, and a full-size pipeline's chunks run into the JVM's direct-memory limit.
+     */
+    private record Scratch(float[] values, java.nio.ByteBuffer direct) {}
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
+            new float[INIT_CHUNK], java.nio.ByteBuffer.allocateDirect(4 * INIT_CHUNK).order(java.nio.ByteOrder.nativeOrder())));
+
+    /** One tensor of {@link #randomInit}, from its own seeded stream. */
+    private static void fill(String name, Parameter param, Shape shape, Map<String, Integer> linearFanIn,
+            java.util.Set<String> half, boolean bf16Storage, NDManager manager, long seed) {
+        long n = shape.size();
+        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+        String leaf = name.substring(name.lastIndexOf('.') + 1);
+        Integer fanIn = linearFanIn.get(name);
+        if (fanIn == null && shape.dimension() >= 2 && leaf.equals("weight")) {
+            fanIn = (int) (n / shape.get(0));
+        }
+        // Filled in chunks into engine memory (as WeightLoader does): a full-size model's
+        // largest tensors (UMT5's 1e9-entry embedding) exceed one Java array or direct buffer.
+        boolean bf16 = half.contains(name) && bf16Storage;
+        DataType type = half.contains(name) ? DataType.FLOAT16 : DataType.FLOAT32;
+        NDArray flat = bf16 ? manager.create(new Shape(2 * n), DataType.UINT8) : manager.create(new Shape(n), type);
+        Scratch scratch = SCRATCH.get();
+        float[] v = scratch.values;
+        for (long start = 0; start < n; start += INIT_CHUNK) {
+            int len = (int) Math.min(INIT_CHUNK, n - start);
+            if (leaf.equals("scale_shift_table")) {
+                float std = (float) (1.0 / Math.sqrt(shape.get(shape.dimension() - 1)));
+                for (int i = 0; i < len; i++) {
+                    v[i] = (float) gaussian(rnd) * std;
+                }
+            } else if (fanIn != null) {
+                double bound = 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < len; i++) {
+                    v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+                }
+            } else {
+                // norm scales 1; other 1-D tensors (norm and conv biases) 0
+                java.util.Arrays.fill(v, 0, len, leaf.equals("weight") ? 1f : 0f);
+            }
+            if (bf16) {
+                byte[] raw = dev.qvgen.layers.nn.Bfloat16.bytes(java.util.Arrays.copyOf(v, len));
+                try (NDArray chunk = manager.create(java.nio.ByteBuffer.wrap(raw), new Shape(raw.length),
+                        DataType.UINT8)) {
+                    flat.set(new ai.djl.ndarray.index.NDIndex(2 * start + ":" + (2 * start + raw.length)), chunk);
+                }
+                continue;
+            }
+            java.nio.ByteBuffer buffer = scratch.direct;
+            buffer.clear();
+            buffer.asFloatBuffer().put(v, 0, len);
+            buffer.limit(4 * len);
+            // the chunk may borrow the buffer (on the CPU): it is copied into flat before the next refill
+            try (NDArray chunk = manager.create(buffer, new Shape(len), DataType.FLOAT32);
+                    NDArray typed = chunk.toType(type, false)) {
+                flat.set(new ai.djl.ndarray.index.NDIndex(start + ":" + (start + len)), typed);
+            }
+        }
+        NDArray a = bf16 ? flat : flat.reshape(shape);
+        if (!bf16) {
+            flat.close();
+        }
+        param.setArray(a);
     }
 
     private static double gaussian(SplittableRandom r) {

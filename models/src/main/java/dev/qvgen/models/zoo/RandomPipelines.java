@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 
 import dev.qvgen.models.cogvideox.CogVideoXTransformer3DModel;
 import dev.qvgen.models.cogvideox.CogVideoXPipeline;
+import dev.qvgen.models.pipeline.TextEncoderPlacement;
 import dev.qvgen.models.pipeline.VideoPipeline;
 import dev.qvgen.models.wan.WanPipeline;
 import dev.qvgen.models.text.T5Config;
@@ -69,7 +70,8 @@ public final class RandomPipelines {
     static VideoPipeline wan(TransformerSpec.Wan spec, Path tokenizerDir, Path schedulerConfig, NDManager manager,
             long seed) {
         T5EncoderModel te = new T5EncoderModel(umt5Xxl());
-        ModelRegistry.randomInit(te, manager, seed + 1);
+        // the text encoder rests on the host when the pipeline is on an accelerator (TextEncoderPlacement)
+        ModelRegistry.randomInit(te, TextEncoderPlacement.loadingManager(manager), seed + 1);
         AutoencoderKLWan vae = new AutoencoderKLWan(wan21Vae());
         ModelRegistry.randomInit(vae, manager, seed + 2);
         WanTransformer3DModel tr = (WanTransformer3DModel) ModelRegistry.buildTransformer(spec, manager, true, seed);
@@ -79,7 +81,8 @@ public final class RandomPipelines {
     static VideoPipeline cogVideoX(TransformerSpec.CogVideoX spec, String model, Path tokenizerDir,
             Path schedulerConfig, NDManager manager, long seed) {
         T5EncoderModel te = new T5EncoderModel(t5V11Xxl());
-        ModelRegistry.randomInit(te, manager, seed + 1);
+        // the text encoder rests on the host when the pipeline is on an accelerator (TextEncoderPlacement)
+        ModelRegistry.randomInit(te, TextEncoderPlacement.loadingManager(manager), seed + 1);
         AutoencoderKLCogVideoX vae = new AutoencoderKLCogVideoX(cogVideoXVae(model));
         ModelRegistry.randomInit(vae, manager, seed + 2);
         CogVideoXTransformer3DModel tr = (CogVideoXTransformer3DModel) ModelRegistry.buildTransformer(spec, manager,

@@ -114,6 +114,29 @@ class ModelRegistryTest {
         assertEquals(1920, c2.innerDim());
     }
 
+    /** Three linear layers, 25 M values: enough for randomInit to fill them on several threads. */
+    private static final class ThreeLinears extends Module {
+        ThreeLinears() {
+            for (int i = 0; i < 3; i++) {
+                child("l" + i, new dev.qvgen.layers.nn.Linear(4096, 2048, true));
+            }
+        }
+    }
+
+    @Test
+    void parallelRandomInitGivesTheSequentialValues() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Module one = new ThreeLinears();
+            Module many = new ThreeLinears();
+            ModelRegistry.randomInit(one, m, 3, 1);
+            ModelRegistry.randomInit(many, m, 3, 3);
+            for (String name : one.namedParameters().keySet()) {
+                assertArrayEquals(one.namedParameters().get(name).getArray().toFloatArray(),
+                        many.namedParameters().get(name).getArray().toFloatArray(), name);
+            }
+        }
+    }
+
     @Test
     void shrunkRandomBuildIsDeterministicNamedAsPublishedAndRuns() {
         CogVideoXConfig full = ((TransformerSpec.CogVideoX) ModelRegistry.get("cogvideox1.5-5b").transformer()).config();

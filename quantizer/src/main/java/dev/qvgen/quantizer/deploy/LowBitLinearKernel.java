@@ -2,6 +2,7 @@ package dev.qvgen.quantizer.deploy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -48,6 +49,23 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     private final NDArray config;
     // CPU emulation: codes^T (in, out) in float64
     private final NDArray codesT;
+    private boolean installed;
+    // the dense weight of the layer this kernel was installed on with DenseWeight.PARK
+    private Linear parkedFor;
+    private NDArray parked;
+    private ai.djl.Device parkedDevice;
+    private boolean parkedBf16;
+
+    /** What becomes of a layer's dense weight when a real kernel takes its place ({@link #install}). */
+    public enum DenseWeight {
+        /** Freed: the layer runs on the codes alone (generation); it cannot go back to dense. */
+        FREE,
+        /**
+         * Off the device: kept on the host (float32 for a bfloat16 weight, which is exact) and put
+         * back when the kernel is closed, as {@link Rtn#restore} does (profile's rows, one model).
+         */
+        PARK
+    }
 
     private LowBitLinearKernel(NDManager manager, int out, int in, int activationBits, LowBitLayout.Codes codes,
             boolean packed, boolean correct, long deviceBytes, NDArray weight, NDArray offset, NDArray scale,
@@ -68,6 +86,68 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         this.empty = manager.create(new float[0]);
         this.config = weight == null ? null : NDManager.newBaseManager(ai.djl.Device.cpu()).create(new long[] {activationBits,
             codes == LowBitLayout.Codes.INT8 ? 1 : 0, packed ? 1 : 0, correct ? 1 : 0});
+        // what the kernel holds outlives any scope its maker has open
+        for (NDArray a : new NDArray[] {weight, offset, scale, v, codesT, empty, config}) {
+            if (a != null) {
+                NDScope.unregister(a);
+            }
+        }
+    }
+
+    /**
+     * Makes this kernel {@code layer}'s and takes the layer's dense weight off the device, so the
+     * deployed weights are the codes alone (W4A4 on FP8 codes: about 0.51x of bf16's bytes, packed
+     * 0.27x): {@link DenseWeight#FREE} frees it, {@link DenseWeight#PARK} keeps it on the host until
+     * {@link #close}. Nothing else holds the dense array: the kernel read it once, for its codes.
+     */
+    public LowBitLinearKernel install(Linear layer, DenseWeight dense) {
+        if (installed) {
+            throw new IllegalStateException("kernel already installed");
+        }
+        installed = true;
+        layer.setKernel(this);
+        NDArray w = layer.takeWeight();
+        if (dense == DenseWeight.FREE) {
+            w.close();
+            return this;
+        }
+        parkedFor = layer;
+        parkedDevice = w.getDevice();
+        parkedBf16 = dev.qvgen.layers.nn.Precision.isBf16(w);
+        if (!parkedDevice.isGpu()) {
+            parked = w; // already on the host
+            return this;
+        }
+        try (NDScope scope = new NDScope()) {
+            // DJL 0.36 cannot move a bfloat16 tensor between devices; its float32 copy is exact
+            NDArray wide = parkedBf16 ? w.toType(DataType.FLOAT32, false) : w;
+            NDArray host = wide.toDevice(ai.djl.Device.cpu(), false);
+            NDScope.unregister(host);
+            parked = host;
+        }
+        w.close();
+        return this;
+    }
+
+    /** Puts a parked dense weight back on its layer, on its device and in its type. */
+    private void unpark() {
+        if (parkedFor == null) {
+            return;
+        }
+        NDArray back;
+        if (parked.getDevice().equals(parkedDevice)) {
+            back = parked;
+        } else {
+            try (NDScope scope = new NDScope()) {
+                NDArray moved = parked.toDevice(parkedDevice, false);
+                back = parkedBf16 ? dev.qvgen.layers.nn.Precision.to(moved, DataType.BFLOAT16) : moved;
+                NDScope.unregister(back);
+            }
+            parked.close();
+        }
+        parkedFor.putWeight(back);
+        parkedFor = null;
+        parked = null;
     }
 
     /** Checks that {@code spec} runs exactly on {@code codes}; the message names the setting. */
@@ -96,31 +176,10 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         NDManager m = parent.newSubManager(w.getDevice());
         int out = layer.outFeatures();
         int in = layer.inFeatures();
-        NDArray stepT;
-        NDArray codesInt8;
-        NDArray rowSum;
-        try (NDManager tmp = m.newSubManager()) {
-            NDArray step = UniformQuantizer.weightScale(w, spec.weightBits());
-            NDArray c = UniformQuantizer.weightCodes(w, step, spec.weightBits());
-            step.attach(tmp);
-            c.attach(tmp);
-            NDArray c32 = c.toType(DataType.FLOAT32, false);
-            c32.attach(tmp);
-            stepT = step.toType(DataType.FLOAT32, false).reshape(1, out);
-            stepT.attach(m);
-            rowSum = c32.sum(new int[] {1}).reshape(1, out).mul(stepT);
-            rowSum.attach(m);
-            if (packed) {
-                // BitPacking's 4-bit layout on the device: q = code + 2^(b-1), two per byte, low nibble first
-                NDArray q = c32.add(1 << (spec.weightBits() - 1));
-                q.attach(tmp);
-                NDArray bytes = q.get(":, 0::2").add(q.get(":, 1::2").mul(16)).toType(DataType.UINT8, false);
-                codesInt8 = bytes;
-            } else {
-                codesInt8 = c32.toType(DataType.INT8, false);
-            }
-            codesInt8.attach(m);
-        }
+        NDArray[] made = deviceCodes(w, spec.weightBits(), packed, m);
+        NDArray stepT = made[0];
+        NDArray rowSum = made[1];
+        NDArray codesInt8 = made[2];
         NDArray v = rowSum.concat(m.zeros(new Shape(1, out)), 0);
         NDArray weight;
         NDArray offset = null;
@@ -180,6 +239,40 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
                 offset, step, v, null);
     }
 
+    /**
+     * The device path's arrays from a dense weight (out, in) in its own type: the per-channel steps
+     * (1, out) and their row sums of codes times step (1, out), both float32, and the codes (int8, or
+     * packed 4-bit as uint8), all in {@code m}. Every temporary (|w|, w / step, its rounding, the
+     * float32 codes, the packing's halves) is made in a scope and freed with it: they go to the
+     * weight's manager, the model's, where nothing freed them before, so each install left about
+     * three dense copies of the weights behind on the device (and profile's rows grew one after the
+     * other). Runs on any device (the tests run it on the CPU).
+     */
+    static NDArray[] deviceCodes(NDArray w, int bits, boolean packed, NDManager m) {
+        int out = (int) w.getShape().get(0);
+        try (NDScope scope = new NDScope()) {
+            NDArray step = UniformQuantizer.weightScale(w, bits);
+            NDArray c = UniformQuantizer.weightCodes(w, step, bits);
+            NDArray c32 = c.toType(DataType.FLOAT32, false);
+            NDArray stepT = step.toType(DataType.FLOAT32, false).reshape(1, out);
+            NDArray rowSum = c32.sum(new int[] {1}).reshape(1, out).mul(stepT);
+            NDArray codes;
+            if (packed) {
+                // BitPacking's 4-bit layout on the device: q = code + 2^(b-1), two per byte, low nibble first
+                NDArray q = c32.add(1 << (bits - 1));
+                codes = q.get(":, 0::2").add(q.get(":, 1::2").mul(16)).toType(DataType.UINT8, false);
+            } else {
+                codes = c32.toType(DataType.INT8, false);
+            }
+            NDArray[] kept = {stepT, rowSum, codes};
+            for (NDArray a : kept) {
+                NDScope.unregister(a);
+                a.attach(m);
+            }
+            return kept;
+        }
+    }
+
     private static NDArray fp8(NDArray int8, NDManager m) {
         if (!LowBitModules.INT8_TO_FP8.available()) {
             throw new IllegalStateException("the real low-bit path on CUDA needs its TorchScript modules: "
@@ -230,7 +323,8 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         }
         long[] dims = s.getShape().clone();
         dims[dims.length - 1] = out;
-        return y.toType(x.getDataType(), false).reshape(new Shape(dims));
+        // Precision.like: DJL cannot name bfloat16 for toType
+        return dev.qvgen.layers.nn.Precision.like(y, x).reshape(new Shape(dims));
     }
 
     /** Bytes of the weight on the device: codes, scales and offsets. */
@@ -242,8 +336,10 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         return correct;
     }
 
+    /** Frees the codes; a weight parked by {@link #install} goes back to its layer first. */
     @Override
     public void close() {
+        unpark();
         if (config != null) {
             config.getManager().close();
         }

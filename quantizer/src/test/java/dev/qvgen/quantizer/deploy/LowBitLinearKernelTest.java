@@ -1,14 +1,18 @@
 package dev.qvgen.quantizer.deploy;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.layers.nn.Linear;
+import dev.qvgen.layers.nn.Precision;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
@@ -117,5 +121,86 @@ class LowBitLinearKernelTest {
         assertTrue(e.getMessage().contains("w8a8"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> LowBitLinearKernel.check(QuantSpec.W4A4, LowBitLayout.Codes.INT8, true));
+    }
+
+    /** Arrays live in {@code m} (and its sub-managers) with {@code shape}. */
+    private static long liveWithShape(NDManager m, Shape shape) {
+        return m.getManagedArrays().stream().filter(a -> a.getShape().equals(shape)).count();
+    }
+
+    @Test
+    void installedKernelFreesTheDenseWeightAndNothingElseHoldsIt() {
+        try (NDManager model = NDManager.newBaseManager(); NDManager kernels = NDManager.newBaseManager()) {
+            Linear l = LowBitLayoutTest.randomLinear(model, 48, 64, 7);
+            NDArray x = activations(kernels, 40, 64, 3);
+            Shape dense = new Shape(48, 64);
+            int before = model.getManagedArrays().size();
+            assertEquals(1, liveWithShape(model, dense));
+            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, QuantSpec.W4A4, LowBitLayout.Codes.FP8, false, kernels);
+            assertEquals(before, model.getManagedArrays().size(), "computing the codes leaves no temporary in the "
+                    + "model's manager");
+            l.setKernel(k);
+            float[] withWeight = l.forward(x).toFloatArray();
+            k.install(l, LowBitLinearKernel.DenseWeight.FREE);
+            assertFalse(l.hasWeight(), "the layer holds no dense weight");
+            assertEquals(0, liveWithShape(model, dense), "no handle on the dense weight is left");
+            assertEquals(before - 1, model.getManagedArrays().size(), "only the dense weight went");
+            assertArrayEquals(withWeight, l.forward(x).toFloatArray(), "the layer runs on the codes alone");
+            k.close();
+        }
+    }
+
+    @Test
+    void deviceCodesLeaveNoTemporaryInTheModelsManager() {
+        // the CUDA path's code computation, run on the CPU: before, |w|, w / step and its rounding
+        // stayed in the weight's manager (about three dense copies per layer on the device)
+        try (NDManager model = NDManager.newBaseManager(); NDManager kernels = NDManager.newBaseManager()) {
+            Linear l = LowBitLayoutTest.randomLinear(model, 48, 64, 5);
+            float[] simulated;
+            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                simulated = dev.qvgen.quantizer.UniformQuantizer.weightPerChannel(l.weight(), 4).toFloatArray();
+            }
+            int before = model.getManagedArrays().size();
+            for (boolean packed : new boolean[] {false, true}) {
+                NDArray[] made = LowBitLinearKernel.deviceCodes(l.weight(), 4, packed, kernels);
+                assertEquals(before, model.getManagedArrays().size(), "packed " + packed);
+                assertEquals(new Shape(48, packed ? 32 : 64), made[2].getShape());
+                if (!packed) {
+                    // codes times steps are the fake-quantized weight
+                    NDArray w = made[2].toType(DataType.FLOAT32, false).mul(made[0].transpose());
+                    assertArrayEquals(simulated, w.toFloatArray(), 1e-7f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void parkedDenseWeightComesBackOnRestore() {
+        try (NDManager model = NDManager.newBaseManager(); NDManager kernels = NDManager.newBaseManager()) {
+            for (boolean bf16 : new boolean[] {false, true}) {
+                TinyLayer t = new TinyLayer(LowBitLayoutTest.randomLinear(model, 48, 64, 11));
+                if (bf16) {
+                    Precision.cast(t, DataType.BFLOAT16, ai.djl.Device.cpu());
+                }
+                Linear l = t.linear;
+                float[] w = l.weight().toType(DataType.FLOAT32, false).toFloatArray();
+                LowBitLinearKernel.rtn(l, QuantSpec.W4A4, LowBitLayout.Codes.FP8, true, kernels)
+                        .install(l, LowBitLinearKernel.DenseWeight.PARK);
+                assertFalse(l.hasWeight());
+                Rtn.restore(t); // closes the kernel, which puts the weight back
+                assertTrue(l.hasWeight());
+                assertEquals(bf16, Precision.isBf16(l.weight()), "in its type");
+                assertArrayEquals(w, l.weight().toType(DataType.FLOAT32, false).toFloatArray(), "the same values");
+            }
+        }
+    }
+
+    /** A module around one linear layer, for Rtn.restore and Precision.cast. */
+    private static final class TinyLayer extends dev.qvgen.layers.nn.Module {
+        final Linear linear;
+
+        TinyLayer(Linear l) {
+            linear = child("proj", l);
+        }
     }
 }

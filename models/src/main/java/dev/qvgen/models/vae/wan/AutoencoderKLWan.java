@@ -65,14 +65,17 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
     }
 
     /**
-     * The posterior's parameters (B, 2·z_dim, 1 + (T−1)/4, H/8, W/8): mean, then log-variance.
+     * The posterior's parameters (B, 2·z_dim, 1 + (T−1)/4, H/8, W/8): mean, then log-variance, in
+     * the caller's scope (freed with it, like an op's result).
      * {@code T} should be 1 + 4k; trailing frames beyond that are dropped, as in diffusers.
      */
     public NDArray encode(NDArray x) {
         checkRank(x, config.inChannels(), "video");
         Shape s = x.getShape();
         if (useTiling && (s.get(4) > tileSampleMinWidth || s.get(3) > tileSampleMinHeight)) {
-            return tiledEncode(x);
+            NDArray moments = tiledEncode(x);
+            NDScope.register(moments); // in the caller's scope, as the untiled path's
+            return moments;
         }
         return encodeChunks(x);
     }
@@ -93,12 +96,14 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
                 }
             }
         }
+        NDArray enc;
         try (NDScope scope = new NDScope()) {
-            NDArray enc = quantConv.forward(NDArrays.concat(outs, 2), (NDArray) null);
+            enc = quantConv.forward(NDArrays.concat(outs, 2), (NDArray) null);
             NDScope.unregister(enc);
             outs.close();
-            return enc;
         }
+        NDScope.register(enc); // in the caller's scope, like any op's result
+        return enc;
     }
 
     /** The latent mean (the posterior's mode), before the pipeline's normalization. */
@@ -130,6 +135,7 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
     private NDArray decodeFrames(NDArray z) {
         long frames = z.getShape().get(2);
         NDList outs = new NDList();
+        NDArray video;
         try (NDScope outer = new NDScope(); WanFeatCache cache = new WanFeatCache()) {
             NDArray x = postQuantConv.forward(z, (NDArray) null);
             for (long i = 0; i < frames; i++) {
@@ -140,11 +146,14 @@ public final class AutoencoderKLWan extends Module implements VideoVae {
                     outs.add(out);
                 }
             }
-            NDArray video = NDArrays.concat(outs, 2);
+            video = NDArrays.concat(outs, 2);
             NDScope.unregister(video);
             outs.close();
-            return video;
         }
+        // in the caller's scope, like any op's result: decode() frees it once clamped (it was left
+        // out of every scope, so the unclamped video stayed until its manager closed)
+        NDScope.register(video);
+        return video;
     }
 
     /**

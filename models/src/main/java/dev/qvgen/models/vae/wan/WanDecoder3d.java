@@ -2,9 +2,9 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.layers.nn.Activations;
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 
 /**
  * diffusers' {@code WanDecoder3d} (non-residual, Wan2.1): conv_in, mid block, up blocks whose
@@ -46,11 +46,13 @@ final class WanDecoder3d extends Module {
     }
 
     NDArray forward(NDArray x, WanFeatCache cache) {
-        x = convIn.forward(x, cache);
-        x = midBlock.forward(x, cache);
+        // one stage at a time, each in its own scope, the previous activation closed (WanSteps)
+        NDArray in = x;
+        NDArray y = Scopes.scoped(() -> convIn.forward(in, cache));
+        y = WanSteps.then(y, a -> midBlock.forward(a, cache));
         for (WanUpBlock b : upBlocks.items()) {
-            x = b.forward(x, cache);
+            y = WanSteps.then(y, a -> b.forward(a, cache));
         }
-        return convOut.forward(Activations.silu(normOut.forward(x)), cache);
+        return WanSteps.then(y, a -> convOut.forward(WanSteps.normSilu(normOut, a), cache));
     }
 }

@@ -2,9 +2,9 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.layers.nn.Activations;
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 
 /**
  * diffusers' {@code WanEncoder3d} (non-residual, Wan2.1): conv_in, a flat {@code down_blocks}
@@ -60,11 +60,13 @@ final class WanEncoder3d extends Module {
     }
 
     NDArray forward(NDArray x, WanFeatCache cache) {
-        x = convIn.forward(x, cache);
+        // one layer at a time, each in its own scope, the previous activation closed (WanSteps)
+        NDArray in = x;
+        NDArray y = Scopes.scoped(() -> convIn.forward(in, cache));
         for (Module layer : downBlocks.items()) {
-            x = ((WanCachedLayer) layer).forward(x, cache);
+            y = WanSteps.then(y, a -> ((WanCachedLayer) layer).forward(a, cache));
         }
-        x = midBlock.forward(x, cache);
-        return convOut.forward(Activations.silu(normOut.forward(x)), cache);
+        y = WanSteps.then(y, a -> midBlock.forward(a, cache));
+        return WanSteps.then(y, a -> convOut.forward(WanSteps.normSilu(normOut, a), cache));
     }
 }

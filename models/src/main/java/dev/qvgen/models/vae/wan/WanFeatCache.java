@@ -53,6 +53,17 @@ final class WanFeatCache implements AutoCloseable {
         idx++;
     }
 
+    /** The arrays the cache holds now (tests count what a chunk leaves alive). */
+    List<NDArray> arrays() {
+        List<NDArray> out = new ArrayList<>();
+        for (Object o : slots) {
+            if (o instanceof NDArray a) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         for (Object o : slots) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 
 /** diffusers' {@code WanMidBlock}: residual, then (attention, residual) once. */
 final class WanMidBlock extends Module implements WanCachedLayer {
@@ -20,11 +21,14 @@ final class WanMidBlock extends Module implements WanCachedLayer {
 
     @Override
     public NDArray forward(NDArray x, WanFeatCache cache) {
-        x = resnets.get(0).forward(x, cache);
+        NDArray in = x;
+        NDArray y = Scopes.scoped(() -> resnets.get(0).forward(in, cache));
         for (int i = 0; i < attentions.size(); i++) {
-            x = attentions.get(i).forward(x, cache);
-            x = resnets.get(i + 1).forward(x, cache);
+            WanAttentionBlock attn = attentions.get(i);
+            WanResidualBlock r = resnets.get(i + 1);
+            y = WanSteps.then(y, a -> attn.forward(a, cache));
+            y = WanSteps.then(y, a -> r.forward(a, cache));
         }
-        return x;
+        return y;
     }
 }

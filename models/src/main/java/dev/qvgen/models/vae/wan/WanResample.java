@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 import dev.qvgen.models.vae.Conv;
 import dev.qvgen.models.vae.Parameterless;
 import dev.qvgen.models.vae.VaeOps;
@@ -44,21 +45,27 @@ final class WanResample extends Module implements WanCachedLayer {
 
     @Override
     public NDArray forward(NDArray x, WanFeatCache cache) {
-        if (mode == Mode.UPSAMPLE3D && cache != null) {
-            x = upsampleTime(x, cache);
+        // each step in its own scope, its input closed once used unless it is the caller's (WanSteps):
+        // the time conv's 2x-wide output and its interleaved copy are gone before the 4x-sized spatial step
+        NDArray timed = mode == Mode.UPSAMPLE3D && cache != null ? Scopes.scoped(() -> upsampleTime(x, cache)) : x;
+        NDArray out = Scopes.scoped(() -> VaeOps.perFrame(timed, this::spatial));
+        if (timed != x) {
+            timed.close();
         }
-        x = VaeOps.perFrame(x, this::spatial);
         if (mode == Mode.DOWNSAMPLE3D && cache != null) {
             Object slot = cache.current();
             if (slot == null) {
-                cache.advance(x.duplicate());
+                cache.advance(out.duplicate());
             } else {
-                NDArray next = VaeOps.lastFrames(x, 1);
-                x = timeConv.forward(VaeOps.concat(2, VaeOps.lastFrames((NDArray) slot, 1), x), (NDArray) null);
+                NDArray spatialOut = out;
+                NDArray next = VaeOps.lastFrames(spatialOut, 1);
+                out = Scopes.scoped(() -> timeConv.forward(VaeOps.concat(2, VaeOps.lastFrames((NDArray) slot, 1),
+                        spatialOut), (NDArray) null));
+                spatialOut.close();
                 cache.advance(next);
             }
         }
-        return x;
+        return out;
     }
 
     private NDArray upsampleTime(NDArray x, WanFeatCache cache) {
@@ -86,7 +93,12 @@ final class WanResample extends Module implements WanCachedLayer {
     private NDArray spatial(NDArray frames) {
         if (mode == Mode.UPSAMPLE2D || mode == Mode.UPSAMPLE3D) {
             // nearest-exact with factor 2 picks source pixel floor((i + 0.5) / 2) = i / 2: a repeat.
-            return conv.forward(frames.repeat(2, 2).repeat(3, 2));
+            NDArray rows = frames.repeat(2, 2);
+            NDArray up = rows.repeat(3, 2);
+            rows.close();
+            NDArray out = conv.forward(up);
+            up.close();
+            return out;
         }
         return conv.forward(VaeOps.padZeros(VaeOps.padZeros(frames, 2, 0, 1), 3, 0, 1));
     }

@@ -2,8 +2,8 @@ package dev.qvgen.models.vae.wan;
 
 import ai.djl.ndarray.NDArray;
 
-import dev.qvgen.layers.nn.Activations;
 import dev.qvgen.layers.nn.Module;
+import dev.qvgen.layers.nn.Scopes;
 
 /** diffusers' {@code WanResidualBlock}: RMS norm, SiLU, causal 3×3×3 conv, twice, plus a shortcut. */
 final class WanResidualBlock extends Module implements WanCachedLayer {
@@ -24,10 +24,21 @@ final class WanResidualBlock extends Module implements WanCachedLayer {
 
     @Override
     public NDArray forward(NDArray x, WanFeatCache cache) {
-        NDArray h = shortcut == null ? x : shortcut.forward(x, (NDArray) null);
-        NDArray y = conv1.forward(Activations.silu(norm1.forward(x)), cache);
-        // Dropout is the identity at inference.
-        y = conv2.forward(Activations.silu(norm2.forward(y)), cache);
-        return y.add(h);
+        // each conv with its norm and activation in its own scope (WanSteps): a block holds its
+        // input, the shortcut and one conv's working set, not every intermediate
+        NDArray h = shortcut == null ? x : Scopes.scoped(() -> shortcut.forward(x, (NDArray) null));
+        NDArray y = Scopes.scoped(() -> conv1.forward(WanSteps.normSilu(norm1, x), cache));
+        // Dropout is the identity at inference. y is freed once normalised, before conv2 runs.
+        NDArray z = Scopes.scoped(() -> {
+            NDArray a = WanSteps.normSilu(norm2, y);
+            y.close();
+            return conv2.forward(a, cache);
+        });
+        NDArray out = z.add(h);
+        z.close();
+        if (h != x) {
+            h.close();
+        }
+        return out;
     }
 }

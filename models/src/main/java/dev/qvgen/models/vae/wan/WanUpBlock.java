@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.nn.ModuleList;
+import dev.qvgen.layers.nn.Scopes;
 
 /** diffusers' {@code WanUpBlock}: {@code num_res_blocks + 1} residual blocks, then an optional upsampler. */
 final class WanUpBlock extends Module implements WanCachedLayer {
@@ -27,9 +28,13 @@ final class WanUpBlock extends Module implements WanCachedLayer {
 
     @Override
     public NDArray forward(NDArray x, WanFeatCache cache) {
-        for (WanResidualBlock r : resnets.items()) {
-            x = r.forward(x, cache);
+        // the caller's input is left open; every later activation is closed once used (WanSteps)
+        NDArray in = x;
+        NDArray y = Scopes.scoped(() -> resnets.get(0).forward(in, cache));
+        for (int i = 1; i < resnets.size(); i++) {
+            WanResidualBlock r = resnets.get(i);
+            y = WanSteps.then(y, a -> r.forward(a, cache));
         }
-        return upsamplers == null ? x : upsamplers.get(0).forward(x, cache);
+        return upsamplers == null ? y : WanSteps.then(y, a -> upsamplers.get(0).forward(a, cache));
     }
 }

@@ -22,7 +22,20 @@ final class WanVaeRmsNorm extends Module {
     }
 
     NDArray forward(NDArray x) {
-        NDArray norm = x.square().sum(new int[] {1}, true).sqrt().maximum(1e-12f);
-        return Scalars.mul(x.div(norm), scale).mul(gamma.getArray());
+        // the same ops as before, each full-size temporary closed once the next one exists
+        NDArray sq = x.square();
+        NDArray sum = sq.sum(new int[] {1}, true);
+        sq.close();
+        NDArray root = sum.sqrt();
+        sum.close();
+        NDArray norm = root.maximum(1e-12f);
+        root.close();
+        NDArray unit = x.div(norm);
+        norm.close();
+        NDArray scaled = Scalars.mul(unit, scale);
+        unit.close();
+        NDArray out = scaled.mul(gamma.getArray());
+        scaled.close();
+        return out;
     }
 }
