@@ -120,6 +120,25 @@ class ZooStudyTest {
         assertTrue(q.out().contains("2 steps x 4 samples (2 per forward), 3 clips"), q.out());
         assertEquals(3, Files.readAllLines(qat.resolve("log.csv")).size(), "header and 2 steps");
         assertTrue(Files.exists(qat.resolve(QatArm.EXPORT)));
+        assertTrue(q.out().contains("float32, activation checkpointing per block"), q.out());
+
+        // the GPU default, run on the CPU: bf16 products and teacher, float32 master weights
+        Path mixed = tmp.resolve("qat-bf16");
+        CliRun m = CliRun.of("qat", "--pipeline-dir", pipeline.toString(), "--data", data.toString(), "--method",
+                "qvgen", "--bits", "w4a4", "--steps", "2", "--batch", "2", "--precision", "bf16", "--out",
+                mixed.toString());
+        assertEquals(0, m.code(), m.out() + m.err());
+        assertTrue(m.out().contains("mixed precision (bf16 products and teacher, float32 master weights), "
+                + "activation checkpointing per block"), m.out());
+        java.util.List<String> rows = Files.readAllLines(mixed.resolve("log.csv"));
+        assertEquals(3, rows.size(), "header and 2 steps");
+        for (String row : rows.subList(1, 3)) {
+            double loss = Double.parseDouble(row.split(",")[1]);
+            assertTrue(Double.isFinite(loss) && loss > 0, row);
+        }
+        assertTrue(Files.exists(mixed.resolve(QatArm.EXPORT)));
+        assertEquals(2, CliRun.of("qat", "--pipeline-dir", pipeline.toString(), "--data", data.toString(), "--method",
+                "qvgen", "--bits", "w4a4", "--precision", "fp16", "--out", tmp.resolve("y").toString()).code());
 
         CliRun rtn = CliRun.of("calibrate", "--pipeline-dir", pipeline.toString(), "--method", "rtn", "--bits", "w4a4",
                 "--out", tmp.resolve("rtn").toString());

@@ -31,12 +31,22 @@ public interface Blockwise {
     /** The layers after the blocks: the network's output. */
     NDArray exit(NDList stream, NDList shared);
 
-    /** The ordinary forward through the stages (every block's intermediates kept for autograd). */
-    default NDArray forward() {
+    /**
+     * The ordinary forward through the stages, {@code observer} (may be null) seeing each block's
+     * first output. Each block's input is closed once the block has run, as eager PyTorch frees
+     * it; DJL would otherwise hold every block's input to the end of the forward (5.5 GiB at
+     * Wan2.1-1.3B's published size). Closing a handle does not free what autograd saved.
+     */
+    default NDArray forward(java.util.function.BiConsumer<Integer, NDArray> observer) {
         Entry e = enter();
         NDList stream = e.stream();
         for (int i = 0; i < blocks(); i++) {
-            stream = block(i, stream, e.shared());
+            NDList in = stream;
+            stream = block(i, in, e.shared());
+            if (observer != null) {
+                observer.accept(i, stream.get(0));
+            }
+            in.close();
         }
         return exit(stream, e.shared());
     }

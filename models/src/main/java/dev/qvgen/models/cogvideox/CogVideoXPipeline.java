@@ -107,18 +107,8 @@ public final class CogVideoXPipeline implements VideoPipeline {
     }
 
     @Override
-    public void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type) {
-        textEncoderPlacement.setPrecision(type);
-    }
-
-    @Override
-    public void offloadTextEncoder(boolean offload) {
-        textEncoderPlacement.setOffload(offload);
-    }
-
-    @Override
-    public TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device) {
-        return textEncoderPlacement.use(device);
+    public TextEncoderPlacement textEncoderPlacement() {
+        return textEncoderPlacement;
     }
 
     /** The text encoder (its weights move as {@link TextEncoderPlacement} says). */

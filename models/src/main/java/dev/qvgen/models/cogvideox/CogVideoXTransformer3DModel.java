@@ -122,33 +122,18 @@ public final class CogVideoXTransformer3DModel extends Module implements dev.qvg
                     ? "this CogVideoX config has ofs_embed_dim; pass the ofs condition"
                     : "this CogVideoX config has no ofs_embed_dim; ofs must be null");
         }
-        Stages st = new Stages(latents, timestep, text, ofs);
-        Blockwise.Entry e = st.enter();
-        NDList stream = e.stream();
-        for (int i = 0; i < blocks.size(); i++) {
-            NDList in = stream;
-            stream = st.block(i, in, e.shared());
-            if (blockObserver != null) {
-                blockObserver.accept(i, stream.get(0));
-            }
-            // eager PyTorch frees a block's input once the block has run; DJL would hold every
-            // block's input to the end of the forward (2 GiB at CogVideoX-2B's published size)
-            in.close();
-        }
-        return st.exit(stream, e.shared());
+        return new Stages(latents, timestep, text, ofs).forward(blockObserver);
     }
 
+    /** The text-to-video forward cuts at its blocks; one with the ofs condition (image-to-video) runs whole. */
     @Override
     public boolean cutsAtBlocks() {
-        return true;
+        return ofsEmbedding == null;
     }
 
     @Override
     public Blockwise blockwise(NDArray latents, NDArray timestep, NDArray text) {
-        if (ofsEmbedding != null) {
-            throw new IllegalArgumentException("this CogVideoX config has ofs_embed_dim; pass the ofs condition");
-        }
-        return new Stages(latents, timestep, text, null);
+        return ofsEmbedding == null ? new Stages(latents, timestep, text, null) : null;
     }
 
     /**

@@ -137,17 +137,26 @@ public interface VideoPipeline extends AutoCloseable {
      * pipeline: bfloat16 on CUDA (UMT5-XXL: 11.4 GB instead of 22.7); float32, the default, computes
      * on the weights as loaded.
      */
-    void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type);
+    default void setTextEncoderPrecision(ai.djl.ndarray.types.DataType type) {
+        textEncoderPlacement().setPrecision(type);
+    }
 
     /**
      * With {@code true}, the text encoder's device copy is freed after every encoding phase and made
      * again from the host copy for the next (a pipeline on an accelerator loads its text encoder on
      * the host); see {@link TextEncoderPlacement}.
      */
-    void offloadTextEncoder(boolean offload);
+    default void offloadTextEncoder(boolean offload) {
+        textEncoderPlacement().setOffload(offload);
+    }
 
     /** An encoding phase on {@code device}: several {@link #encodePrompt} calls, one upload of the encoder. */
-    TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device);
+    default TextEncoderPlacement.Phase textEncoderOn(ai.djl.Device device) {
+        return textEncoderPlacement().use(device);
+    }
+
+    /** Where the text encoder's weights live and in which type (host, device, per phase). */
+    TextEncoderPlacement textEncoderPlacement();
 
     /** Frees what is not an NDArray (the tokenizer). Weights belong to the manager passed on loading. */
     @Override

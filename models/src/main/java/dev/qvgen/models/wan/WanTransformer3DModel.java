@@ -108,21 +108,7 @@ public final class WanTransformer3DModel extends Module implements dev.qvgen.mod
      * @return the flow prediction (B, outChannels, F, H, W)
      */
     public NDArray forward(NDArray latents, NDArray timestep, NDArray text) {
-        Stages st = new Stages(latents, timestep, text);
-        Blockwise.Entry e = st.enter();
-        NDList x = e.stream();
-        for (int i = 0; i < blocks.size(); i++) {
-            NDList in = x;
-            x = st.block(i, in, e.shared());
-            if (blockObserver != null) {
-                blockObserver.accept(i, x.get(0));
-            }
-            // eager PyTorch frees a block's input once the block has run; DJL would hold every
-            // block's float32 residual stream to the end of the forward (5.5 GiB at Wan2.1-1.3B's
-            // published size)
-            in.close();
-        }
-        return st.exit(x, e.shared());
+        return new Stages(latents, timestep, text).forward(blockObserver);
     }
 
     @Override
