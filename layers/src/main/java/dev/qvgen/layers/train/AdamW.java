@@ -65,7 +65,10 @@ public final class AdamW {
             try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
                 ai.djl.ndarray.NDList sums = new ai.djl.ndarray.NDList();
                 for (NDArray a : g.arrays()) {
-                    sums.add(a.getGradient().square().sum());
+                    // the parameter-sized square is freed at once; only the scalar waits for the read
+                    try (NDArray grad = a.getGradient(); NDArray squared = grad.square()) {
+                        sums.add(squared.sum());
+                    }
                 }
                 if (!sums.isEmpty()) {
                     for (float v : ai.djl.ndarray.NDArrays.stack(sums).toFloatArray()) {
