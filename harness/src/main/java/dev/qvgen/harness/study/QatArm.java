@@ -53,7 +53,7 @@ public final class QatArm {
     private final PrintStream log;
     private Device device = Device.cpu();
     private Boolean bf16Products;
-    private boolean checkpointing = true;
+    private Boolean checkpointing;
     private boolean optimizerOnCpu;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
@@ -79,8 +79,9 @@ public final class QatArm {
     }
 
     /**
-     * Per-block activation checkpointing (default on; a model that cannot be cut at its blocks
-     * trains whole): memory of one block's activations instead of all, for one more forward.
+     * Per-block activation checkpointing (default: the model's {@link
+     * StudyModel#checkpointsActivationsByDefault}; a model that cannot be cut at its blocks trains
+     * whole): memory of one block's activations instead of all, for one more forward.
      */
     public QatArm activationCheckpointing(boolean on) {
         this.checkpointing = on;
@@ -127,6 +128,8 @@ public final class QatArm {
 
     private Path train(String method, QuantSpec spec, Path workDir, Methods.Qat qat, Path export) throws IOException {
         boolean mixed = mixedPrecision();
+        boolean checkpointing = this.checkpointing != null ? this.checkpointing
+                : model.checkpointsActivationsByDefault();
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance teacher = model.loadForTraining(manager);
                 StudyModel.Instance student = model.loadForTraining(manager)) {
