@@ -1,15 +1,12 @@
 package dev.qvgen.harness.study;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.harness.Progress;
-import dev.qvgen.layers.nn.Autocast;
 import dev.qvgen.layers.nn.Precision;
-import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -154,39 +151,15 @@ public final class QatArm {
                     s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
             StudyModel.Batches data = model.batches(teacher);
-            QatTrainer.Task task = new QatTrainer.Task() {
+            QatTrainer.Task task = new DistillationTask(st, tt, mixed, checkpointing) {
                 @Override
                 public QatTrainer.Batch batch(int index, NDManager mgr) {
                     return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
                 }
-
-                @Override
-                public NDArray student(QatTrainer.Batch b) {
-                    if (!mixed) {
-                        return st.forward(b.input(), b.timesteps(), b.context());
-                    }
-                    try (var bf16 = Autocast.bf16()) {
-                        return st.forward(b.input(), b.timesteps(), b.context());
-                    }
-                }
-
-                @Override
-                public Blockwise studentBlockwise(QatTrainer.Batch b) {
-                    Blockwise net = checkpointing ? st.blockwise(b.input(), b.timesteps(), b.context()) : null;
-                    return net == null || !mixed ? net : net.withBf16Products();
-                }
-
-                @Override
-                public NDArray teacher(QatTrainer.Batch b) {
-                    if (!mixed) {
-                        return tt.forward(b.input(), b.timesteps(), b.context());
-                    }
-                    return tt.forward(Precision.to(b.input(), DataType.BFLOAT16), b.timesteps(),
-                            Precision.to(b.context(), DataType.BFLOAT16));
-                }
             };
             Device target = device;
-            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
+            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
+                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
                     .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {
