@@ -42,13 +42,9 @@ public final class AdamW {
             List<NDArray> gm = new ArrayList<>();
             List<NDArray> gv = new ArrayList<>();
             for (NDArray a : g.arrays()) {
-                if (stateDevice == null || stateDevice.equals(a.getDevice())) {
-                    gm.add(a.zerosLike());
-                    gv.add(a.zerosLike());
-                } else {
-                    gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
-                    gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
-                }
+                ai.djl.Device at = stateDevice == null ? a.getDevice() : stateDevice;
+                gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
+                gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
             }
             m.add(gm);
             v.add(gv);
@@ -123,7 +119,7 @@ public final class AdamW {
                         NDArray grad = offloaded ? onDevice.toDevice(mi.getDevice(), false) : onDevice;
                         NDArray gc = grad.mul(clip);
                         NDArray gcSq = gc.square();
-                        NDArray mHat = m.get(gi).get(i).muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
+                        NDArray mHat = mi.muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
                         NDArray vHat = v.get(gi).get(i).muli(beta2).addi(gcSq.muli(1f - beta2)).div(bc2);
                         NDArray denom = vHat.sqrt().addi(eps);
                         NDArray update = mHat.divi(denom).muli(lr);
