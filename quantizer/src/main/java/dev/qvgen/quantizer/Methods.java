@@ -8,6 +8,7 @@ import dev.qvgen.quantizer.ptq.VidiTq;
 import dev.qvgen.quantizer.qat.LowRankBranch;
 import dev.qvgen.quantizer.qat.QatLayers;
 import dev.qvgen.quantizer.qat.QatTrainer;
+import dev.qvgen.quantizer.qat.RankDecay;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,8 +45,24 @@ public final class Methods {
      *
      * @param phiRank Φ's initial rank with rank decay (QVGen), 0 for none
      * @param loraRank LoRA rank with frozen base weights (EfficientDM), 0 for none
+     * @param decay how Φ goes away (QVGen: SVD re-factoring; the others are ablations)
+     * @param rankKeep fraction of Φ's rank kept at each rank-decay boundary (QVGen: one half)
      */
-    public record Qat(int phiRank, int loraRank, QatTrainer.Loss loss) {
+    public record Qat(int phiRank, int loraRank, QatTrainer.Loss loss, RankDecay.Strategy decay, double rankKeep) {
+        public Qat(int phiRank, int loraRank, QatTrainer.Loss loss) {
+            this(phiRank, loraRank, loss, RankDecay.Strategy.SVD, RankDecay.HALF);
+        }
+
+        /** The rank-decay schedule of this method that removes Φ after {@code fraction} of {@code steps}. */
+        public RankDecay fittedDecay(int steps, int r0, double fraction) {
+            return RankDecay.fitting(steps, r0, fraction, true, decay, rankKeep);
+        }
+
+        /** This method's schedule with a fixed period (the official recipe's T). */
+        public RankDecay decayWithPeriod(int period) {
+            return new RankDecay(period, true, decay, rankKeep);
+        }
+
         public QatLayers.Options options(int clipGroups) {
             return new QatLayers.Options(phiRank, loraRank, clipGroups);
         }
@@ -54,6 +71,8 @@ public final class Methods {
     public static final String FP = "fp";
 
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
+    /** The ablation variants of QVGen, which the paper's tables do not have. */
+    private static final java.util.Set<String> ABLATIONS = new java.util.LinkedHashSet<>();
 
     static {
         // In the order of the paper's tables (reports and plans list methods in this order).
@@ -70,14 +89,43 @@ public final class Methods {
                 (l, s, a) -> SvdQuant.pack(l, s, a, Smoothing.DEFAULT_ALPHA, SvdQuant.DEFAULT_RANK), null));
         add(new Method("qvgen", "QVGen", "QVGen QAT: auxiliary Φ removed by rank decay", null,
                 new Qat(LowRankBranch.DEFAULT_RANK, 0, QatTrainer.Loss.DISTILLATION)));
+        // Ablations of QVGen's mechanism (plan toy-ablations); QVGen without Φ is `lsq` itself.
+        addVariant("qvgen-no-decay", "QVGen, no rank decay", "QVGen with Φ at full rank until training ends, then "
+                + "dropped at once", RankDecay.Strategy.NONE, RankDecay.HALF);
+        addVariant("qvgen-fixed-rank", "QVGen, fixed-rank decay", "QVGen with Φ at full rank, all of it scaled from 1 "
+                + "to 0 over the rank decay's span", RankDecay.Strategy.FIXED_RANK, RankDecay.HALF);
+        addVariant("qvgen-magnitude", "QVGen, magnitude decay", "QVGen whose rank decay keeps Φ's largest |L_i||R_i| "
+                + "columns instead of re-factoring by SVD", RankDecay.Strategy.MAGNITUDE, RankDecay.HALF);
+        addVariant("qvgen-keep25", "QVGen, rank x1/4", "QVGen with Φ's rank cut to a quarter at each decay boundary",
+                RankDecay.Strategy.SVD, 0.25);
+        addVariant("qvgen-keep75", "QVGen, rank x3/4", "QVGen with Φ's rank cut to three quarters at each decay "
+                + "boundary", RankDecay.Strategy.SVD, 0.75);
+    }
+
+    private static void addVariant(String name, String label, String description, RankDecay.Strategy decay,
+            double keep) {
+        add(new Method(name, label, description, null,
+                new Qat(LowRankBranch.DEFAULT_RANK, 0, QatTrainer.Loss.DISTILLATION, decay, keep)));
+        ABLATIONS.add(name);
     }
 
     private static void add(Method m) {
         ALL.put(m.name(), m);
     }
 
+    /** Every registered method, the paper's first (in its tables' order), then QVGen's ablation variants. */
     public static List<String> names() {
         return List.copyOf(ALL.keySet());
+    }
+
+    /** The methods of the paper's tables, in their order: every registered method but the ablations. */
+    public static List<String> paperNames() {
+        return ALL.keySet().stream().filter(n -> !ABLATIONS.contains(n)).toList();
+    }
+
+    /** Whether {@code name} is one of QVGen's ablation variants (plan toy-ablations), not a method of the paper. */
+    public static boolean isAblation(String name) {
+        return ABLATIONS.contains(name);
     }
 
     /** @throws IllegalArgumentException naming the known methods */

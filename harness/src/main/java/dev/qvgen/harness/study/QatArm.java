@@ -144,8 +144,8 @@ public final class QatArm {
                     options, manager);
             int r0 = layers.initialPhiRank();
             RankDecay decay = r0 <= 0 ? null
-                    : s.decayPeriod() > 0 ? new RankDecay(s.decayPeriod(), true)
-                    : RankDecay.fitting(s.steps(), r0, s.decayFraction(), true);
+                    : s.decayPeriod() > 0 ? qat.decayWithPeriod(s.decayPeriod())
+                    : qat.fittedDecay(s.steps(), r0, s.decayFraction());
             QatTrainer.Settings ts = new QatTrainer.Settings(s.steps(), s.warmupSteps(), 1,
                     QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay,
                     s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
@@ -182,6 +182,10 @@ public final class QatArm {
             meta.put("steps", String.valueOf(s.steps()));
             meta.put("batch", String.valueOf(s.batch() * s.gradAccum()));
             meta.put("decay_period", decay == null ? "none" : String.valueOf(decay.period()));
+            if (decay != null && (decay.strategy() != RankDecay.Strategy.SVD || decay.keep() != RankDecay.HALF)) {
+                // only the ablations say so: QVGen's own exports keep the metadata they always had
+                meta.put("decay", decay.strategy().name().toLowerCase(Locale.ROOT) + " keep " + decay.keep());
+            }
             meta.put("precision", mixed ? "bf16-mixed" : "fp32");
             PackedExport.write(export, st.module(), packed, meta);
         }

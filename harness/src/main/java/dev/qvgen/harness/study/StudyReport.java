@@ -74,12 +74,20 @@ public final class StudyReport {
                         + "quantizer parameters)"));
             }
         }
+        List<AblationReport.Line> ablations = AblationReport.applies(rows) && metrics.containsAll(GROUND_TRUTH)
+                ? AblationReport.lines(rows, GROUND_TRUTH) : List.of();
+        List<ReportInput.Chart> ablationCharts = ablations.isEmpty() ? List.of() : AblationReport.charts(rows, logs);
+        charts.addAll(ablationCharts);
+        notes.addAll(AblationReport.notes(ablations));
         notes.addAll(Deployment.notes(runDir));
         notes.addAll(deviceNotes(runDir));
         String runId = runDir.toAbsolutePath().normalize().getFileName().toString();
         ReportInput in = new ReportInput("QVGen Harness: quantization study of " + model, runId, notes, rows, m,
                 charts);
         ReportWriter.writeAll(runDir, in);
+        if (!ablations.isEmpty()) {
+            AblationReport.write(runDir, ablations, GROUND_TRUTH, ablationCharts);
+        }
         // The paper's layout (method x bits rows, metric columns, deltas vs FP) beside it.
         PaperReport.write(runDir, new PaperReport.Input("QVGen Harness: " + model + " study, paper layout", runId,
                 model, rows, PublishedNumbers.load(), logs, notes));
@@ -231,7 +239,8 @@ public final class StudyReport {
             if (qv == null) {
                 continue;
             }
-            for (String other : dev.qvgen.quantizer.Methods.names().stream()
+            // the ablation variants get their own table (AblationReport)
+            for (String other : dev.qvgen.quantizer.Methods.paperNames().stream()
                     .filter(m -> !m.equals(dev.qvgen.quantizer.Methods.FP) && !m.equals("qvgen")).toList()) {
                 Double o = gt.get(other + " " + bits);
                 if (o == null) {

@@ -154,6 +154,63 @@ public final class LowRankBranch {
         rank = newRank;
     }
 
+    /**
+     * Keeps the first {@code newRank} components as they are and zeroes the rest, without the SVD
+     * of {@link #refactor} (the magnitude ablation). Runs outside autograd, in place.
+     */
+    public void truncate(int newRank) {
+        int out = (int) left.getShape().get(0);
+        int in = (int) right.getShape().get(1);
+        float[] l = left.toFloatArray();
+        float[] r = right.toFloatArray();
+        for (int i = 0; i < out; i++) {
+            java.util.Arrays.fill(l, i * maxRank + newRank, (i + 1) * maxRank, 0f);
+        }
+        java.util.Arrays.fill(r, newRank * in, maxRank * in, 0f);
+        overwrite(left, l);
+        overwrite(right, r);
+        rank = newRank;
+    }
+
+    /**
+     * Reorders the first {@link #rank()} components by {@code |L_i| |R_i|}, largest first, so the
+     * ones a decay drops (the last) are the smallest. Runs outside autograd, in place.
+     */
+    public void sortByMagnitude() {
+        int out = (int) left.getShape().get(0);
+        int in = (int) right.getShape().get(1);
+        float[] l = left.toFloatArray();
+        float[] r = right.toFloatArray();
+        double[] size = new double[rank];
+        for (int k = 0; k < rank; k++) {
+            double ln = 0;
+            double rn = 0;
+            for (int i = 0; i < out; i++) {
+                ln += (double) l[i * maxRank + k] * l[i * maxRank + k];
+            }
+            for (int j = 0; j < in; j++) {
+                rn += (double) r[k * in + j] * r[k * in + j];
+            }
+            size[k] = Math.sqrt(ln * rn);
+        }
+        Integer[] order = new Integer[rank];
+        for (int k = 0; k < rank; k++) {
+            order[k] = k;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(size[b], size[a]));
+        float[] nl = l.clone();
+        float[] nr = r.clone();
+        for (int k = 0; k < rank; k++) {
+            int from = order[k];
+            for (int i = 0; i < out; i++) {
+                nl[i * maxRank + k] = l[i * maxRank + from];
+            }
+            System.arraycopy(r, from * in, nr, k * in, in);
+        }
+        overwrite(left, nl);
+        overwrite(right, nr);
+    }
+
     private static void overwrite(NDArray target, float[] values) {
         try (NDArray v = target.getManager().create(values, target.getShape()).toDevice(target.getDevice(), false)) {
             target.subi(target).addi(v);

@@ -58,7 +58,7 @@ class PlanParserTest {
         for (String model : List.of("cogvideox-2b", "cogvideox1.5-5b", "wan2.1-t2v-1.3b", "wan2.1-t2v-14b")) {
             RunPlan p = Plans.builtIn("paper-" + model);
             assertEquals(List.of(model), p.models());
-            assertEquals(RunPlan.KNOWN_METHODS, p.methods());
+            assertEquals(dev.qvgen.quantizer.Methods.paperNames(), p.methods());
             assertEquals(List.of("w4a4", "w3a3"), p.bits());
             assertEquals(PromptSpec.Suite.VBENCH_FULL, p.prompts().suite());
         }
