@@ -9,6 +9,7 @@
 # the kit's jar (bench/gpu/replace_lowbit_modules.py; $OUT/modules holds them for committing).
 # Run from the repository root with .dev carried:
 #     bash bench/gpu/lowbit_side_by_side.sh        # writes $OUT/log.txt, profile tables, lowbit_ref.json
+#     SKIP_REF=1 bash bench/gpu/lowbit_side_by_side.sh   # the DJL profiles only
 set -o pipefail
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT/wan" "$OUT/cog"
@@ -33,6 +34,7 @@ mkdir -p "$OUT/wan" "$OUT/cog"
     echo "profile $model: rc=$? in $(( $(date +%s) - t )) s"
     cp /tmp/prof-$d/profile.csv /tmp/prof-$d/profile.md "$OUT/$d/" 2>/dev/null
   done
+  [ -n "$SKIP_REF" ] && exit 0  # SKIP_REF=1: the DJL rows only
   t=$(date +%s)
   PYTHONUNBUFFERED=1 timeout 240 python3 bench/lowbit_reference.py --lib "$QV/lowbit/libqvgen_lowbit.so" \
     --out "$OUT/lowbit_ref.json" --parts "$parts" "${diff_args[@]}" --runs "$runs" --reps 15

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.layers.nn.LinearKernel;
 import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.nn.Scopes;
 
 /**
  * Round-to-nearest post-training quantization of one linear layer, simulated: its weight is
@@ -50,21 +51,13 @@ public final class RtnLinearKernel implements LinearKernel, AutoCloseable {
 
     @Override
     public NDArray apply(Linear layer, NDArray x) {
-        NDArray y;
-        try (NDScope scope = new NDScope()) {
-            y = layer.dense(UniformQuantizer.activationPerToken(x, activationBits), quantizedWeight());
-            NDScope.unregister(y);
-        }
-        return y;
+        // the fake-quantized input and weight are freed here; the output joins the caller's scope
+        return Scopes.scoped(() -> layer.dense(UniformQuantizer.activationPerToken(x, activationBits), quantizedWeight()));
     }
 
-    /** The fake-quantized weight (out, in) in the weight's type, a new array the caller owns. */
+    /** The fake-quantized weight (out, in) in the weight's type, a new array in the caller's scope. */
     public NDArray quantizedWeight() {
-        try (NDScope scope = new NDScope()) {
-            NDArray w = Precision.like(codes.toType(DataType.FLOAT32, false), step).mul(step);
-            NDScope.unregister(w);
-            return w;
-        }
+        return Scopes.scoped(() -> Precision.like(codes.toType(DataType.FLOAT32, false), step).mul(step));
     }
 
     /** Bytes the kernel holds on the weight's device: codes and steps. */

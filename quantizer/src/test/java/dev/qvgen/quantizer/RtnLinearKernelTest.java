@@ -92,6 +92,26 @@ class RtnLinearKernelTest {
     }
 
     @Test
+    void callsLeaveNothingBehindButTheirOutputInTheCallersScope() {
+        // A forward runs in a scope that frees its activations; a call that handed its output (or
+        // its dequantized weight) out of every scope left one dense weight per layer per forward
+        // in the model's manager: 22 GiB on the GPU after 8 forwards of Wan2.1-1.3B (2026-12-07).
+        try (NDManager model = NDManager.newBaseManager()) {
+            OneLayer t = new OneLayer(model, 24, 40, 3);
+            NDArray x = input(model, 40);
+            try (RtnLinearKernel k = new RtnLinearKernel(t.proj, QuantSpec.W4A4)) {
+                int before = model.getManagedArrays().size();
+                try (ai.djl.ndarray.NDScope forward = new ai.djl.ndarray.NDScope()) {
+                    for (int i = 0; i < 3; i++) {
+                        k.apply(t.proj, x);
+                    }
+                }
+                assertEquals(before, model.getManagedArrays().size(), "arrays left after three calls in a closed scope");
+            }
+        }
+    }
+
+    @Test
     void denseWeightIsKeptFreedOrParkedAsAsked() {
         try (NDManager m = NDManager.newBaseManager()) {
             OneLayer keep = new OneLayer(m, 8, 16, 1);
