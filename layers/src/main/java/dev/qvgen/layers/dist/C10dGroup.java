@@ -69,6 +69,19 @@ public final class C10dGroup implements ProcessGroup {
         }
     }
 
+    /** Where the binding is looked for (it may not exist): see {@link C10dNative}. */
+    public static java.nio.file.Path libraryPath() {
+        return C10dNative.locate();
+    }
+
+    /** Fails with the one-line message naming the build script when the binding is not there. */
+    public static void requireLibrary() {
+        C10dNative.checkPresent(C10dNative.locate());
+    }
+
+    /** The script that builds the binding, relative to the repository root. */
+    public static final String BUILD_SCRIPT = C10dNative.BUILD;
+
     /** What the loaded binding was built against (e.g. "libtorch 1.13.1 c10d gloo, host-copy"). */
     public static String binding() {
         C10dNative.load();
@@ -150,15 +163,18 @@ public final class C10dGroup implements ProcessGroup {
     }
 
     /**
-     * Copies the staged values into {@code a} through a heap array: DJL's set() of a direct
-     * buffer makes the array use that buffer's memory (measured: a later collective's staging
-     * changed an earlier result), and the staging buffer is reused.
+     * Copies the staged values into {@code a}'s own memory (libtorch's in-place copy). Not
+     * NDArray.set(Buffer): DJL's set makes the array use the given buffer's memory (measured: a
+     * later collective's staging changed an earlier result; a parameter set from a heap array
+     * crashed a later backward once that buffer was gone).
      */
     private static void unstage(ByteBuffer b, NDArray a) {
         float[] values = new float[Math.toIntExact(a.size())];
         b.rewind();
         b.asFloatBuffer().get(values);
-        a.set(values);
+        try (NDArray src = a.getManager().create(values, a.getShape())) {
+            dev.qvgen.layers.nn.EngineOwned.copyInto(a, src);
+        }
     }
 
     /** The staging buffer, grown to at least {@code bytes}, limited to them and positioned at 0. */
