@@ -39,6 +39,7 @@ final class BadInputHandler implements CommandLine.IExecutionExceptionHandler, C
      */
     static boolean isBadInput(Throwable ex) {
         return ex instanceof CheckpointException || ex instanceof BadInputException || ex instanceof IOException
+                || ex instanceof dev.qvgen.layers.dist.DistException
                 || ex instanceof UncheckedIOException;
     }
 

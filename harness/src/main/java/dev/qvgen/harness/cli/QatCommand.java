@@ -69,22 +69,38 @@ public final class QatCommand implements Callable<Integer> {
         if (precision != null && !List.of("bf16", "fp32").contains(precision)) {
             throw new BadInputException("--precision must be bf16 or fp32, got '" + precision + "'");
         }
+        // torchrun-style launch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): one rank of a data-parallel run
+        dev.qvgen.layers.dist.DistEnv dist = dev.qvgen.layers.dist.DistEnv.fromEnvironment();
+        if (dist.distributed()) {
+            dev.qvgen.layers.dist.C10dGroup.requireLibrary(); // before any loading, as the first line
+        }
         Path dir = zoo.directory();
         QatRecipe recipe = recipe(zoo.wanRecipe(dir));
+        if (recipe.gradAccum() % dist.worldSize() != 0) {
+            throw new BadInputException("--grad-accum " + recipe.gradAccum() + " must be a multiple of WORLD_SIZE "
+                    + dist.worldSize() + " (each rank takes an equal share of a step's micro-batches)");
+        }
         Djl.configure(zoo.threads);
-        try (LatentDataset clips = LatentDataset.open(zoo.requiredData("qat"))) {
+        try (LatentDataset clips = LatentDataset.open(zoo.requiredData("qat"));
+                dev.qvgen.layers.dist.ProcessGroup group = dist.openGroup(java.time.Duration.ofMinutes(30))) {
+            if (dist.distributed()) {
+                System.out.printf(Locale.ROOT, "qat: rank %d of %d (local rank %d), c10d gloo at %s:%d%n", dist.rank(),
+                        dist.worldSize(), dist.localRank(), dist.masterAddr(), dist.masterPort());
+            }
             ZooStudyModel model = zoo.studyModel(clips);
             System.out.printf(Locale.ROOT, "qat %s %s-%s: %d steps x %d samples (%d per forward), %d clips%n",
                     model.name(), method, spec.label(), recipe.steps(), recipe.batch() * recipe.gradAccum(),
                     recipe.batch(), clips.size());
             long t0 = System.nanoTime();
             QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
-                    .activationCheckpointing(memory.activationCheckpointing).optimizerOnCpu(memory.optimizerOnCpu);
+                    .activationCheckpointing(memory.activationCheckpointing).optimizerOnCpu(memory.optimizerOnCpu)
+                    .processGroup(group);
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }
             Path export = arm.trainAndExport(method, spec, zoo.out);
-            System.out.printf(Locale.ROOT, "qat: %.1f s; wrote %s%n", (System.nanoTime() - t0) / 1e9, export);
+            System.out.printf(Locale.ROOT, "qat: %.1f s; %s %s%n", (System.nanoTime() - t0) / 1e9,
+                    group.rank() == 0 ? "wrote" : "rank 0 writes", export);
         }
         return 0;
     }

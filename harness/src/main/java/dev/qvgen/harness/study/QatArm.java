@@ -52,6 +52,7 @@ public final class QatArm {
     private Boolean bf16Products;
     private Boolean checkpointing;
     private boolean optimizerOnCpu;
+    private dev.qvgen.layers.dist.ProcessGroup group = dev.qvgen.layers.dist.LocalGroup.INSTANCE;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -88,6 +89,15 @@ public final class QatArm {
     /** Keeps AdamW's moments in host memory while the model trains on a GPU (the recipe's offload). */
     public QatArm optimizerOnCpu(boolean on) {
         this.optimizerOnCpu = on;
+        return this;
+    }
+
+    /**
+     * Trains data-parallel as one rank of {@code g} (see {@link QatTrainer#withProcessGroup}); rank 0
+     * alone writes the log, the trained tensors and the packed export.
+     */
+    public QatArm processGroup(dev.qvgen.layers.dist.ProcessGroup g) {
+        this.group = g;
         return this;
     }
 
@@ -158,7 +168,7 @@ public final class QatArm {
                 }
             };
             Device target = device;
-            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
+            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withProcessGroup(group)
                     .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
                     .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
@@ -173,6 +183,9 @@ public final class QatArm {
                     progress.skip(step);
                 }
             });
+            if (group.rank() != 0) {
+                return export; // rank 0 writes the one export of the run
+            }
             Map<String, PackedLinear> packed = new LinkedHashMap<>();
             layers.layers().forEach((name, l) -> packed.put(name, layers.kernels().get(name).pack(l)));
             Map<String, String> meta = new LinkedHashMap<>();

@@ -27,6 +27,8 @@ public final class AdamW {
     private int step;
     private int skipped;
     private final Map<String, Double> groupNorms = new LinkedHashMap<>();
+    /** Which arrays (group index, array index) this optimizer updates and keeps moments for. */
+    private final java.util.function.BiPredicate<Integer, Integer> owns;
 
     public AdamW(List<Group> groups, float beta1, float beta2, float eps) {
         this(groups, beta1, beta2, eps, null);
@@ -34,14 +36,32 @@ public final class AdamW {
 
     /** @param stateDevice where the moments live; null: beside each parameter */
     public AdamW(List<Group> groups, float beta1, float beta2, float eps, ai.djl.Device stateDevice) {
+        this(groups, beta1, beta2, eps, stateDevice, (g, i) -> true);
+    }
+
+    /**
+     * An optimizer over the arrays that {@code owns} accepts (group index, array index): moments
+     * for those only, updates of those only; the others are some other rank's (see
+     * {@link ShardedOptimizer}). Names and indices stay those of the whole list of groups.
+     */
+    public AdamW(List<Group> groups, float beta1, float beta2, float eps, ai.djl.Device stateDevice,
+            java.util.function.BiPredicate<Integer, Integer> owns) {
         this.groups = groups;
+        this.owns = owns;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        for (Group g : groups) {
+        for (int gi = 0; gi < groups.size(); gi++) {
+            Group g = groups.get(gi);
             List<NDArray> gm = new ArrayList<>();
             List<NDArray> gv = new ArrayList<>();
-            for (NDArray a : g.arrays()) {
+            for (int i = 0; i < g.arrays().size(); i++) {
+                NDArray a = g.arrays().get(i);
+                if (!owns.test(gi, i)) {
+                    gm.add(null);
+                    gv.add(null);
+                    continue;
+                }
                 ai.djl.Device at = stateDevice == null ? a.getDevice() : stateDevice;
                 gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
                 gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
@@ -53,26 +73,56 @@ public final class AdamW {
 
     /** Global L2 norm of all gradients (before clipping); also records each group's norm. */
     public double gradientNorm() {
-        double sq = 0;
-        for (Group g : groups) {
+        return normOf(gradientSquares());
+    }
+
+    /**
+     * Each owned array's sum of squared gradient elements, by group and array (0 for arrays not
+     * owned): float sums computed on the device, read back together per group.
+     */
+    public float[][] gradientSquares() {
+        float[][] out = new float[groups.size()][];
+        for (int gi = 0; gi < groups.size(); gi++) {
+            Group g = groups.get(gi);
+            out[gi] = new float[g.arrays().size()];
             // each array's sum of squares on the device, read back together: one wait for the GPU
-            // per group instead of one per array, and the same sums added in the same order
-            double gsq = 0;
+            // per group instead of one per array
             try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
                 ai.djl.ndarray.NDList sums = new ai.djl.ndarray.NDList();
-                for (NDArray a : g.arrays()) {
+                List<Integer> at = new ArrayList<>();
+                for (int i = 0; i < g.arrays().size(); i++) {
+                    if (!owns.test(gi, i)) {
+                        continue;
+                    }
                     // the parameter-sized square is freed at once; only the scalar waits for the read
-                    try (NDArray grad = a.getGradient(); NDArray squared = grad.square()) {
+                    try (NDArray grad = g.arrays().get(i).getGradient(); NDArray squared = grad.square()) {
                         sums.add(squared.sum());
                     }
+                    at.add(i);
                 }
                 if (!sums.isEmpty()) {
-                    for (float v : ai.djl.ndarray.NDArrays.stack(sums).toFloatArray()) {
-                        gsq += v;
+                    float[] v = ai.djl.ndarray.NDArrays.stack(sums).toFloatArray();
+                    for (int k = 0; k < v.length; k++) {
+                        out[gi][at.get(k)] = v[k];
                     }
                 }
             }
-            groupNorms.put(g.name(), Math.sqrt(gsq));
+        }
+        return out;
+    }
+
+    /**
+     * The global norm from every array's sum of squares ({@link #gradientSquares}, summed over
+     * ranks when sharded), added in group and array order; records each group's norm.
+     */
+    public double normOf(float[][] squares) {
+        double sq = 0;
+        for (int gi = 0; gi < groups.size(); gi++) {
+            double gsq = 0;
+            for (float v : squares[gi]) {
+                gsq += v;
+            }
+            groupNorms.put(groups.get(gi).name(), Math.sqrt(gsq));
             sq += gsq;
         }
         return Math.sqrt(sq);
@@ -97,7 +147,14 @@ public final class AdamW {
      * norm before clipping.
      */
     public double step(float lrFactor, double maxNorm) {
-        double norm = gradientNorm();
+        return apply(lrFactor, maxNorm, gradientNorm());
+    }
+
+    /**
+     * {@link #step} with the global gradient norm already known (a sharded optimizer sums it over
+     * ranks); updates the owned arrays only.
+     */
+    public double apply(float lrFactor, double maxNorm, double norm) {
         if (!Double.isFinite(norm)) {
             // As AMP's gradient scaler does: a non-finite gradient skips the update instead of
             // poisoning the weights; the caller logs the norm, so skipped steps stay visible.
@@ -112,6 +169,9 @@ public final class AdamW {
             Group g = groups.get(gi);
             float lr = g.lr() * lrFactor;
             for (int i = 0; i < g.arrays().size(); i++) {
+                if (!owns.test(gi, i)) {
+                    continue;
+                }
                 NDArray w = g.arrays().get(i);
                 NDArray mi = m.get(gi).get(i);
                 boolean offloaded = !mi.getDevice().equals(w.getDevice());
@@ -151,6 +211,9 @@ public final class AdamW {
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (int gi = 0; gi < groups.size(); gi++) {
             for (int i = 0; i < m.get(gi).size(); i++) {
+                if (m.get(gi).get(i) == null) {
+                    continue;
+                }
                 out.put("adamw." + groups.get(gi).name() + "." + i + ".m", m.get(gi).get(i));
                 out.put("adamw." + groups.get(gi).name() + "." + i + ".v", v.get(gi).get(i));
             }

@@ -6,8 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 
+import dev.qvgen.layers.dist.LocalGroup;
+import dev.qvgen.layers.dist.ProcessGroup;
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.train.AdamW;
+import dev.qvgen.layers.train.ShardedOptimizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -99,6 +102,7 @@ public final class QatTrainer {
     private java.util.function.LongSupplier memory;
     private ai.djl.Device optimizerDevice;
     private volatile boolean stopRequested;
+    private ProcessGroup group = LocalGroup.INSTANCE;
 
     public QatTrainer(Settings settings) {
         this.s = settings;
@@ -120,6 +124,18 @@ public final class QatTrainer {
      */
     public QatTrainer withOptimizerStateOn(ai.djl.Device device) {
         this.optimizerDevice = device;
+        return this;
+    }
+
+    /**
+     * Trains data-parallel in {@code g}: this rank runs its contiguous share of each step's
+     * micro-batches (the gradient accumulation must be a multiple of the world size), the
+     * optimizer's state is partitioned over the ranks ({@link ShardedOptimizer}), each rank writes
+     * its moments' shard and rank 0 the log and the trained tensors ({@link ShardedCheckpoint}).
+     * Every rank must call {@link #train} with the same settings, model and task.
+     */
+    public QatTrainer withProcessGroup(ProcessGroup g) {
+        this.group = g;
         return this;
     }
 
@@ -169,13 +185,19 @@ public final class QatTrainer {
         Files.createDirectories(workDir);
         Path logCsv = workDir.resolve(LOG);
         Path state = workDir.resolve(STATE);
+        int world = group.worldSize();
+        if (s.gradAccum() % world != 0) {
+            throw new IllegalArgumentException("gradient accumulation " + s.gradAccum() + " must be a multiple of "
+                    + "the world size " + world + " (each rank takes an equal share of a step's micro-batches)");
+        }
+        boolean writer = group.rank() == 0;
         List<AdamW.Group> groups = layers.groups(student, s.lr());
-        AdamW opt = new AdamW(groups, 0.9f, 0.95f, 1e-8f, optimizerDevice);
+        ShardedOptimizer opt = new ShardedOptimizer(groups, 0.9f, 0.95f, 1e-8f, optimizerDevice, group);
         List<String> names = List.copyOf(layers.kernels().keySet());
         int start = 0;
         if (Files.exists(state)) {
-            start = resume(state, student, layers, opt, manager, logCsv);
-        } else {
+            start = resume(state, student, layers, opt, manager, logCsv, writer);
+        } else if (writer) {
             write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
                     names.stream().map(n -> "rank:" + n).toList()) + "," + String.join(",",
                     opt.groupNames().stream().map(g -> "grad_norm:" + g).toList()) + "," + MEMORY_COLUMN + "\n",
@@ -208,11 +230,18 @@ public final class QatTrainer {
                         gc.zeroGradients();
                         // Micro-batch k of step s is batch s * accum + k: the data of a step does not
                         // depend on how it was split, and without accumulation it is batch s.
-                        for (int k = 0; k < s.gradAccum(); k++) {
+                        // With W ranks, rank r takes micro-batches [r, r+1) * accum / W of them.
+                        int share = s.gradAccum() / world;
+                        for (int k = group.rank() * share; k < (group.rank() + 1) * share; k++) {
                             try (NDScope micro = new NDScope()) {
                                 loss += microStep(task, step * s.gradAccum() + k, manager, gc);
                             }
                         }
+                    }
+                    if (world > 1) {
+                        double[] sum = {loss};
+                        group.allReduceSum(sum);
+                        loss = sum[0];
                     }
                     loss /= s.gradAccum();
                     norm = opt.step(f, s.maxGradNorm());
@@ -223,7 +252,9 @@ public final class QatTrainer {
                 opt.groupNames().forEach(g -> row.append(String.format(Locale.ROOT, ",%.6g",
                         opt.groupNorms().getOrDefault(g, Double.NaN))));
                 row.append(',').append(memory == null ? "" : String.valueOf(memory.getAsLong()));
-                write(logCsv, row.append('\n').toString(), true);
+                if (writer) {
+                    write(logCsv, row.append('\n').toString(), true);
+                }
                 listener.onStep(step + 1, loss, norm);
                 boolean stop = stopRequested && step + 1 < s.steps();
                 if (stop || (step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
@@ -276,23 +307,33 @@ public final class QatTrainer {
         };
     }
 
-    private static void checkpoint(Path state, Module student, QatLayers layers, AdamW opt, int step)
+    private static void checkpoint(Path state, Module student, QatLayers layers, ShardedOptimizer opt, int step)
             throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("step", String.valueOf(step));
         meta.put("adamw.steps", String.valueOf(opt.stepCount()));
         meta.put("adamw.skipped", String.valueOf(opt.skippedSteps()));
-        QatCheckpoint.save(state, student, layers, opt.state(), meta);
+        if (opt.processGroup().worldSize() > 1) {
+            ShardedCheckpoint.save(state, student, layers, opt, meta, step);
+        } else {
+            QatCheckpoint.save(state, student, layers, opt.state(), meta);
+        }
     }
 
-    private static int resume(Path state, Module student, QatLayers layers, AdamW opt, NDManager manager,
-            Path logCsv) throws IOException {
+    private static int resume(Path state, Module student, QatLayers layers, ShardedOptimizer opt, NDManager manager,
+            Path logCsv, boolean writer) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         try (NDManager tmp = manager.newSubManager()) {
-            Map<String, NDArray> moments = QatCheckpoint.load(state, student, layers, tmp, "adamw.", meta);
+            Map<String, NDArray> moments = new LinkedHashMap<>(
+                    QatCheckpoint.load(state, student, layers, tmp, "adamw.", meta));
+            // written by several ranks: this rank's moments (under its own partition) from their shards
+            moments.putAll(ShardedCheckpoint.loadMoments(state, meta, opt.state().keySet(), tmp));
             opt.loadState(moments, Integer.parseInt(meta.get("adamw.steps")), Integer.parseInt(meta.get("adamw.skipped")));
         }
         int step = Integer.parseInt(meta.get("step"));
+        if (!writer) {
+            return step;
+        }
         // The log may run past the checkpoint (steps done after it were lost): cut it back. A
         // crash mid-append leaves a torn last row, which is dropped with the rest.
         List<String> keep = new ArrayList<>();
