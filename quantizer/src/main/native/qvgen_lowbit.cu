@@ -88,6 +88,55 @@ template <typename OutT> __device__ __forceinline__ OutT make_code(int c);
 template <> __device__ __forceinline__ __nv_fp8_e4m3 make_code<__nv_fp8_e4m3>(int c) { return __nv_fp8_e4m3(static_cast<float>(c)); }
 template <> __device__ __forceinline__ int8_t make_code<int8_t>(int c) { return static_cast<int8_t>(c); }
 
+// One token's quantizer: step s, zero point z, code offset o, from the token's min and max.
+struct TokenQuant {
+    float s, z, o, L;
+    bool clipped;
+
+    // ratio_lo/hi: null (dynamic RTN quantizer, ops rounded to T) or per-sample clip ratios
+    // (learnt clipping, float32 ops), indexed by token / tokens_per_sample.
+    template <typename T>
+    __device__ __forceinline__ static TokenQuant of(float mn, float mx, int bits, int max_code_abs,
+                                                    const float* ratio_lo, const float* ratio_hi, int64_t row,
+                                                    int64_t tokens_per_sample) {
+        TokenQuant t;
+        t.L = static_cast<float>((1 << bits) - 1);
+        t.clipped = ratio_lo != nullptr;
+        if (t.clipped) {
+            // ClippedDynamicActQuantizer: float32 throughout (the clip ratios are float32)
+            int64_t b = row / tokens_per_sample;
+            mn = mn * ratio_lo[b];
+            mx = mx * ratio_hi[b];
+            t.s = fminf(fmaxf((mx - mn) / t.L, 1e-8f), 3.402823466e38f);
+            t.z = fminf(fmaxf(-rintf(mn / t.s), 0.f), t.L);
+        } else {
+            // UniformQuantizer.activationPerToken: each op rounded to T
+            float range = rnd<T>(mx - mn);
+            t.s = fmaxf(rnd<T>(range / t.L), rnd<T>(1e-8f));
+            t.z = rintf(rnd<T>(-mn / t.s));
+        }
+        // offset: z clamped into [0, L] keeps c = q - o within [-L, L]; when that bound is too wide
+        // for the code type (8-bit codes in int8) the middle code is used and d carries the rest
+        t.o = t.L <= max_code_abs ? fminf(fmaxf(t.z, 0.f), t.L) : static_cast<float>(1 << (bits - 1));
+        return t;
+    }
+
+    // The integer code c = q - o of one value, as the simulated path rounds it.
+    template <typename T> __device__ __forceinline__ int code(float v) const {
+        float a = clipped ? rintf(v / s) : rintf(rnd<T>(v / s));
+        float q = fminf(fmaxf(clipped ? a + z : rnd<T>(a + z), 0.f), L);
+        return static_cast<int>(q - o);
+    }
+
+    // s, and u = [s d, -s (sum c + K d)] with d = o - z, written for the token.
+    __device__ __forceinline__ void write(int64_t row, int csum, int64_t K, float* sx, float* u) const {
+        float d = o - z;
+        sx[row] = s;
+        u[2 * row] = s * d;
+        u[2 * row + 1] = -s * (static_cast<float>(csum) + static_cast<float>(K) * d);
+    }
+};
+
 // One block per token. ratio_lo/hi: null (dynamic RTN quantizer, ops rounded to T) or per-sample
 // clip ratios (learnt clipping, float32 ops), indexed by token / tokens_per_sample.
 template <typename T, typename OutT>
@@ -106,42 +155,16 @@ __global__ void act_quant_kernel(const T* __restrict__ x, int64_t K, int bits, i
         mx = fmaxf(mx, v);
     }
     block_minmax(mn, mx, fsm);
-    const float L = static_cast<float>((1 << bits) - 1);
-    float s, z;
-    const bool clipped = ratio_lo != nullptr;
-    if (clipped) {
-        // ClippedDynamicActQuantizer: float32 throughout (the clip ratios are float32)
-        int64_t b = row / tokens_per_sample;
-        mn = mn * ratio_lo[b];
-        mx = mx * ratio_hi[b];
-        s = fminf(fmaxf((mx - mn) / L, 1e-8f), 3.402823466e38f);
-        z = fminf(fmaxf(-rintf(mn / s), 0.f), L);
-    } else {
-        // UniformQuantizer.activationPerToken: each op rounded to T
-        float range = rnd<T>(mx - mn);
-        s = fmaxf(rnd<T>(range / L), rnd<T>(1e-8f));
-        z = rintf(rnd<T>(-mn / s));
-    }
-    // offset: z clamped into [0, L] keeps c = q - o within [-L, L]; when that bound is too wide for
-    // the code type (8-bit codes in int8) the middle code is used and d carries the rest
-    float o = L <= max_code_abs ? fminf(fmaxf(z, 0.f), L) : static_cast<float>(1 << (bits - 1));
+    const TokenQuant tq = TokenQuant::of<T>(mn, mx, bits, max_code_abs, ratio_lo, ratio_hi, row, tokens_per_sample);
     int csum = 0;
     OutT* cr = codes + row * K;
     for (int64_t k = threadIdx.x; k < K; k += kThreads) {
-        float v = to_f<T>(xr[k]);
-        float a = clipped ? rintf(v / s) : rintf(rnd<T>(v / s));
-        float q = fminf(fmaxf(clipped ? a + z : rnd<T>(a + z), 0.f), L);
-        int c = static_cast<int>(q - o);
+        int c = tq.code<T>(to_f<T>(xr[k]));
         csum += c;
         cr[k] = make_code<OutT>(c);
     }
     csum = block_sum(csum, ism);
-    if (threadIdx.x == 0) {
-        float d = o - z;
-        sx[row] = s;
-        u[2 * row] = s * d;
-        u[2 * row + 1] = -s * (static_cast<float>(csum) + static_cast<float>(K) * d);
-    }
+    if (threadIdx.x == 0) tq.write(row, csum, K, sx, u);
 }
 
 // The same quantizer, one warp per token, 16-byte loads and 8-byte code stores: the one-block-per-
@@ -220,21 +243,7 @@ act_quant_warp_kernel(const T* __restrict__ x, int64_t M, int64_t K, int bits, i
     }
     mn = warp_min(mn);
     mx = warp_max(mx);
-    const float L = static_cast<float>((1 << bits) - 1);
-    float s, z;
-    const bool clipped = ratio_lo != nullptr;
-    if (clipped) {
-        int64_t b = row / tokens_per_sample;
-        mn = mn * ratio_lo[b];
-        mx = mx * ratio_hi[b];
-        s = fminf(fmaxf((mx - mn) / L, 1e-8f), 3.402823466e38f);
-        z = fminf(fmaxf(-rintf(mn / s), 0.f), L);
-    } else {
-        float range = rnd<T>(mx - mn);
-        s = fmaxf(rnd<T>(range / L), rnd<T>(1e-8f));
-        z = rintf(rnd<T>(-mn / s));
-    }
-    const float o = L <= max_code_abs ? fminf(fmaxf(z, 0.f), L) : static_cast<float>(1 << (bits - 1));
+    const TokenQuant tq = TokenQuant::of<T>(mn, mx, bits, max_code_abs, ratio_lo, ratio_hi, row, tokens_per_sample);
     int csum = 0;
     Pack* cr = reinterpret_cast<Pack*>(codes + row * K);
     auto encode = [&](const uint4& p) {
@@ -242,10 +251,7 @@ act_quant_warp_kernel(const T* __restrict__ x, int64_t M, int64_t K, int bits, i
         OutT* oc = reinterpret_cast<OutT*>(&out);
 #pragma unroll
         for (int j = 0; j < V; j++) {
-            float v = lane_value<T>(p, j);
-            float a = clipped ? rintf(v / s) : rintf(rnd<T>(v / s));
-            float q = fminf(fmaxf(clipped ? a + z : rnd<T>(a + z), 0.f), L);
-            int c = static_cast<int>(q - o);
+            int c = tq.code<T>(lane_value<T>(p, j));
             csum += c;
             oc[j] = make_code<OutT>(c);
         }
@@ -261,12 +267,7 @@ act_quant_warp_kernel(const T* __restrict__ x, int64_t M, int64_t K, int bits, i
         for (int64_t idx = lane; idx < nvec; idx += 32) cr[idx] = encode(__ldg(xr + idx));
     }
     csum = warp_sum(csum);
-    if (lane == 0) {
-        float d = o - z;
-        sx[row] = s;
-        u[2 * row] = s * d;
-        u[2 * row + 1] = -s * (static_cast<float>(csum) + static_cast<float>(K) * d);
-    }
+    if (lane == 0) tq.write(row, csum, K, sx, u);
 }
 
 template <typename T, typename OutT>
