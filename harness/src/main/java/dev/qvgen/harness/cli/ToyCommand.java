@@ -45,6 +45,15 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--heads", description = "Attention heads of 16 channels (width = 16 x heads; default: ${DEFAULT-VALUE}).")
         int heads = ToyTrainer.Settings.defaults().heads();
 
+        @Option(names = "--patch", description = "Pixel patch t,h,w (default: ${DEFAULT-VALUE}).")
+        String patch = "2,4,4";
+
+        @Option(names = "--sigmas", description = "Noise-level distribution: LOGIT_NORMAL, UNIFORM, LOGIT_NORMAL_SHIFT3 (default: ${DEFAULT-VALUE}).")
+        String sigmas = "LOGIT_NORMAL";
+
+        @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
+        Float lr;
+
         @Option(names = "--layers", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
         int layers = ToyTrainer.Settings.defaults().layers();
 
@@ -72,8 +81,10 @@ public final class ToyCommand implements Runnable {
         private Integer train() throws Exception {
             Djl.configure(threads);
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
-            ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, d.lr(), d.warmup(), seed,
-                    d.captionDropout(), d.checkpointEvery(), heads, layers);
+            int[] p = java.util.Arrays.stream(patch.split(",")).mapToInt(Integer::parseInt).toArray();
+            ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, lr == null ? d.lr() : lr, d.warmup(), seed,
+                    d.captionDropout(), d.checkpointEvery(), heads, layers, p,
+                    dev.qvgen.harness.toy.ToyBatch.Sigmas.valueOf(sigmas));
             new ToyTrainer(ToyWorld.defaults(), s, System.out).onDevice(device).train(work, out);
             System.out.println("wrote " + out);
             return 0;

@@ -34,7 +34,13 @@ import java.util.Random;
  */
 public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
-            int checkpointEvery, int heads, int layers) {
+            int checkpointEvery, int heads, int layers, int[] patch, ToyBatch.Sigmas sigmas) {
+        public Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
+                int checkpointEvery, int heads, int layers) {
+            this(steps, batch, lr, warmup, seed, captionDropout, checkpointEvery, heads, layers, new int[] {2, 4, 4},
+                    ToyBatch.Sigmas.LOGIT_NORMAL);
+        }
+
         public static Settings defaults() {
             return new Settings(3500, 12, 1e-3f, 100, 0, 0.1f, 250, 4, 4);
         }
@@ -73,7 +79,7 @@ public final class ToyTrainer {
                 log.printf("resuming from step %d (%s)%n", start, ckpt);
             } else {
                 ToyTextEncoderConfig tc = new ToyTextEncoderConfig(vocab.size(), ToyVocabulary.DEFAULT_MAX_LENGTH, 32);
-                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.layers());
+                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.layers(), s.patch());
                 model = ToyVideoModel.random(tc, wc, manager, s.seed());
                 start = 0;
                 Files.writeString(logCsv, "step,loss,grad_norm,lr,seconds\n");
@@ -146,6 +152,6 @@ public final class ToyTrainer {
 
     private ToyBatch batch(NDManager manager, int step) {
         Random rng = ToyBatch.rng(s.seed(), step);
-        return ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), ToyBatch.Sigmas.LOGIT_NORMAL, manager);
+        return ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), s.sigmas(), manager);
     }
 }

@@ -50,7 +50,12 @@ public final class ToyVideoModel {
 
     /** A toy transformer of {@code heads} heads of 16 channels and {@code layers} blocks, FFN 3x width. */
     public static WanConfig transformerConfig(int textDim, int heads, int layers) {
-        return new WanConfig(new int[] {2, 4, 4}, heads, 16, 3, 3, textDim, 64, 3 * heads * 16, layers, true,
+        return transformerConfig(textDim, heads, layers, new int[] {2, 4, 4});
+    }
+
+    /** As {@link #transformerConfig(int, int, int)} with the given (t, h, w) pixel patch. */
+    public static WanConfig transformerConfig(int textDim, int heads, int layers, int[] patch) {
+        return new WanConfig(patch.clone(), heads, 16, 3, 3, textDim, 64, 3 * heads * 16, layers, true,
                 "rms_norm_across_heads", 1e-6, 32);
     }
 
