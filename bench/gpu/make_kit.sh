@@ -76,5 +76,13 @@ mkdir -p "$kit/wan-pipeline"
 cp -r "$golden/tokenizer" "$golden/scheduler" "$kit/wan-pipeline/"
 chmod -R u+w "$kit/wan-pipeline"
 
+# --- diffusers' source (src/diffusers), for timing diffusers' own transformers beside ours in the same
+# device call (bench/gpu/lowbit_side_by_side.sh); it travels in the ignored .dev and is never committed
+diffusers="${DIFFUSERS_GIT_DIR:-/work/.mirror/huggingface+diffusers/repo}"
+if [ -d "$diffusers" ]; then
+  git --git-dir="$diffusers" archive HEAD src/diffusers | xz -T2 -9 > "$root/.dev/diffusers.tar.xz"
+  echo "diffusers $(git --git-dir="$diffusers" log -1 --format=%h HEAD): $(du -b "$root/.dev/diffusers.tar.xz" | cut -f1) bytes"
+fi
+
 du -b "$kit"/* | sort -n
 echo "kit: $(du -sb "$kit" | cut -f1) bytes; tracked files: $(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1) bytes (limit 67108864 together)"

@@ -13,7 +13,9 @@ Semantics of the real path (the layout is LowBitLayout.java's):
   activation  x_hat = s_x (c + d)       c integer codes (FP8 e4m3 or int8), d per token
   weight      W_hat = s_w (e - f)       e integer codes, f the fractional zero point per channel
   y = s_x s_w (c . e) + u @ v + bias    u = [s_x d, -s_x (sum c + K d)], v = [s_w rowsum(e); s_w f]
-so y equals the simulated (fake-quantized) product up to the output's rounding.
+so y equals the simulated (fake-quantized) product up to the output's rounding. The correction runs
+in float32 on the GEMM's rounded output (correct_rows_): on every token when f != 0, else only on the
+tokens with d != 0 (a token whose range excludes 0), found on the device.
 """
 import argparse
 import os
@@ -149,7 +151,8 @@ def real_linear(ops, x, lw: LowBitWeight, bits, correct=True):
         y = torch._scaled_mm(codes, w.t(), scale_a=sx, scale_b=lw.sw, bias=lw.bias, out_dtype=x.dtype,
                              use_fast_accum=False)
         if correct:
-            y.addmm_(u.to(y.dtype), lw.v.to(y.dtype))
+            # only the tokens with d != 0 unless the weight has a fractional zero point (every token)
+            ops.correct_rows_(y, u, lw.v, 2 if lw.has_frac else 1)
     if y.shape[0] != m:
         y = y[:m]
     return y.reshape(*x.shape[:-1], lw.n)

@@ -19,7 +19,7 @@ import lowbit_ops
 
 
 class LowBitLinear(torch.nn.Module):
-    """y = x W_hat^T + b over codes; cfg (CPU int64) = [bits, int8 codes?, packed 4-bit?, correction?]."""
+    """y = x W_hat^T + b over codes; cfg (CPU int64) = [bits, int8 codes?, packed 4-bit?, correction mode]."""
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, woff: torch.Tensor, sw: torch.Tensor,
                 bias: torch.Tensor, v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
@@ -27,7 +27,7 @@ class LowBitLinear(torch.nn.Module):
         bits = int(cfg[0])
         int8 = bool(cfg[1] != 0)
         packed = bool(cfg[2] != 0)
-        correct = bool(cfg[3] != 0)
+        correct = int(cfg[3])  # 0 none, 1 tokens with d != 0, 2 every token (fractional weight zero point)
         k = x.size(-1)
         x2 = x.reshape(-1, k)
         m = x2.size(0)
@@ -44,13 +44,13 @@ class LowBitLinear(torch.nn.Module):
             b = bias
         if int8:
             acc = torch._int_mm(codes, wq.t())
-            y = torch.ops.qvgen_lowbit.int8_epilogue(acc, sx, sw, u if correct else torch.empty([0], device=x.device),
+            y = torch.ops.qvgen_lowbit.int8_epilogue(acc, sx, sw, u if correct > 0 else torch.empty([0], device=x.device),
                                                      v, bias, x.dtype)
         else:
             y = torch._scaled_mm(codes, wq.t(), scale_a=sx, scale_b=sw, bias=b, out_dtype=x.dtype,
                                  use_fast_accum=False)
-            if correct:
-                y.addmm_(u.to(y.dtype), v.to(y.dtype))
+            if correct > 0:
+                y = torch.ops.qvgen_lowbit.correct_rows_(y, u, v, correct)
         if y.size(0) != m:
             y = y[:m]
         shape = x.shape[:-1] + [wq.size(0)]
@@ -80,21 +80,28 @@ def main():
     torch.manual_seed(1)
     dev = "cuda"
     empty = torch.empty(0, device=dev)
-    for kind, packed, bits, m in [("fp8", False, 4, 300), ("fp8", True, 4, 300), ("fp8", False, 3, 5),
-                                  ("int8", False, 8, 300), ("int8", False, 4, 3)]:
-        n, k = 256, 512
+    # frac: a fractional weight zero point (every token corrected); every case has a few tokens whose
+    # range excludes 0 (d != 0, the sparse correction) and K = 512 or 8960 (row in registers or read twice)
+    for kind, packed, bits, m, frac, k in [("fp8", False, 4, 300, False, 512), ("fp8", True, 4, 300, False, 512),
+                                           ("fp8", False, 3, 5, False, 512), ("fp8", False, 4, 300, True, 512),
+                                           ("fp8", False, 4, 70, False, 8960), ("int8", False, 8, 300, False, 512),
+                                           ("int8", False, 4, 3, False, 512)]:
+        n = 256
         x = torch.randn(2, m, k, device=dev, dtype=torch.bfloat16)
+        x[:, ::7] = x[:, ::7].abs() + 0.5
         w = torch.randn(n, k, device=dev, dtype=torch.bfloat16)
         codes, scale = lowbit_ops.sim_weight(w, bits)
         bias = torch.randn(n, device=dev, dtype=torch.bfloat16)
-        lw = lowbit_ops.LowBitWeight(codes.float().cpu(), scale.float().reshape(-1).cpu(), torch.zeros(n), bias,
+        f = (torch.rand(n) - 0.5) if frac else torch.zeros(n)
+        lw = lowbit_ops.LowBitWeight(codes.float().cpu(), scale.float().reshape(-1).cpu(), f, bias,
                                      kind, packed, dev)
         ref = lowbit_ops.real_linear(ops, x, lw, bits)
         wt = lw.w if (kind == "int8" or packed) else cast(codes.to(torch.int8))
-        cfg = torch.tensor([bits, kind == "int8", packed, 1], dtype=torch.int64)
+        cfg = torch.tensor([bits, kind == "int8", packed, 2 if lw.has_frac else 1], dtype=torch.int64)
         got = lin(x, wt, lw.offset if packed else empty, lw.sw, bias, lw.v, empty, empty, cfg)
         assert torch.equal(got, ref), (kind, packed, bits, (got.float() - ref.float()).abs().max())
-        print("module ok", kind, "packed" if packed else "", "w%da%d" % (bits, bits), "tokens", 2 * m)
+        print("module ok", kind, "packed" if packed else "", "w%da%d" % (bits, bits), "tokens", 2 * m, "K", k,
+              "fractional zero point" if frac else "")
     print("wrote lowbit_linear.pt, int8_to_fp8.pt with torch", torch.__version__)
 
 

@@ -144,6 +144,151 @@ __global__ void act_quant_kernel(const T* __restrict__ x, int64_t K, int bits, i
     }
 }
 
+// The same quantizer, one warp per token, 16-byte loads and 8-byte code stores: the one-block-per-
+// token kernel above ran at 3.6x its memory floor for 1536-wide tokens (docs/PERFORMANCE.md, issue
+// 14): a 256-thread block for a 3 KB row spends its time in two block-wide barriers and in being
+// scheduled. Per element the arithmetic is the one above, op for op, so the codes, steps and u are
+// identical (min, max and the integer code sum do not depend on the order of reduction).
+// ROW_REGS > 0 keeps the row in registers (up to ROW_REGS 16-byte vectors per lane); 0 reads it twice
+// (the second read hits L1/L2).
+template <typename T> struct Vec16 { static constexpr int n = 16 / sizeof(T); };
+
+template <typename T> __device__ __forceinline__ float lane_value(const uint4& v, int j) {
+    return to_f<T>(reinterpret_cast<const T*>(&v)[j]);
+}
+
+template <typename OutT, int N> struct CodePack;
+template <> struct CodePack<__nv_fp8_e4m3, 8> { using type = uint2; };
+template <> struct CodePack<int8_t, 8> { using type = uint2; };
+template <> struct CodePack<__nv_fp8_e4m3, 4> { using type = uint32_t; };
+template <> struct CodePack<int8_t, 4> { using type = uint32_t; };
+
+__device__ __forceinline__ float warp_min(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fminf(v, __shfl_xor_sync(0xffffffff, v, o));
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, o));
+    return v;
+}
+__device__ __forceinline__ int warp_sum(int v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    return v;
+}
+
+constexpr int kWarpsPerBlock = 8;
+
+template <typename T, typename OutT, int ROW_REGS>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+act_quant_warp_kernel(const T* __restrict__ x, int64_t M, int64_t K, int bits, int max_code_abs,
+                      const float* __restrict__ ratio_lo, const float* __restrict__ ratio_hi,
+                      int64_t tokens_per_sample, OutT* __restrict__ codes, float* __restrict__ sx,
+                      float* __restrict__ u) {
+    constexpr int V = Vec16<T>::n;
+    using Pack = typename CodePack<OutT, V>::type;
+    const int lane = threadIdx.x & 31;
+    const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
+    if (row >= M) return;  // whole warps leave together: the shuffles below stay full-warp
+    const int64_t nvec = K / V;
+    const uint4* xr = reinterpret_cast<const uint4*>(x + row * K);
+    uint4 buf[ROW_REGS > 0 ? ROW_REGS : 1];
+    float mn = INFINITY, mx = -INFINITY;
+    if (ROW_REGS > 0) {
+#pragma unroll
+        for (int i = 0; i < ROW_REGS; i++) {
+            int64_t idx = lane + 32 * static_cast<int64_t>(i);
+            if (idx < nvec) {
+                buf[i] = __ldg(xr + idx);
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float v = lane_value<T>(buf[i], j);
+                    mn = fminf(mn, v);
+                    mx = fmaxf(mx, v);
+                }
+            }
+        }
+    } else {
+        for (int64_t idx = lane; idx < nvec; idx += 32) {
+            uint4 p = __ldg(xr + idx);
+#pragma unroll
+            for (int j = 0; j < V; j++) {
+                float v = lane_value<T>(p, j);
+                mn = fminf(mn, v);
+                mx = fmaxf(mx, v);
+            }
+        }
+    }
+    mn = warp_min(mn);
+    mx = warp_max(mx);
+    const float L = static_cast<float>((1 << bits) - 1);
+    float s, z;
+    const bool clipped = ratio_lo != nullptr;
+    if (clipped) {
+        int64_t b = row / tokens_per_sample;
+        mn = mn * ratio_lo[b];
+        mx = mx * ratio_hi[b];
+        s = fminf(fmaxf((mx - mn) / L, 1e-8f), 3.402823466e38f);
+        z = fminf(fmaxf(-rintf(mn / s), 0.f), L);
+    } else {
+        float range = rnd<T>(mx - mn);
+        s = fmaxf(rnd<T>(range / L), rnd<T>(1e-8f));
+        z = rintf(rnd<T>(-mn / s));
+    }
+    const float o = L <= max_code_abs ? fminf(fmaxf(z, 0.f), L) : static_cast<float>(1 << (bits - 1));
+    int csum = 0;
+    Pack* cr = reinterpret_cast<Pack*>(codes + row * K);
+    auto encode = [&](const uint4& p) {
+        Pack out;
+        OutT* oc = reinterpret_cast<OutT*>(&out);
+#pragma unroll
+        for (int j = 0; j < V; j++) {
+            float v = lane_value<T>(p, j);
+            float a = clipped ? rintf(v / s) : rintf(rnd<T>(v / s));
+            float q = fminf(fmaxf(clipped ? a + z : rnd<T>(a + z), 0.f), L);
+            int c = static_cast<int>(q - o);
+            csum += c;
+            oc[j] = make_code<OutT>(c);
+        }
+        return out;
+    };
+    if (ROW_REGS > 0) {
+#pragma unroll
+        for (int i = 0; i < ROW_REGS; i++) {
+            int64_t idx = lane + 32 * static_cast<int64_t>(i);
+            if (idx < nvec) cr[idx] = encode(buf[i]);
+        }
+    } else {
+        for (int64_t idx = lane; idx < nvec; idx += 32) cr[idx] = encode(__ldg(xr + idx));
+    }
+    csum = warp_sum(csum);
+    if (lane == 0) {
+        float d = o - z;
+        sx[row] = s;
+        u[2 * row] = s * d;
+        u[2 * row + 1] = -s * (static_cast<float>(csum) + static_cast<float>(K) * d);
+    }
+}
+
+template <typename T, typename OutT>
+void launch_act_quant(const T* x, int64_t M, int64_t K, int bits, int max_abs, const float* lo, const float* hi,
+                      int64_t per_sample, OutT* codes, float* sx, float* u, cudaStream_t stream) {
+    constexpr int V = Vec16<T>::n;
+    const bool vector_ok = K % V == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
+                           reinterpret_cast<uintptr_t>(codes) % 8 == 0;
+    if (!vector_ok) {
+        act_quant_kernel<T, OutT><<<M, kThreads, 0, stream>>>(x, K, bits, max_abs, lo, hi, per_sample, codes, sx, u);
+        return;
+    }
+    const int64_t blocks = (M + kWarpsPerBlock - 1) / kWarpsPerBlock;
+    const int64_t nvec = K / V;
+    if (nvec <= 32 * 8)
+        act_quant_warp_kernel<T, OutT, 8><<<blocks, kWarpsPerBlock * 32, 0, stream>>>(
+            x, M, K, bits, max_abs, lo, hi, per_sample, codes, sx, u);
+    else
+        act_quant_warp_kernel<T, OutT, 0><<<blocks, kWarpsPerBlock * 32, 0, stream>>>(
+            x, M, K, bits, max_abs, lo, hi, per_sample, codes, sx, u);
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> act_quant(const at::Tensor& x_in, int64_t bits,
                                                          const at::Tensor& ratio_lo, const at::Tensor& ratio_hi,
                                                          bool int8_codes) {
@@ -173,12 +318,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> act_quant(const at::Tensor& x_in,
     const int max_abs = int8_codes ? 127 : 16;
 #define QV_LAUNCH(T, ATT)                                                                                     \
     if (int8_codes)                                                                                           \
-        act_quant_kernel<T, int8_t><<<M, kThreads, 0, stream>>>(reinterpret_cast<const T*>(x.data_ptr<ATT>()),  \
-            K, bits, max_abs, lp, hp, per_sample, codes.data_ptr<int8_t>(), sx.data_ptr<float>(), u.data_ptr<float>()); \
+        launch_act_quant<T, int8_t>(reinterpret_cast<const T*>(x.data_ptr<ATT>()), M, K, bits, max_abs, lp, hp,  \
+            per_sample, codes.data_ptr<int8_t>(), sx.data_ptr<float>(), u.data_ptr<float>(), stream);           \
     else                                                                                                      \
-        act_quant_kernel<T, __nv_fp8_e4m3><<<M, kThreads, 0, stream>>>(                                       \
-            reinterpret_cast<const T*>(x.data_ptr<ATT>()), K, bits, max_abs, lp, hp, per_sample,                \
-            reinterpret_cast<__nv_fp8_e4m3*>(codes.data_ptr()), sx.data_ptr<float>(), u.data_ptr<float>());
+        launch_act_quant<T, __nv_fp8_e4m3>(reinterpret_cast<const T*>(x.data_ptr<ATT>()), M, K, bits, max_abs,  \
+            lp, hp, per_sample, reinterpret_cast<__nv_fp8_e4m3*>(codes.data_ptr()), sx.data_ptr<float>(),       \
+            u.data_ptr<float>(), stream);
     if (M > 0) {
         if (x.scalar_type() == at::kBFloat16) {
             QV_LAUNCH(__nv_bfloat16, at::BFloat16)
@@ -295,16 +440,88 @@ at::Tensor int8_epilogue(const at::Tensor& acc, const at::Tensor& sx_in, const a
     return y;
 }
 
+// The rank-2 correction y += u v (u (M, 2), v (2, N), float32), in place, rounded once to y's type.
+// mode 1: v's second row is zero (no fractional weight zero point), so only the rows with
+// u[m][0] != 0 change, and real activations almost never have one (a token whose range excludes 0):
+// each warp reads 32 rows' u and ballots those that need work, so the common case costs a read of
+// u instead of addmm_'s pass over the whole output (up to 0.68 ms a layer). mode 2: every row.
+template <typename T>
+__global__ void correct_sparse_kernel(T* __restrict__ y, const float* __restrict__ u, const float* __restrict__ v,
+                                      int64_t M, int64_t N) {
+    const int lane = threadIdx.x & 31;
+    const int64_t r0 = (static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5)) * 32;
+    if (r0 >= M) return;
+    const int64_t r = r0 + lane;
+    unsigned mask = __ballot_sync(0xffffffff, r < M && u[2 * r] != 0.f);
+    while (mask) {
+        const int b = __ffs(mask) - 1;
+        mask &= mask - 1;
+        const int64_t row = r0 + b;
+        const float a0 = u[2 * row];
+        T* yr = y + row * N;
+        for (int64_t n = lane; n < N; n += 32) yr[n] = from_f<T>(to_f<T>(yr[n]) + a0 * v[n]);
+    }
+}
+
+template <typename T>
+__global__ void correct_dense_kernel(T* __restrict__ y, const float* __restrict__ u, const float* __restrict__ v,
+                                     int64_t M, int64_t N) {
+    const int64_t n = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (n >= N) return;
+    const float v0 = v[n], v1 = v[N + n];
+    for (int64_t row = blockIdx.y; row < M; row += gridDim.y) {
+        T* p = y + row * N + n;
+        *p = from_f<T>(to_f<T>(*p) + (u[2 * row] * v0 + u[2 * row + 1] * v1));
+    }
+}
+
+at::Tensor correct_rows_(at::Tensor y, const at::Tensor& u_in, const at::Tensor& v_in, int64_t mode) {
+    if (mode == 0) return y;
+    TORCH_CHECK(mode == 1 || mode == 2, "correct_rows_: mode must be 0, 1 or 2");
+    TORCH_CHECK(y.is_cuda() && y.dim() == 2 && y.is_contiguous(), "correct_rows_: y must be a contiguous 2-D CUDA tensor");
+    c10::cuda::CUDAGuard guard(y.device());
+    const int64_t M = y.size(0), N = y.size(1);
+    at::Tensor u = u_in.to(y.device(), at::kFloat).contiguous();
+    at::Tensor v = v_in.to(y.device(), at::kFloat).contiguous();
+    TORCH_CHECK(u.numel() == 2 * M && v.numel() == 2 * N, "correct_rows_: u (M, 2), v (2, N)");
+    if (M == 0 || N == 0) return y;
+    auto stream = at::cuda::getCurrentCUDAStream();
+#define QV_CORR(T, ATT)                                                                                        \
+    if (mode == 1) {                                                                                           \
+        const int64_t warps = (M + 31) / 32;                                                                   \
+        correct_sparse_kernel<T><<<(warps + 7) / 8, 256, 0, stream>>>(reinterpret_cast<T*>(y.data_ptr<ATT>()), \
+            u.data_ptr<float>(), v.data_ptr<float>(), M, N);                                                   \
+    } else {                                                                                                   \
+        dim3 grid((N + 255) / 256, static_cast<unsigned>(std::min<int64_t>(M, 4096)));                         \
+        correct_dense_kernel<T><<<grid, 256, 0, stream>>>(reinterpret_cast<T*>(y.data_ptr<ATT>()),             \
+            u.data_ptr<float>(), v.data_ptr<float>(), M, N);                                                   \
+    }
+    if (y.scalar_type() == at::kBFloat16) {
+        QV_CORR(__nv_bfloat16, at::BFloat16)
+    } else if (y.scalar_type() == at::kHalf) {
+        QV_CORR(__half, at::Half)
+    } else if (y.scalar_type() == at::kFloat) {
+        QV_CORR(float, float)
+    } else {
+        TORCH_CHECK(false, "correct_rows_: y must be bfloat16, float16 or float32");
+    }
+#undef QV_CORR
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return y;
+}
+
 }  // namespace
 
 TORCH_LIBRARY(qvgen_lowbit, m) {
     m.def("act_quant(Tensor x, int bits, Tensor ratio_lo, Tensor ratio_hi, bool int8_codes) -> (Tensor, Tensor, Tensor)");
     m.def("unpack4(Tensor packed, Tensor offset, bool int8_codes) -> Tensor");
     m.def("int8_epilogue(Tensor acc, Tensor sx, Tensor sw, Tensor u, Tensor v, Tensor bias, ScalarType out_type) -> Tensor");
+    m.def("correct_rows_(Tensor(a!) y, Tensor u, Tensor v, int mode) -> Tensor(a!)");
 }
 
 TORCH_LIBRARY_IMPL(qvgen_lowbit, CUDA, m) {
     m.impl("act_quant", &act_quant);
     m.impl("unpack4", &unpack4);
     m.impl("int8_epilogue", &int8_epilogue);
+    m.impl("correct_rows_", &correct_rows_);
 }

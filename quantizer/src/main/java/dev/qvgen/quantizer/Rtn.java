@@ -2,7 +2,6 @@ package dev.qvgen.quantizer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.layers.nn.Linear;
@@ -24,13 +23,15 @@ public final class Rtn implements QuantizationMethod {
 
     @Override
     public List<String> apply(Module root, QuantSpec spec, Predicate<String> select) {
+        return apply(root, spec, select, DenseWeight.KEEP);
+    }
+
+    /** As {@link #apply(Module, QuantSpec, Predicate)}, with the layers' dense weights kept, freed or parked. */
+    public List<String> apply(Module root, QuantSpec spec, Predicate<String> select, DenseWeight dense) {
         Map<String, Linear> layers = LayerSelection.linears(root, select);
         List<String> done = new ArrayList<>();
         layers.forEach((path, layer) -> {
-            RtnLinearKernel k = new RtnLinearKernel(layer, spec);
-            // Installed kernels outlive any scope the caller has open.
-            NDScope.unregister(k.quantizedWeight());
-            layer.setKernel(k);
+            new RtnLinearKernel(layer, spec).install(layer, dense);
             done.add(path);
         });
         return done;

@@ -108,14 +108,9 @@ public final class ProfileCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int gradAccum = 1;
 
-    @Option(names = "--activation-checkpointing", negatable = true, fallbackValue = "true",
-            description = "With --qat-steps: recompute each block in the backward pass instead of keeping its "
-                    + "activations (default: on).")
-    boolean activationCheckpointing = true;
-
-    @Option(names = "--optimizer-on-cpu", description = "With --qat-steps: keep AdamW's moments in host memory "
-            + "(the official recipe's optimizer offload).")
-    boolean optimizerOnCpu;
+    /** With --qat-steps (profile) or always (qat). */
+    @picocli.CommandLine.Mixin
+    TrainingMemoryOptions memory;
 
     @Option(names = "--seed", description = "Random-weight seed (default: ${DEFAULT-VALUE}).")
     long seed = ModelRegistry.DEFAULT_SEED;
@@ -219,9 +214,10 @@ public final class ProfileCommand implements Callable<Integer> {
                 if (type == DataType.FLOAT16) {
                     throw new BadInputException("--qat-steps trains in fp32 or bf16 (mixed precision), not fp16");
                 }
-                new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), new TransformerQat.Settings(
-                        qatSteps, gradAccum, type == DataType.BFLOAT16, activationCheckpointing, optimizerOnCpu,
-                        recipeDecayPeriod(ts)), dev, m, out);
+                TransformerQat.Settings run = new TransformerQat.Settings(qatSteps, gradAccum,
+                        type == DataType.BFLOAT16, memory.activationCheckpointing, memory.optimizerOnCpu,
+                        recipeDecayPeriod(ts));
+                new TransformerQat(System.out).run(teacher, student, w, QuantSpec.parse(low), run, dev, m, out);
                 System.out.println("wrote " + out.resolve("qat.csv"));
                 return 0;
             }

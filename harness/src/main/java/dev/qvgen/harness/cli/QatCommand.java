@@ -54,14 +54,8 @@ public final class QatCommand implements Callable<Integer> {
             + "(default: bf16 on CUDA, fp32 on the CPU).")
     String precision;
 
-    @Option(names = "--activation-checkpointing", negatable = true, fallbackValue = "true",
-            description = "Keep only each transformer block's input and recompute the block in the backward pass "
-                    + "(default: on).")
-    boolean activationCheckpointing = true;
-
-    @Option(names = "--optimizer-on-cpu", description = "Keep AdamW's moments in host memory (the official "
-            + "recipe's DeepSpeed offload): 8 bytes per trained parameter off the GPU.")
-    boolean optimizerOnCpu;
+    @picocli.CommandLine.Mixin
+    TrainingMemoryOptions memory;
 
 
     @Override
@@ -85,7 +79,7 @@ public final class QatCommand implements Callable<Integer> {
                     recipe.batch(), clips.size());
             long t0 = System.nanoTime();
             QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
-                    .activationCheckpointing(activationCheckpointing).optimizerOnCpu(optimizerOnCpu);
+                    .activationCheckpointing(memory.activationCheckpointing).optimizerOnCpu(memory.optimizerOnCpu);
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }

@@ -149,12 +149,11 @@ final class QuantizedOptions {
         }
         if (realKernel()) {
             return TransformerProfiler.installReal(transformer.module(), rtn, kernel, type, manager,
-                    LowBitLinearKernel.DenseWeight.FREE);
+                    dev.qvgen.quantizer.DenseWeight.FREE);
         }
-        // |w|, w / step and the rounding go to the model's manager: without a scope they stayed there
-        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-            new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()));
-        }
+        // the simulated kernels hold int8 codes; the dense weights are not needed again
+        new Rtn().apply(transformer.module(), rtn, LayerSelection.insideBlocks(transformer.blockPrefixes()),
+                dev.qvgen.quantizer.DenseWeight.FREE);
         return -1;
     }
 }

@@ -105,12 +105,13 @@ public final class TransformerProfiler {
             QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
             long realBytes = -1;
             if (spec != null && kernel.equals(SIMULATED)) {
-                try (NDScope scope = new NDScope()) {
-                    new Rtn().apply(transformer, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()));
-                }
+                // the dense weights wait on the host, as for the real kernels: the row holds what a
+                // simulated deployment holds (int8 codes and steps)
+                new Rtn().apply(transformer, spec, LayerSelection.insideBlocks(DenoisingTransformer.of(transformer).blockPrefixes()),
+                        dev.qvgen.quantizer.DenseWeight.PARK);
             } else if (spec != null) {
                 // parked, not freed: the next row quantizes the same dense weights
-                realBytes = installReal(transformer, spec, kernel, type, manager, LowBitLinearKernel.DenseWeight.PARK);
+                realBytes = installReal(transformer, spec, kernel, type, manager, dev.qvgen.quantizer.DenseWeight.PARK);
             }
             try {
                 // the row's peak is measured from here (Devices.resetPeak: on CUDA the allocator's
@@ -190,7 +191,7 @@ public final class TransformerProfiler {
      * kernels), so the row's memory is that of the deployed model.
      */
     public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager,
-            LowBitLinearKernel.DenseWeight denseWeight) {
+            dev.qvgen.quantizer.DenseWeight denseWeight) {
         LowBitLayout.Codes codes = kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
         boolean packed = kernel.endsWith("-packed");
         LowBitLinearKernel.check(spec, codes, packed);

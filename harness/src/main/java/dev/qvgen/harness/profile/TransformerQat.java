@@ -7,11 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.qvgen.harness.study.DistillationTask;
 import dev.qvgen.models.family.DenoisingTransformer;
-import dev.qvgen.layers.nn.Autocast;
 import dev.qvgen.layers.nn.Module;
-import dev.qvgen.layers.nn.Precision;
-import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.models.zoo.TransformerWorkload;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -107,8 +105,14 @@ public final class TransformerQat {
     }
 
     /** Random latents, timesteps in [0, 1000) and text states, seeded by the step. */
-    private record RandomTask(Module teacher, Module student, TransformerWorkload w, boolean mixed,
-            boolean checkpointing) implements QatTrainer.Task {
+    private static final class RandomTask extends DistillationTask {
+        private final TransformerWorkload w;
+
+        RandomTask(Module teacher, Module student, TransformerWorkload w, boolean mixed, boolean checkpointing) {
+            super(DenoisingTransformer.of(student), DenoisingTransformer.of(teacher), mixed, checkpointing);
+            this.w = w;
+        }
+
         @Override
         public QatTrainer.Batch batch(int step, NDManager manager) {
             NDList in = w.randomInputs(manager, DataType.FLOAT32, 1000L + step);
@@ -119,32 +123,6 @@ public final class TransformerQat {
             }
             NDArray timesteps = manager.create(t, new Shape(t.length));
             return new QatTrainer.Batch(in.get(0), timesteps, in.get(2), null);
-        }
-
-        @Override
-        public NDArray student(QatTrainer.Batch b) {
-            if (!mixed) {
-                return TransformerWorkload.forward(student, new NDList(b.input(), b.timesteps(), b.context()));
-            }
-            try (var bf16 = Autocast.bf16()) {
-                return TransformerWorkload.forward(student, new NDList(b.input(), b.timesteps(), b.context()));
-            }
-        }
-
-        @Override
-        public Blockwise studentBlockwise(QatTrainer.Batch b) {
-            Blockwise net = checkpointing
-                    ? DenoisingTransformer.of(student).blockwise(b.input(), b.timesteps(), b.context()) : null;
-            return net == null || !mixed ? net : net.withBf16Products();
-        }
-
-        @Override
-        public NDArray teacher(QatTrainer.Batch b) {
-            NDList in = mixed
-                    ? new NDList(Precision.to(b.input(), DataType.BFLOAT16), b.timesteps(),
-                            Precision.to(b.context(), DataType.BFLOAT16))
-                    : new NDList(b.input(), b.timesteps(), b.context());
-            return TransformerWorkload.forward(teacher, in);
         }
     }
 }

@@ -1,15 +1,12 @@
 package dev.qvgen.harness.study;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.harness.Progress;
-import dev.qvgen.layers.nn.Autocast;
 import dev.qvgen.layers.nn.Precision;
-import dev.qvgen.layers.train.Blockwise;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
@@ -53,7 +50,7 @@ public final class QatArm {
     private final PrintStream log;
     private Device device = Device.cpu();
     private Boolean bf16Products;
-    private boolean checkpointing = true;
+    private Boolean checkpointing;
     private boolean optimizerOnCpu;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
@@ -79,8 +76,9 @@ public final class QatArm {
     }
 
     /**
-     * Per-block activation checkpointing (default on; a model that cannot be cut at its blocks
-     * trains whole): memory of one block's activations instead of all, for one more forward.
+     * Per-block activation checkpointing (default: the model's {@link
+     * StudyModel#checkpointsActivationsByDefault}; a model that cannot be cut at its blocks trains
+     * whole): memory of one block's activations instead of all, for one more forward.
      */
     public QatArm activationCheckpointing(boolean on) {
         this.checkpointing = on;
@@ -127,6 +125,8 @@ public final class QatArm {
 
     private Path train(String method, QuantSpec spec, Path workDir, Methods.Qat qat, Path export) throws IOException {
         boolean mixed = mixedPrecision();
+        boolean checkpointing = this.checkpointing != null ? this.checkpointing
+                : model.checkpointsActivationsByDefault();
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance teacher = model.loadForTraining(manager);
                 StudyModel.Instance student = model.loadForTraining(manager)) {
@@ -151,39 +151,15 @@ public final class QatArm {
                     s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
             StudyModel.Batches data = model.batches(teacher);
-            QatTrainer.Task task = new QatTrainer.Task() {
+            QatTrainer.Task task = new DistillationTask(st, tt, mixed, checkpointing) {
                 @Override
                 public QatTrainer.Batch batch(int index, NDManager mgr) {
                     return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
                 }
-
-                @Override
-                public NDArray student(QatTrainer.Batch b) {
-                    if (!mixed) {
-                        return st.forward(b.input(), b.timesteps(), b.context());
-                    }
-                    try (var bf16 = Autocast.bf16()) {
-                        return st.forward(b.input(), b.timesteps(), b.context());
-                    }
-                }
-
-                @Override
-                public Blockwise studentBlockwise(QatTrainer.Batch b) {
-                    Blockwise net = checkpointing ? st.blockwise(b.input(), b.timesteps(), b.context()) : null;
-                    return net == null || !mixed ? net : net.withBf16Products();
-                }
-
-                @Override
-                public NDArray teacher(QatTrainer.Batch b) {
-                    if (!mixed) {
-                        return tt.forward(b.input(), b.timesteps(), b.context());
-                    }
-                    return tt.forward(Precision.to(b.input(), DataType.BFLOAT16), b.timesteps(),
-                            Precision.to(b.context(), DataType.BFLOAT16));
-                }
             };
             Device target = device;
-            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
+            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
+                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
                     .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {

@@ -35,6 +35,16 @@ public interface StudyModel extends AutoCloseable {
     }
 
     /**
+     * Whether QAT recomputes each block in the backward pass unless told otherwise: yes for the zoo's
+     * models, which need it at full size; no for the toy, which fits whole and whose published
+     * results were made without it (the recomputation sums the gradient of the blocks' shared inputs
+     * in another order, which moves a QAT run's last digits).
+     */
+    default boolean checkpointsActivationsByDefault() {
+        return false;
+    }
+
+    /**
      * Training and calibration batches seen by {@code teacher} (text states are its, or cached
      * ones): a batch is a function of its index alone, so a resumed run sees the same data.
      */

@@ -99,6 +99,11 @@ public final class ZooStudyModel implements StudyModel {
     }
 
     @Override
+    public boolean checkpointsActivationsByDefault() {
+        return true;
+    }
+
+    @Override
     public Instance loadForTraining(NDManager manager) {
         DenoisingTransformer t = family.loadTransformer(pipelineDir.resolve("transformer"), manager);
         return new Instance() {

@@ -28,12 +28,7 @@ public final class Autocast {
         return () -> BF16.set(previous);
     }
 
-    /** Whether products on this thread run in bfloat16. */
-    public static boolean active() {
-        return BF16.get();
-    }
-
-    /** Whether {@code f} should run in bfloat16: a scope is open and the operand is float32. */
+    /** Whether a product on {@code operand} runs in bfloat16: a scope is open and the operand is float32. */
     static boolean applies(NDArray operand) {
         return BF16.get() && operand.getDataType() == DataType.FLOAT32;
     }

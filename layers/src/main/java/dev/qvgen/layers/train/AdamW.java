@@ -42,13 +42,9 @@ public final class AdamW {
             List<NDArray> gm = new ArrayList<>();
             List<NDArray> gv = new ArrayList<>();
             for (NDArray a : g.arrays()) {
-                if (stateDevice == null || stateDevice.equals(a.getDevice())) {
-                    gm.add(a.zerosLike());
-                    gv.add(a.zerosLike());
-                } else {
-                    gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
-                    gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), stateDevice));
-                }
+                ai.djl.Device at = stateDevice == null ? a.getDevice() : stateDevice;
+                gm.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
+                gv.add(a.getManager().zeros(a.getShape(), a.getDataType(), at));
             }
             m.add(gm);
             v.add(gv);
@@ -65,7 +61,10 @@ public final class AdamW {
             try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
                 ai.djl.ndarray.NDList sums = new ai.djl.ndarray.NDList();
                 for (NDArray a : g.arrays()) {
-                    sums.add(a.getGradient().square().sum());
+                    // the parameter-sized square is freed at once; only the scalar waits for the read
+                    try (NDArray grad = a.getGradient(); NDArray squared = grad.square()) {
+                        sums.add(squared.sum());
+                    }
                 }
                 if (!sums.isEmpty()) {
                     for (float v : ai.djl.ndarray.NDArrays.stack(sums).toFloatArray()) {
@@ -120,7 +119,7 @@ public final class AdamW {
                         NDArray grad = offloaded ? onDevice.toDevice(mi.getDevice(), false) : onDevice;
                         NDArray gc = grad.mul(clip);
                         NDArray gcSq = gc.square();
-                        NDArray mHat = m.get(gi).get(i).muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
+                        NDArray mHat = mi.muli(beta1).addi(gc.muli(1f - beta1)).div(bc1);
                         NDArray vHat = v.get(gi).get(i).muli(beta2).addi(gcSq.muli(1f - beta2)).div(bc2);
                         NDArray denom = vHat.sqrt().addi(eps);
                         NDArray update = mHat.divi(denom).muli(lr);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.qvgen.layers.nn.Linear;
 import dev.qvgen.layers.nn.LinearKernel;
+import dev.qvgen.quantizer.DenseWeight;
 import dev.qvgen.quantizer.QuantSpec;
 import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.UniformQuantizer;
@@ -29,7 +30,10 @@ import java.nio.ByteBuffer;
  * <p>The correction: the activation codes are {@code c = q - o} with {@code o} the zero point
  * clamped to [0, 2^b - 1] (so c is exact in the code type); a token whose range excludes 0 has
  * {@code d = o - z != 0}, and LSQ+ weights a fractional zero point f. Both enter as
- * {@code y += u v}; it costs one pass over the output and is skipped only where neither can occur.
+ * {@code y += u v}. On CUDA a fractional f needs it on every token (one pass over the output); d alone
+ * only on the tokens whose d is not 0, which the ops library's {@code correct_rows_} finds on the
+ * device without a host sync (real activations almost never have such a token, so the pass that
+ * {@code addmm_} made over every output, up to 0.68 ms a layer, shrinks to a check of u).
  */
 public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     private final NDManager manager;
@@ -51,24 +55,23 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     private final NDArray codesT;
     private boolean installed;
     // the dense weight of the layer this kernel was installed on with DenseWeight.PARK
-    private Linear parkedFor;
-    private NDArray parked;
-    private ai.djl.Device parkedDevice;
-    private boolean parkedBf16;
+    private DenseWeight.Parked parked = DenseWeight.Parked.NONE;
 
-    /** What becomes of a layer's dense weight when a real kernel takes its place ({@link #install}). */
-    public enum DenseWeight {
-        /** Freed: the layer runs on the codes alone (generation); it cannot go back to dense. */
-        FREE,
-        /**
-         * Off the device: kept on the host (float32 for a bfloat16 weight, which is exact) and put
-         * back when the kernel is closed, as {@link Rtn#restore} does (profile's rows, one model).
-         */
-        PARK
+    /** Which outputs the rank-2 correction touches on CUDA (the module's config[3]). */
+    enum Correction {
+        NONE,
+        /** Only tokens whose zero point left [0, 2^b - 1] (d != 0); the weight has no fractional zero point. */
+        TOKENS_WITH_OFFSET,
+        /** Every token: a fractional weight zero point enters every output. */
+        EVERY_TOKEN;
+
+        static Correction of(boolean needed, boolean fractionalWeightZero) {
+            return !needed ? NONE : fractionalWeightZero ? EVERY_TOKEN : TOKENS_WITH_OFFSET;
+        }
     }
 
     private LowBitLinearKernel(NDManager manager, int out, int in, int activationBits, LowBitLayout.Codes codes,
-            boolean packed, boolean correct, long deviceBytes, NDArray weight, NDArray offset, NDArray scale,
+            boolean packed, Correction correction, long deviceBytes, NDArray weight, NDArray offset, NDArray scale,
             NDArray v, NDArray codesT) {
         this.manager = manager;
         this.out = out;
@@ -76,7 +79,7 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         this.activationBits = activationBits;
         this.codes = codes;
         this.packed = packed;
-        this.correct = correct;
+        this.correct = correction != Correction.NONE;
         this.deviceBytes = deviceBytes;
         this.weight = weight;
         this.offset = offset;
@@ -85,7 +88,7 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         this.codesT = codesT;
         this.empty = manager.create(new float[0]);
         this.config = weight == null ? null : NDManager.newBaseManager(ai.djl.Device.cpu()).create(new long[] {activationBits,
-            codes == LowBitLayout.Codes.INT8 ? 1 : 0, packed ? 1 : 0, correct ? 1 : 0});
+            codes == LowBitLayout.Codes.INT8 ? 1 : 0, packed ? 1 : 0, correction.ordinal()});
         // what the kernel holds outlives any scope its maker has open
         for (NDArray a : new NDArray[] {weight, offset, scale, v, codesT, empty, config}) {
             if (a != null) {
@@ -106,48 +109,8 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         }
         installed = true;
         layer.setKernel(this);
-        NDArray w = layer.takeWeight();
-        if (dense == DenseWeight.FREE) {
-            w.close();
-            return this;
-        }
-        parkedFor = layer;
-        parkedDevice = w.getDevice();
-        parkedBf16 = dev.qvgen.layers.nn.Precision.isBf16(w);
-        if (!parkedDevice.isGpu()) {
-            parked = w; // already on the host
-            return this;
-        }
-        try (NDScope scope = new NDScope()) {
-            // DJL 0.36 cannot move a bfloat16 tensor between devices; its float32 copy is exact
-            NDArray wide = parkedBf16 ? w.toType(DataType.FLOAT32, false) : w;
-            NDArray host = wide.toDevice(ai.djl.Device.cpu(), false);
-            NDScope.unregister(host);
-            parked = host;
-        }
-        w.close();
+        parked = dense.takeFrom(layer);
         return this;
-    }
-
-    /** Puts a parked dense weight back on its layer, on its device and in its type. */
-    private void unpark() {
-        if (parkedFor == null) {
-            return;
-        }
-        NDArray back;
-        if (parked.getDevice().equals(parkedDevice)) {
-            back = parked;
-        } else {
-            try (NDScope scope = new NDScope()) {
-                NDArray moved = parked.toDevice(parkedDevice, false);
-                back = parkedBf16 ? dev.qvgen.layers.nn.Precision.to(moved, DataType.BFLOAT16) : moved;
-                NDScope.unregister(back);
-            }
-            parked.close();
-        }
-        parkedFor.putWeight(back);
-        parkedFor = null;
-        parked = null;
     }
 
     /** Checks that {@code spec} runs exactly on {@code codes}; the message names the setting. */
@@ -194,7 +157,8 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
             weight = codesInt8;
         }
         long bytes = (packed ? (long) out * BitPacking.bytesPerRow(in, 4) : (long) out * in) + 8L * out;
-        return new LowBitLinearKernel(m, out, in, spec.activationBits(), codes, packed, true, bytes, weight, offset,
+        return new LowBitLinearKernel(m, out, in, spec.activationBits(), codes, packed,
+                Correction.TOKENS_WITH_OFFSET, bytes, weight, offset,
                 stepT, v, null);
     }
 
@@ -207,7 +171,8 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
             NDManager parent) {
         check(new QuantSpec(l.bits(), activationBits), l.codes(), packed);
         NDManager m = parent.newSubManager();
-        boolean correct = l.hasFraction() || !clampedZero || (1 << activationBits) - 1 > l.codes().holdsUpTo();
+        Correction correct = Correction.of(
+                l.hasFraction() || !clampedZero || (1 << activationBits) - 1 > l.codes().holdsUpTo(), l.hasFraction());
         NDArray v = m.create(l.correction(), new Shape(2, l.out()));
         NDArray step = m.create(l.scale(), new Shape(1, l.out()));
         long bytes = l.deviceBytes(packed);
@@ -339,7 +304,7 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     /** Frees the codes; a weight parked by {@link #install} goes back to its layer first. */
     @Override
     public void close() {
-        unpark();
+        parked.restore();
         if (config != null) {
             config.getManager().close();
         }

@@ -113,33 +113,19 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
     }
 
     private NDArray groupOneHot(NDArray timesteps, long batch, NDManager manager) {
-        if (rule == ClipGroupRule.CALL_COUNTDOWN) {
-            long[] idx = new long[(int) batch];
-            java.util.Arrays.fill(idx, nextCountdownGroup(timesteps));
-            return manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(), false);
-        }
         // Every quantized layer of a forward reads the same timesteps: the groups are read back
         // from the device once per forward and the one-hot made once, not once per layer (each
-        // read and copy waits for the GPU's queue: about 600 waits per checkpointed training pass)
+        // read and copy waits for the GPU's queue: about 600 waits per checkpointed training pass).
+        // The countdown rule counts calls, so it is never cached.
+        boolean cacheable = rule != ClipGroupRule.CALL_COUNTDOWN && timesteps != null;
         OneHotCache c = ONE_HOT.get();
-        if (c != null && c.timesteps == timesteps && c.batch == batch && c.groups == groups && c.rule == rule
-                && c.oneHot.getDevice().equals(lower.getDevice()) && !c.oneHot.isReleased()) {
+        if (cacheable && c != null && c.timesteps == timesteps && c.batch == batch && c.groups == groups
+                && c.rule == rule && c.oneHot.getDevice().equals(lower.getDevice()) && !c.oneHot.isReleased()) {
             return c.oneHot;
         }
-        long[] idx = new long[(int) batch];
-        if (timesteps == null) {
-            java.util.Arrays.fill(idx, groups - 1);
-        } else {
-            float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
-            for (int i = 0; i < batch; i++) {
-                float ti = t.length == 1 ? t[0] : t[i];
-                idx[i] = rule == ClipGroupRule.TIMESTEP_MOD ? Math.floorMod((long) ti, (long) groups)
-                        : group(ti, groups);
-            }
-        }
-        NDArray oneHot = manager.create(idx).oneHot(groups).toType(DataType.FLOAT32, false).toDevice(lower.getDevice(),
-                false);
-        if (timesteps == null) {
+        NDArray oneHot = manager.create(groupIndices(timesteps, batch)).oneHot(groups).toType(DataType.FLOAT32, false)
+                .toDevice(lower.getDevice(), false);
+        if (!cacheable) {
             return oneHot;
         }
         // kept past the layer's scope until the next forward's timesteps replace it
@@ -149,6 +135,24 @@ public final class ClippedDynamicActQuantizer implements ActivationQuantizer {
         }
         ONE_HOT.set(new OneHotCache(timesteps, batch, groups, rule, oneHot));
         return oneHot;
+    }
+
+    /** Each sample's clip group under this quantizer's rule. */
+    private long[] groupIndices(NDArray timesteps, long batch) {
+        long[] idx = new long[(int) batch];
+        if (rule == ClipGroupRule.CALL_COUNTDOWN) {
+            java.util.Arrays.fill(idx, nextCountdownGroup(timesteps));
+        } else if (timesteps == null) {
+            java.util.Arrays.fill(idx, groups - 1);
+        } else {
+            float[] t = timesteps.toType(DataType.FLOAT32, false).toFloatArray();
+            for (int i = 0; i < batch; i++) {
+                float ti = t.length == 1 ? t[0] : t[i];
+                idx[i] = rule == ClipGroupRule.TIMESTEP_MOD ? Math.floorMod((long) ti, (long) groups)
+                        : group(ti, groups);
+            }
+        }
+        return idx;
     }
 
     /** The last forward's one-hot timestep groups (this thread's). */

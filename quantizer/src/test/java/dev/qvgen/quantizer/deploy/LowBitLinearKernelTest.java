@@ -141,7 +141,7 @@ class LowBitLinearKernelTest {
                     + "model's manager");
             l.setKernel(k);
             float[] withWeight = l.forward(x).toFloatArray();
-            k.install(l, LowBitLinearKernel.DenseWeight.FREE);
+            k.install(l, dev.qvgen.quantizer.DenseWeight.FREE);
             assertFalse(l.hasWeight(), "the layer holds no dense weight");
             assertEquals(0, liveWithShape(model, dense), "no handle on the dense weight is left");
             assertEquals(before - 1, model.getManagedArrays().size(), "only the dense weight went");
@@ -185,7 +185,7 @@ class LowBitLinearKernelTest {
                 Linear l = t.linear;
                 float[] w = l.weight().toType(DataType.FLOAT32, false).toFloatArray();
                 LowBitLinearKernel.rtn(l, QuantSpec.W4A4, LowBitLayout.Codes.FP8, true, kernels)
-                        .install(l, LowBitLinearKernel.DenseWeight.PARK);
+                        .install(l, dev.qvgen.quantizer.DenseWeight.PARK);
                 assertFalse(l.hasWeight());
                 Rtn.restore(t); // closes the kernel, which puts the weight back
                 assertTrue(l.hasWeight());
