@@ -34,10 +34,10 @@ import java.util.Random;
  */
 public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
-            int checkpointEvery, int heads, int layers, int[] patch, ToyBatch.Sigmas sigmas) {
+            int checkpointEvery, int heads, int headDim, int layers, int[] patch, ToyBatch.Sigmas sigmas) {
         public Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
                 int checkpointEvery, int heads, int layers) {
-            this(steps, batch, lr, warmup, seed, captionDropout, checkpointEvery, heads, layers, new int[] {2, 4, 4},
+            this(steps, batch, lr, warmup, seed, captionDropout, checkpointEvery, heads, 16, layers, new int[] {2, 4, 4},
                     ToyBatch.Sigmas.LOGIT_NORMAL);
         }
 
@@ -79,7 +79,7 @@ public final class ToyTrainer {
                 log.printf("resuming from step %d (%s)%n", start, ckpt);
             } else {
                 ToyTextEncoderConfig tc = new ToyTextEncoderConfig(vocab.size(), ToyVocabulary.DEFAULT_MAX_LENGTH, 32);
-                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.layers(), s.patch());
+                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.headDim(), s.layers(), s.patch());
                 model = ToyVideoModel.random(tc, wc, manager, s.seed());
                 start = 0;
                 Files.writeString(logCsv, "step,loss,grad_norm,lr,seconds\n");

@@ -55,7 +55,15 @@ public final class ToyVideoModel {
 
     /** As {@link #transformerConfig(int, int, int)} with the given (t, h, w) pixel patch. */
     public static WanConfig transformerConfig(int textDim, int heads, int layers, int[] patch) {
-        return new WanConfig(patch.clone(), heads, 16, 3, 3, textDim, 64, 3 * heads * 16, layers, true,
+        return transformerConfig(textDim, heads, 16, layers, patch);
+    }
+
+    /**
+     * A toy transformer of {@code heads} heads of {@code headDim} channels (width = heads x headDim),
+     * {@code layers} blocks, FFN 3x width, on (t, h, w) pixel patches.
+     */
+    public static WanConfig transformerConfig(int textDim, int heads, int headDim, int layers, int[] patch) {
+        return new WanConfig(patch.clone(), heads, headDim, 3, 3, textDim, 64, 3 * heads * headDim, layers, true,
                 "rms_norm_across_heads", 1e-6, 32);
     }
 
