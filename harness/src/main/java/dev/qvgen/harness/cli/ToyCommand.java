@@ -54,6 +54,9 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--sigmas", description = "Noise-level distribution: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         dev.qvgen.harness.toy.ToyBatch.Sigmas sigmas = ToyTrainer.Settings.defaults().sigmas();
 
+        @Option(names = "--object-weight", description = "Loss weight of object pixels against background ones (default: ${DEFAULT-VALUE}).")
+        float objectWeight = ToyTrainer.Settings.defaults().objectWeight();
+
         @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
         Float lr;
 
@@ -72,6 +75,9 @@ public final class ToyCommand implements Runnable {
             if (steps < 1 || batch < 1 || heads < 1 || headDim < 1 || layers < 1) {
                 throw new dev.qvgen.harness.BadInputException(
                         "--steps, --batch, --heads, --head-dim and --layers must be positive");
+            }
+            if (!(objectWeight > 0)) {
+                throw new dev.qvgen.harness.BadInputException("--object-weight must be positive, got " + objectWeight);
             }
             if (lr != null && !(lr > 0)) {
                 throw new dev.qvgen.harness.BadInputException("--lr must be positive, got " + lr);
@@ -114,7 +120,8 @@ public final class ToyCommand implements Runnable {
             Djl.configure(threads);
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
             ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, lr == null ? d.lr() : lr, d.warmup(), seed,
-                    d.captionDropout(), d.checkpointEvery(), heads, headDim, layers, p, sigmas);
+                    d.captionDropout(), d.checkpointEvery(), heads, headDim, layers, p, sigmas,
+                    objectWeight);
             new ToyTrainer(ToyWorld.defaults(), s, System.out).onDevice(device).train(work, out);
             System.out.println("wrote " + out);
             return 0;

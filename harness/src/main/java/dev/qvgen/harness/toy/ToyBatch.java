@@ -90,6 +90,15 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
         return x0.mul(s.neg().add(1f)).add(noise.mul(s));
     }
 
+    /**
+     * 1 where a clean pixel differs from the background in any channel, else 0, as (B, 1, F, H, W): the objects,
+     * anti-aliased edges included.
+     */
+    public NDArray objectMask() {
+        float bg = ToyWorld.background()[0] * 2f - 1f;
+        return x0.sub(bg).abs().max(new int[] {1}, true).gt(1e-3f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+    }
+
     /** Timesteps {@code 1000 sigma}, as the transformer takes them. */
     public NDArray timesteps() {
         return sigma.mul(1000f);
