@@ -48,6 +48,13 @@ class CliErrorsTest {
                 "--device", "metal"), "--device", "metal");
         assertOneLine(run("toy", "train", "--device", "npu:1"), "--device", "npu:1");
         assertOneLine(run("toy", "train", "--device", "cuda:-1"), "--device", "cuda:-1");
+        // the toy's shape options are checked before a work folder is made
+        assertOneLine(run("toy", "train", "--work", tmp.resolve("t").toString(), "--patch", "2,4"), "--patch", "2,4");
+        assertOneLine(run("toy", "train", "--work", tmp.resolve("t").toString(), "--patch", "3,4,4"), "--patch", "3,4,4");
+        assertOneLine(run("toy", "train", "--work", tmp.resolve("t").toString(), "--sigmas", "cosine"), "--sigmas");
+        assertOneLine(run("toy", "train", "--work", tmp.resolve("t").toString(), "--head-dim", "0"), "--head-dim");
+        assertOneLine(run("toy", "train", "--work", tmp.resolve("t").toString(), "--lr", "-1"), "--lr");
+        assertFalse(Files.exists(tmp.resolve("t")), "no work folder for a bad toy option");
         // a GPU the engine cannot see (none on CI) is refused up front too
         assertOneLine(run("toy", "generate", "--prompt", "a red circle", "--out", tmp.resolve("w.mp4").toString(),
                 "--device", "cuda:0"), "--device", "visible");

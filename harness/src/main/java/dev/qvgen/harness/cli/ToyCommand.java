@@ -45,6 +45,21 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--heads", description = "Attention heads of 16 channels (width = 16 x heads; default: ${DEFAULT-VALUE}).")
         int heads = ToyTrainer.Settings.defaults().heads();
 
+        @Option(names = "--head-dim", description = "Channels per attention head (default: ${DEFAULT-VALUE}).")
+        int headDim = ToyTrainer.Settings.defaults().headDim();
+
+        @Option(names = "--patch", description = "Pixel patch t,h,w (default: ${DEFAULT-VALUE}).")
+        String patch = "2,4,4";
+
+        @Option(names = "--sigmas", description = "Noise-level distribution: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        dev.qvgen.harness.toy.ToyBatch.Sigmas sigmas = ToyTrainer.Settings.defaults().sigmas();
+
+        @Option(names = "--object-weight", description = "Loss weight of object pixels against background ones (default: ${DEFAULT-VALUE}).")
+        float objectWeight = ToyTrainer.Settings.defaults().objectWeight();
+
+        @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
+        Float lr;
+
         @Option(names = "--layers", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
         int layers = ToyTrainer.Settings.defaults().layers();
 
@@ -57,23 +72,56 @@ public final class ToyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (steps < 1 || batch < 1 || heads < 1 || layers < 1) {
-                throw new dev.qvgen.harness.BadInputException("--steps, --batch, --heads and --layers must be positive");
+            if (steps < 1 || batch < 1 || heads < 1 || headDim < 1 || layers < 1) {
+                throw new dev.qvgen.harness.BadInputException(
+                        "--steps, --batch, --heads, --head-dim and --layers must be positive");
             }
+            if (!(objectWeight > 0)) {
+                throw new dev.qvgen.harness.BadInputException("--object-weight must be positive, got " + objectWeight);
+            }
+            if (lr != null && !(lr > 0)) {
+                throw new dev.qvgen.harness.BadInputException("--lr must be positive, got " + lr);
+            }
+            int[] p = parsePatch(patch, ToyWorld.defaults());
             if (threads < 1) {
                 throw new dev.qvgen.harness.BadInputException("--threads must be at least 1, got " + threads);
             }
             dev.qvgen.harness.run.OutputDir.create("--work", work);
             try (var lock = dev.qvgen.harness.run.RunLock.acquire(work, "toy train", System.err)) {
-                return train();
+                return train(p);
             }
         }
 
-        private Integer train() throws Exception {
+        /** "t,h,w": three positive integers that divide the world's frames, height and width. */
+        static int[] parsePatch(String text, ToyWorld world) {
+            String[] parts = text.split(",", -1);
+            int[] dims = {world.frames(), world.height(), world.width()};
+            int[] p = new int[3];
+            try {
+                if (parts.length != 3) {
+                    throw new NumberFormatException();
+                }
+                for (int i = 0; i < 3; i++) {
+                    p[i] = Integer.parseInt(parts[i].trim());
+                }
+            } catch (NumberFormatException e) {
+                throw new dev.qvgen.harness.BadInputException("--patch must be three integers t,h,w, got '" + text + "'");
+            }
+            for (int i = 0; i < 3; i++) {
+                if (p[i] < 1 || dims[i] % p[i] != 0) {
+                    throw new dev.qvgen.harness.BadInputException("--patch " + text + " does not divide the toy clip "
+                            + world.frames() + "x" + world.height() + "x" + world.width() + " (frames x height x width)");
+                }
+            }
+            return p;
+        }
+
+        private Integer train(int[] p) throws Exception {
             Djl.configure(threads);
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
-            ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, d.lr(), d.warmup(), seed,
-                    d.captionDropout(), d.checkpointEvery(), heads, layers);
+            ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, lr == null ? d.lr() : lr, d.warmup(), seed,
+                    d.captionDropout(), d.checkpointEvery(), heads, headDim, layers, p, sigmas,
+                    objectWeight);
             new ToyTrainer(ToyWorld.defaults(), s, System.out).onDevice(device).train(work, out);
             System.out.println("wrote " + out);
             return 0;

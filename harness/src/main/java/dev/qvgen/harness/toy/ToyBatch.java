@@ -22,7 +22,9 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
         /** Logit-normal (SD3/Wan pre-training): concentrates on the middle of the path. */
         LOGIT_NORMAL,
         /** Uniform, as the official QVGen training samples its timesteps. */
-        UNIFORM
+        UNIFORM,
+        /** Logit-normal pushed toward high noise by the sampler's shift 3 (s -> 3s / (1 + 2s)). */
+        LOGIT_NORMAL_SHIFT3
     }
 
     /**
@@ -67,6 +69,10 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
                 case LOGIT_NORMAL -> (float) (1 / (1 + Math.exp(-rng.nextGaussian())));
                 // (0, 1) exclusive of the ends, where the path degenerates.
                 case UNIFORM -> (float) (0.001 + 0.998 * rng.nextDouble());
+                case LOGIT_NORMAL_SHIFT3 -> {
+                    double u = 1 / (1 + Math.exp(-rng.nextGaussian()));
+                    yield (float) (3 * u / (1 + 2 * u));
+                }
             };
         }
         for (int i = 0; i < noise.length; i++) {
@@ -82,6 +88,15 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
     public NDArray noisy() {
         NDArray s = sigma.reshape(-1, 1, 1, 1, 1);
         return x0.mul(s.neg().add(1f)).add(noise.mul(s));
+    }
+
+    /**
+     * 1 where a clean pixel differs from the background in any channel, else 0, as (B, 1, F, H, W): the objects,
+     * anti-aliased edges included.
+     */
+    public NDArray objectMask() {
+        float bg = ToyWorld.background()[0] * 2f - 1f;
+        return x0.sub(bg).abs().max(new int[] {1}, true).gt(1e-3f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
     }
 
     /** Timesteps {@code 1000 sigma}, as the transformer takes them. */

@@ -50,7 +50,20 @@ public final class ToyVideoModel {
 
     /** A toy transformer of {@code heads} heads of 16 channels and {@code layers} blocks, FFN 3x width. */
     public static WanConfig transformerConfig(int textDim, int heads, int layers) {
-        return new WanConfig(new int[] {2, 4, 4}, heads, 16, 3, 3, textDim, 64, 3 * heads * 16, layers, true,
+        return transformerConfig(textDim, heads, layers, new int[] {2, 4, 4});
+    }
+
+    /** As {@link #transformerConfig(int, int, int)} with the given (t, h, w) pixel patch. */
+    public static WanConfig transformerConfig(int textDim, int heads, int layers, int[] patch) {
+        return transformerConfig(textDim, heads, 16, layers, patch);
+    }
+
+    /**
+     * A toy transformer of {@code heads} heads of {@code headDim} channels (width = heads x headDim),
+     * {@code layers} blocks, FFN 3x width, on (t, h, w) pixel patches.
+     */
+    public static WanConfig transformerConfig(int textDim, int heads, int headDim, int layers, int[] patch) {
+        return new WanConfig(patch.clone(), heads, headDim, 3, 3, textDim, 64, 3 * heads * headDim, layers, true,
                 "rms_norm_across_heads", 1e-6, 32);
     }
 
