@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Not yet run on a device (written 2026-12-07 for a GPU sweep of toy training configurations).
 # On the device, .dev carried (gpu kit + .dev/qvjars = this worktree's module jars):
 #   bash bench/gpu/toy_sweep.sh "name:args" ...
 # Trains each toy config on cuda:0 in parallel and tars each model (or its last checkpoint) to $OUT/<name>.tar.
