@@ -76,15 +76,19 @@ public final class ShardedOptimizer {
         // each array's sum of squares comes from its owner alone (zeros elsewhere), so the sum over
         // ranks in float64 is exact and every rank adds the same numbers in the same order
         float[][] squares = opt.gradientSquares();
-        double[] flat = java.util.Arrays.stream(squares).flatMapToDouble(v -> {
-            double[] d = new double[v.length];
-            for (int i = 0; i < v.length; i++) {
-                d[i] = v[i];
-            }
-            return java.util.Arrays.stream(d);
-        }).toArray();
-        group.allReduceSum(flat);
+        int n = 0;
+        for (float[] v : squares) {
+            n += v.length;
+        }
+        double[] flat = new double[n];
         int k = 0;
+        for (float[] v : squares) {
+            for (float x : v) {
+                flat[k++] = x;
+            }
+        }
+        group.allReduceSum(flat);
+        k = 0;
         for (float[] v : squares) {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) flat[k++];
