@@ -10,6 +10,7 @@
 # Run from the repository root with .dev carried:
 #     bash bench/gpu/lowbit_side_by_side.sh        # writes $OUT/log.txt, profile tables, lowbit_ref.json
 #     SKIP_REF=1 bash bench/gpu/lowbit_side_by_side.sh   # the DJL profiles only
+#     AB_SHARE=1 ...   # also the real rows with each layer quantizing its own input (no shared codes)
 set -o pipefail
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT/wan" "$OUT/cog"
@@ -34,6 +35,18 @@ mkdir -p "$OUT/wan" "$OUT/cog"
     echo "profile $model: rc=$? in $(( $(date +%s) - t )) s"
     cp /tmp/prof-$d/profile.csv /tmp/prof-$d/profile.md "$OUT/$d/" 2>/dev/null
   done
+  if [ -n "$AB_SHARE" ]; then
+    # the same real rows with every layer quantizing its own input (the A/B of SharedActivationCodes)
+    for m in wan:wan2.1-t2v-1.3b cog:cogvideox-2b; do
+      d="${m%%:*}"; model="${m#*:}"
+      t=$(date +%s)
+      QVGEN_JAVA_OPTS="-Xmx24g -Dqvgen.lowbit.shareActivationCodes=false" timeout 200 "$QV/qvgen" profile \
+        --model "$model" --random-weights --bits fp,w4a4 --kernel fp8 --precision bf16 --device cuda:0 \
+        --warmup 2 --runs "$runs" --out "/tmp/prof-$d-noshare"
+      echo "profile $model, codes not shared: rc=$? in $(( $(date +%s) - t )) s"
+      mkdir -p "$OUT/$d-noshare" && cp /tmp/prof-$d-noshare/profile.md "$OUT/$d-noshare/" 2>/dev/null
+    done
+  fi
   [ -n "$SKIP_REF" ] && exit 0  # SKIP_REF=1: the DJL rows only
   t=$(date +%s)
   PYTHONUNBUFFERED=1 timeout 240 python3 bench/lowbit_reference.py --lib "$QV/lowbit/libqvgen_lowbit.so" \

@@ -5,7 +5,8 @@
 # Trains each toy config on cuda:0 in parallel and tars each model (or its last checkpoint) to $OUT/<name>.tar.
 set -u
 . bench/gpu/device_setup.sh
-cp .dev/qvjars/*.jar "$QV/jars/" && cp .dev/qvjars/lib/*.jar "$QV/jars/lib/"
+# a worktree's own module jars, when carried (else the kit's)
+[ -d .dev/qvjars ] && cp .dev/qvjars/*.jar "$QV/jars/" && cp .dev/qvjars/lib/*.jar "$QV/jars/lib/"
 mkdir -p /tmp/toyw
 budget="${SWEEP_SECONDS:-420}"
 pids=()

@@ -11,11 +11,45 @@ lowbit_ops.py after a reload.
 """
 import argparse
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
 import lowbit_ops
+
+
+def _matmul(x: torch.Tensor, codes: torch.Tensor, sx: torch.Tensor, u: torch.Tensor, w: torch.Tensor,
+            woff: torch.Tensor, sw: torch.Tensor, bias: torch.Tensor, v: torch.Tensor,
+            cfg: torch.Tensor) -> torch.Tensor:
+    """The product of act_quant's codes of x (M, K) with the weight codes; x gives the shape and type."""
+    int8 = bool(cfg[1] != 0)
+    packed = bool(cfg[2] != 0)
+    correct = int(cfg[3])  # 0 none, 1 tokens with d != 0, 2 every token (fractional weight zero point)
+    k = x.size(-1)
+    m = codes.size(0)
+    wq = torch.ops.qvgen_lowbit.unpack4(w, woff, int8) if packed else w
+    if m < 17:
+        # cuBLASLt's int8 GEMM wants more than 16 rows; the FP8 one is padded alike
+        pad = 17 - m
+        codes = torch.cat([codes, torch.zeros([pad, k], device=x.device, dtype=codes.dtype)])
+        sx = torch.cat([sx, torch.ones([pad, 1], device=x.device, dtype=sx.dtype)])
+        u = torch.cat([u, torch.zeros([pad, 2], device=x.device, dtype=u.dtype)])
+    b: Optional[torch.Tensor] = None
+    if bias.numel() > 0:
+        b = bias
+    if int8:
+        acc = torch._int_mm(codes, wq.t())
+        y = torch.ops.qvgen_lowbit.int8_epilogue(acc, sx, sw, u if correct > 0 else torch.empty([0], device=x.device),
+                                                 v, bias, x.dtype)
+    else:
+        y = torch._scaled_mm(codes, wq.t(), scale_a=sx, scale_b=sw, bias=b, out_dtype=x.dtype,
+                             use_fast_accum=False)
+        if correct > 0:
+            y = torch.ops.qvgen_lowbit.correct_rows_(y, u, v, correct)
+    if y.size(0) != m:
+        y = y[:m]
+    shape = x.shape[:-1] + [wq.size(0)]
+    return y.reshape(shape)
 
 
 class LowBitLinear(torch.nn.Module):
@@ -24,37 +58,27 @@ class LowBitLinear(torch.nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor, woff: torch.Tensor, sw: torch.Tensor,
                 bias: torch.Tensor, v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
                 cfg: torch.Tensor) -> torch.Tensor:
-        bits = int(cfg[0])
-        int8 = bool(cfg[1] != 0)
-        packed = bool(cfg[2] != 0)
-        correct = int(cfg[3])  # 0 none, 1 tokens with d != 0, 2 every token (fractional weight zero point)
-        k = x.size(-1)
-        x2 = x.reshape(-1, k)
-        m = x2.size(0)
-        codes, sx, u = torch.ops.qvgen_lowbit.act_quant(x2, bits, lo, hi, int8)
-        wq = torch.ops.qvgen_lowbit.unpack4(w, woff, int8) if packed else w
-        if m < 17:
-            # cuBLASLt's int8 GEMM wants more than 16 rows; the FP8 one is padded alike
-            pad = 17 - m
-            codes = torch.cat([codes, torch.zeros([pad, k], device=x.device, dtype=codes.dtype)])
-            sx = torch.cat([sx, torch.ones([pad, 1], device=x.device, dtype=sx.dtype)])
-            u = torch.cat([u, torch.zeros([pad, 2], device=x.device, dtype=u.dtype)])
-        b: Optional[torch.Tensor] = None
-        if bias.numel() > 0:
-            b = bias
-        if int8:
-            acc = torch._int_mm(codes, wq.t())
-            y = torch.ops.qvgen_lowbit.int8_epilogue(acc, sx, sw, u if correct > 0 else torch.empty([0], device=x.device),
-                                                     v, bias, x.dtype)
-        else:
-            y = torch._scaled_mm(codes, wq.t(), scale_a=sx, scale_b=sw, bias=b, out_dtype=x.dtype,
-                                 use_fast_accum=False)
-            if correct > 0:
-                y = torch.ops.qvgen_lowbit.correct_rows_(y, u, v, correct)
-        if y.size(0) != m:
-            y = y[:m]
-        shape = x.shape[:-1] + [wq.size(0)]
-        return y.reshape(shape)
+        codes, sx, u = torch.ops.qvgen_lowbit.act_quant(x.reshape(-1, x.size(-1)), int(cfg[0]), lo, hi,
+                                                        bool(cfg[1] != 0))
+        return _matmul(x, codes, sx, u, w, woff, sw, bias, v, cfg)
+
+
+class LowBitActQuant(torch.nn.Module):
+    """The activation codes of x alone (codes (M, K), per-token step (M, 1), correction terms (M, 2)), so
+    that the linears reading the same input (q, k and v) quantize it once; cfg as LowBitLinear's."""
+
+    def forward(self, x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
+                cfg: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return torch.ops.qvgen_lowbit.act_quant(x.reshape(-1, x.size(-1)), int(cfg[0]), lo, hi, bool(cfg[1] != 0))
+
+
+class LowBitMatmul(torch.nn.Module):
+    """LowBitLinear after its quantizer: the product of LowBitActQuant's outputs for x with one weight."""
+
+    def forward(self, x: torch.Tensor, codes: torch.Tensor, sx: torch.Tensor, u: torch.Tensor, w: torch.Tensor,
+                woff: torch.Tensor, sw: torch.Tensor, bias: torch.Tensor, v: torch.Tensor,
+                cfg: torch.Tensor) -> torch.Tensor:
+        return _matmul(x, codes, sx, u, w, woff, sw, bias, v, cfg)
 
 
 class Int8ToFp8(torch.nn.Module):
@@ -74,9 +98,13 @@ def main():
     lin.save(os.path.join(a.out, "lowbit_linear.pt"))
     cast = torch.jit.script(Int8ToFp8())
     cast.save(os.path.join(a.out, "int8_to_fp8.pt"))
+    torch.jit.script(LowBitActQuant()).save(os.path.join(a.out, "lowbit_act_quant.pt"))
+    torch.jit.script(LowBitMatmul()).save(os.path.join(a.out, "lowbit_matmul.pt"))
     # reload and compare with the eager definition on random layers, every mode
     lin = torch.jit.load(os.path.join(a.out, "lowbit_linear.pt"))
     cast = torch.jit.load(os.path.join(a.out, "int8_to_fp8.pt"))
+    quant = torch.jit.load(os.path.join(a.out, "lowbit_act_quant.pt"))
+    mm = torch.jit.load(os.path.join(a.out, "lowbit_matmul.pt"))
     torch.manual_seed(1)
     dev = "cuda"
     empty = torch.empty(0, device=dev)
@@ -100,9 +128,13 @@ def main():
         cfg = torch.tensor([bits, kind == "int8", packed, 2 if lw.has_frac else 1], dtype=torch.int64)
         got = lin(x, wt, lw.offset if packed else empty, lw.sw, bias, lw.v, empty, empty, cfg)
         assert torch.equal(got, ref), (kind, packed, bits, (got.float() - ref.float()).abs().max())
+        # the split path: one quantization shared by two weights gives each the whole linear's result
+        codes_x, sx, u = quant(x, empty, empty, cfg)
+        split = mm(x, codes_x, sx, u, wt, lw.offset if packed else empty, lw.sw, bias, lw.v, cfg)
+        assert torch.equal(split, ref), ("split", kind, packed, bits, (split.float() - ref.float()).abs().max())
         print("module ok", kind, "packed" if packed else "", "w%da%d" % (bits, bits), "tokens", 2 * m, "K", k,
               "fractional zero point" if frac else "")
-    print("wrote lowbit_linear.pt, int8_to_fp8.pt with torch", torch.__version__)
+    print("wrote lowbit_linear.pt, int8_to_fp8.pt, lowbit_act_quant.pt, lowbit_matmul.pt with torch", torch.__version__)
 
 
 if __name__ == "__main__":

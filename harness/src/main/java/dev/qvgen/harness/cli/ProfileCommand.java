@@ -300,7 +300,11 @@ public final class ProfileCommand implements Callable<Integer> {
                 + "process's peak RSS since it was reset; real low-bit rows hold the codes without the dense weights. "
                 + "Time shares: one more forward after the timed runs, waiting for the device before and after every "
                 + "linear layer, attention and activation-quantizer call (exclusive times; the real kernels quantize "
-                + "inside their linear call on CUDA, so there quantization counts as linear).\n");
+                + "inside their linear call on CUDA, so there quantization counts as linear). Real kernels "
+                + (Boolean.parseBoolean(System.getProperty("qvgen.lowbit.shareActivationCodes", "true"))
+                        ? "quantize an input once for the layers that read it (q, k and v)"
+                        : "quantize their input in every layer (-Dqvgen.lowbit.shareActivationCodes=false)")
+                + ".\n");
         Files.writeString(dir.resolve("profile.csv"), csv.toString());
         Files.writeString(dir.resolve("profile.json"), new GsonBuilder().setPrettyPrinting()
                 .serializeSpecialFloatingPointValues().create().toJson(rows));

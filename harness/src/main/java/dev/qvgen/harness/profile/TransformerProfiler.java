@@ -19,6 +19,7 @@ import dev.qvgen.quantizer.Rtn;
 import dev.qvgen.quantizer.deploy.BitPacking;
 import dev.qvgen.quantizer.deploy.LowBitLayout;
 import dev.qvgen.quantizer.deploy.LowBitLinearKernel;
+import dev.qvgen.quantizer.deploy.SharedActivationCodes;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -199,8 +200,13 @@ public final class TransformerProfiler {
                 DenoisingTransformer.of(transformer).blockPrefixes()));
         long quantized = 0;
         long dense = 0;
+        // one group for the whole transformer: q, k and v (and cross-attention's k and v) quantize
+        // their common input once; -Dqvgen.lowbit.shareActivationCodes=false quantizes per layer (A/B)
+        SharedActivationCodes group = Boolean.parseBoolean(
+                System.getProperty("qvgen.lowbit.shareActivationCodes", "true")) ? new SharedActivationCodes() : null;
         for (Linear l : layers.values()) {
-            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager).install(l, denseWeight);
+            LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager)
+                    .shareActivationCodes(group).install(l, denseWeight);
             quantized += k.deviceBytes();
             dense += (long) l.outFeatures() * l.inFeatures() * type.getNumOfBytes();
         }

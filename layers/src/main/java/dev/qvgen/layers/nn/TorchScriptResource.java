@@ -73,12 +73,16 @@ public final class TorchScriptResource {
      *     inputs require gradients
      */
     public NDArray apply(boolean training, NDArray... inputs) {
+        return applyList(training, inputs).singletonOrThrow();
+    }
+
+    /** {@link #apply} for a module that returns several tensors (a tuple), in its order. */
+    public NDList applyList(boolean training, NDArray... inputs) {
         Block b = block();
         if (b == null) {
             throw new IllegalStateException(file + ".pt unavailable: " + error);
         }
-        return b.forward(new ParameterStore(inputs[0].getManager(), false), new NDList(inputs), training)
-                .singletonOrThrow();
+        return b.forward(new ParameterStore(inputs[0].getManager(), false), new NDList(inputs), training);
     }
 
     private Block load() throws IOException, ai.djl.MalformedModelException {

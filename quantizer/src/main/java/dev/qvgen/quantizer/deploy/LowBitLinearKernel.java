@@ -1,6 +1,7 @@
 package dev.qvgen.quantizer.deploy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -54,6 +55,8 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     // CPU emulation: codes^T (in, out) in float64
     private final NDArray codesT;
     private boolean installed;
+    // the group of kernels whose layers may read the same input (null: quantize every call)
+    private SharedActivationCodes shared;
     // the dense weight of the layer this kernel was installed on with DenseWeight.PARK
     private DenseWeight.Parked parked = DenseWeight.Parked.NONE;
 
@@ -110,6 +113,15 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         installed = true;
         layer.setKernel(this);
         parked = dense.takeFrom(layer);
+        return this;
+    }
+
+    /**
+     * Lets this kernel take the activation codes of an input that another kernel of {@code group}
+     * quantized last (q, k and v read one array). Returns this kernel.
+     */
+    public LowBitLinearKernel shareActivationCodes(SharedActivationCodes group) {
+        this.shared = group;
         return this;
     }
 
@@ -258,20 +270,46 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
                         + LowBitModules.LINEAR.unavailableReason());
             }
             NDArray none = empty.toDevice(x.getDevice(), false);
-            return LowBitModules.LINEAR.apply(x, weight, offset == null ? none : offset, scale,
-                    bias == null ? none : bias, v, none, none, config);
+            NDArray off = offset == null ? none : offset;
+            NDArray b = bias == null ? none : bias;
+            if (shared != null && splitModulesAvailable()) {
+                NDList a = shared.codes(x, activationBits, codes == LowBitLayout.Codes.INT8,
+                        () -> LowBitModules.ACT_QUANT.applyList(x, none, none, config));
+                return LowBitModules.MATMUL.apply(x, a.get(0), a.get(1), a.get(2), weight, off, scale, b, v, config);
+            }
+            return LowBitModules.LINEAR.apply(x, weight, off, scale, b, v, none, none, config);
         }
         return emulate(x, bias);
+    }
+
+    private static volatile boolean splitWarned;
+
+    /**
+     * The quantizer and the product as two modules (made with LINEAR by make_lowbit_modules.py);
+     * a jar made before them has LINEAR alone, which still gives the same result, one quantization
+     * per layer.
+     */
+    private static boolean splitModulesAvailable() {
+        if (LowBitModules.ACT_QUANT.available() && LowBitModules.MATMUL.available()) {
+            return true;
+        }
+        if (!splitWarned) {
+            splitWarned = true;
+            System.err.println("low-bit kernels: each layer quantizes its own input (" + (LowBitModules.ACT_QUANT
+                    .available() ? LowBitModules.MATMUL.unavailableReason() : LowBitModules.ACT_QUANT.unavailableReason())
+                    + ")");
+        }
+        return false;
     }
 
     /** The CPU emulation: integer products of the codes, exact in float64, then scales, correction and bias. */
     private NDArray emulate(NDArray x, NDArray bias) {
         Shape s = x.getShape();
         long tokens = s.size() / in;
-        UniformQuantizer.ActivationCodes a = UniformQuantizer.activationCodes(x, activationBits);
-        NDArray q = a.codes().reshape(tokens, in).toType(DataType.FLOAT64, false);
-        NDArray z = a.zero().reshape(tokens, 1).toType(DataType.FLOAT64, false);
-        NDArray sx = a.scale().reshape(tokens, 1).toType(DataType.FLOAT64, false);
+        NDList a = shared == null ? codesOf(x) : shared.codes(x, activationBits, false, () -> codesOf(x));
+        NDArray q = a.get(0).reshape(tokens, in).toType(DataType.FLOAT64, false);
+        NDArray z = a.get(1).reshape(tokens, 1).toType(DataType.FLOAT64, false);
+        NDArray sx = a.get(2).reshape(tokens, 1).toType(DataType.FLOAT64, false);
         float levels = (1 << activationBits) - 1;
         NDArray o = levels <= codes.holdsUpTo() ? z.clip(0f, levels) : z.zerosLike().add(1 << (activationBits - 1));
         NDArray c = q.sub(o);
@@ -292,6 +330,11 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
         return dev.qvgen.layers.nn.Precision.like(y, x).reshape(new Shape(dims));
     }
 
+    private NDList codesOf(NDArray x) {
+        UniformQuantizer.ActivationCodes a = UniformQuantizer.activationCodes(x, activationBits);
+        return new NDList(a.codes(), a.zero(), a.scale());
+    }
+
     /** Bytes of the weight on the device: codes, scales and offsets. */
     public long deviceBytes() {
         return deviceBytes;
@@ -304,6 +347,9 @@ public final class LowBitLinearKernel implements LinearKernel, AutoCloseable {
     /** Frees the codes; a weight parked by {@link #install} goes back to its layer first. */
     @Override
     public void close() {
+        if (shared != null) {
+            shared.clear();
+        }
         parked.restore();
         if (config != null) {
             config.getManager().close();

@@ -16,6 +16,10 @@ import dev.qvgen.layers.nn.TorchScriptResource;
 public enum LowBitModules {
     /** The whole linear: activation codes, FP8 or int8 GEMM, correction, bias. */
     LINEAR("lowbit_linear"),
+    /** LINEAR's activation quantizer alone: (codes, per-token step, correction terms) of x. */
+    ACT_QUANT("lowbit_act_quant"),
+    /** LINEAR after its quantizer: ACT_QUANT's outputs times one layer's weight codes. */
+    MATMUL("lowbit_matmul"),
     /** {@code codes.to(torch.float8_e4m3fn)}: DJL 0.36 cannot name a float8 type. */
     INT8_TO_FP8("int8_to_fp8");
 
@@ -36,5 +40,9 @@ public enum LowBitModules {
 
     public NDArray apply(NDArray... inputs) {
         return script.apply(false, inputs);
+    }
+
+    public ai.djl.ndarray.NDList applyList(NDArray... inputs) {
+        return script.applyList(false, inputs);
     }
 }
