@@ -83,8 +83,12 @@ export PYTORCH_LIBRARY_PATH="$TORCH_LIB" PYTORCH_VERSION=2.11.0 PYTORCH_FLAVOR=c
 cudalibs="/usr/local/cuda/lib64$(for d in "$SITE"/nvidia/*/lib; do printf ':%s' "$d"; done)"
 export LD_LIBRARY_PATH="$cudalibs:$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # the qvgen CLI on the kit's JRE, as a script so that timeout and subshells can run it
+# (the environment is written into it, so a later script of the same call can run it without setting up again)
 cat > "$QV/qvgen" <<SH
 #!/usr/bin/env bash
+export PYTORCH_LIBRARY_PATH="$PYTORCH_LIBRARY_PATH" PYTORCH_VERSION=$PYTORCH_VERSION PYTORCH_FLAVOR=$PYTORCH_FLAVOR OPT_OUT_TRACKING=true
+${PYTORCH_EXTRA_LIBRARY_PATH:+export PYTORCH_EXTRA_LIBRARY_PATH="$PYTORCH_EXTRA_LIBRARY_PATH"}
+export LD_LIBRARY_PATH="$LD_LIBRARY_PATH"
 exec "$QV/jre/bin/java" \${QVGEN_JAVA_OPTS:--Xmx24g} -Dai.djl.offline=true -Djna.library.path="$LD_LIBRARY_PATH" \\
   -cp "$QV/jars/*:$QV/jars/lib/*" dev.qvgen.harness.Main "\$@"
 SH

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Not yet run on a device (written 2026-12-07 for a GPU sweep of toy training configurations).
+# A GPU sweep of toy training configurations (written 2026-12-07).
 # On the device, .dev carried (gpu kit + .dev/qvjars = this worktree's module jars):
 #   bash bench/gpu/toy_sweep.sh "name:args" ...
 # Trains each toy config on cuda:0 in parallel and tars each model (or its last checkpoint) to $OUT/<name>.tar.
 set -u
-. bench/gpu/device_setup.sh
+if [ -x "${QV:-/tmp/qv}/qvgen" ]; then
+  QV="${QV:-/tmp/qv}"  # set up earlier in this call (e.g. by lowbit_side_by_side.sh)
+else
+  . bench/gpu/device_setup.sh
+fi
 # a worktree's own module jars, when carried (else the kit's)
 [ -d .dev/qvjars ] && cp .dev/qvjars/*.jar "$QV/jars/" && cp .dev/qvjars/lib/*.jar "$QV/jars/lib/"
 mkdir -p /tmp/toyw
