@@ -50,9 +50,11 @@ class TeacherCacheQatTest {
         return a.toArray(String[]::new);
     }
 
-    private static CliRun teacher(Path pipeline, Path data, Path cache, String steps) {
-        return CliRun.of("qat-teacher", "--pipeline-dir", pipeline.toString(), "--data", data.toString(), "--steps",
-                steps, "--batch", "1", "--grad-accum", "2", "--out", cache.toString());
+    private static CliRun teacher(Path pipeline, Path data, Path cache, String steps, String... more) {
+        List<String> a = new ArrayList<>(List.of("qat-teacher", "--pipeline-dir", pipeline.toString(), "--data",
+                data.toString(), "--steps", steps, "--batch", "1", "--grad-accum", "2", "--out", cache.toString()));
+        a.addAll(List.of(more));
+        return CliRun.of(a.toArray(String[]::new));
     }
 
     @Test
@@ -143,16 +145,23 @@ class TeacherCacheQatTest {
         assertBitIdentical(live.resolve(QatArm.EXPORT), hit.resolve(QatArm.EXPORT));
     }
 
+    /** Mixed precision (bf16 products and teacher, as QAT on a GPU): the outputs are stored as bfloat16. */
     @Test
-    void cogVideoXCachedTeacherTrainsBitIdentically() throws Exception {
+    void cogVideoXBf16CachedTeacherTrainsBitIdentically() throws Exception {
         Path pipeline = GOLDEN.resolve("cogvideox-2b/pipeline");
         Path data = prepare(pipeline, "cog");
         Path live = tmp.resolve("live");
-        ok(CliRun.of(qat(pipeline, data, live)));
+        ok(CliRun.of(qat(pipeline, data, live, "--precision", "bf16")));
         Path cache = tmp.resolve("cache");
-        ok(teacher(pipeline, data, cache, "3"));
+        ok(teacher(pipeline, data, cache, "3", "--precision", "bf16"));
+        String manifest = Files.readString(cache.resolve(TeacherCache.MANIFEST));
+        assertTrue(manifest.contains("\"dtype\": \"BF16\"") && manifest.contains("\"teacher_precision\": \"bf16\""),
+                manifest);
+        // a float32 QAT run is not this cache's
+        refused(CliRun.of(qat(pipeline, data, tmp.resolve("x"), "--teacher-cache", cache.toString())), tmp.resolve("x"),
+                "teacher_precision bf16 (this run: fp32)");
         Path cached = tmp.resolve("cached");
-        ok(CliRun.of(qat(pipeline, data, cached, "--teacher-cache", cache.toString())));
+        ok(CliRun.of(qat(pipeline, data, cached, "--precision", "bf16", "--teacher-cache", cache.toString())));
         assertBitIdentical(live.resolve("state.safetensors"), cached.resolve("state.safetensors"));
         assertBitIdentical(live.resolve(QatArm.EXPORT), cached.resolve(QatArm.EXPORT));
     }
