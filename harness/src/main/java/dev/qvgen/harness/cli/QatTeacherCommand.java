@@ -90,19 +90,26 @@ public final class QatTeacherCommand implements Callable<Integer> {
         Path dir = zoo.directory();
         QatRecipe recipe = QatCommand.recipe(zoo.wanRecipe(dir), batch, gradAccum, steps, null, null);
         boolean bf16 = precision != null ? precision.equals("bf16") : device.isGpu();
-        OutputDir.create("--out", out);
+        OutputDir.check("--out", out);
         Djl.configure(threads);
-        try (LatentDataset clips = LatentDataset.open(data);
-                RunLock lock = RunLock.acquire(out, "qat-teacher", System.out)) {
-            ZooStudyModel m = zoo.studyModel(clips);
-            System.out.printf(Locale.ROOT, "qat-teacher %s: %d steps x %d samples (%d per forward), %s teacher on %s, "
-                    + "%d clips%n", m.name(), recipe.steps(), recipe.batch() * recipe.gradAccum(), recipe.batch(),
-                    bf16 ? "bf16" : "fp32", device, clips.size());
-            long t0 = System.nanoTime();
-            new TeacherPrecompute(m, recipe, device, bf16, System.out).run(out,
-                    TeacherCacheIdentity.of(m.name(), dir, data, recipe, bf16), shardSteps);
-            System.out.printf(Locale.ROOT, "qat-teacher: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        try (LatentDataset clips = LatentDataset.open(data)) {
+            OutputDir.create("--out", out); // only once the inputs are known good
+            try (RunLock lock = RunLock.acquire(out, "qat-teacher", System.out)) {
+                precompute(dir, recipe, bf16, zoo, clips);
+            }
         }
         return 0;
+    }
+
+    private void precompute(Path dir, QatRecipe recipe, boolean bf16, ZooModelOptions zoo, LatentDataset clips)
+            throws java.io.IOException {
+        ZooStudyModel m = zoo.studyModel(clips);
+        System.out.printf(Locale.ROOT, "qat-teacher %s: %d steps x %d samples (%d per forward), %s teacher on %s, "
+                + "%d clips%n", m.name(), recipe.steps(), recipe.batch() * recipe.gradAccum(), recipe.batch(),
+                bf16 ? "bf16" : "fp32", device, clips.size());
+        long t0 = System.nanoTime();
+        new TeacherPrecompute(m, recipe, device, bf16, System.out).run(out,
+                TeacherCacheIdentity.of(m.name(), dir, data, recipe, bf16), shardSteps);
+        System.out.printf(Locale.ROOT, "qat-teacher: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -82,6 +82,19 @@ class TeacherCacheQatTest {
         assertFalse(again.out().contains("[qat-teacher] 1/6"), "nothing recomputed: " + again.out());
         assertEquals(modified, Files.getLastModifiedTime(cache.resolve("teacher-000001.safetensors")).toMillis());
 
+        // qat-teacher into another run's cache is refused and leaves it as it was; bad --data creates no --out
+        String manifest = Files.readString(cache.resolve(TeacherCache.MANIFEST));
+        CliRun other = CliRun.of("qat-teacher", "--pipeline-dir", pipeline.toString(), "--data", data.toString(),
+                "--steps", "3", "--batch", "2", "--grad-accum", "1", "--out", cache.toString());
+        assertEquals(2, other.code(), other.out() + other.err());
+        assertEquals(1, other.err().lines().filter(l -> !l.isBlank()).count(), other.err());
+        assertTrue(other.err().contains("samples_per_forward 1 (this run: 2)"), other.err());
+        assertEquals(manifest, Files.readString(cache.resolve(TeacherCache.MANIFEST)));
+        CliRun noData = CliRun.of("qat-teacher", "--pipeline-dir", pipeline.toString(), "--data",
+                tmp.resolve("no-data").toString(), "--out", tmp.resolve("never").toString());
+        assertEquals(2, noData.code(), noData.out() + noData.err());
+        assertFalse(Files.exists(tmp.resolve("never")));
+
         Path cached = tmp.resolve("cached");
         CliRun run = CliRun.of(qat(pipeline, data, cached, "--teacher-cache", cache.toString()));
         ok(run);
