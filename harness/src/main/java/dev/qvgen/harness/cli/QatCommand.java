@@ -109,12 +109,12 @@ public final class QatCommand implements Callable<Integer> {
             // a finished run (its export present) needs no cache
             boolean cacheNeeded = teacherCache != null && !java.nio.file.Files.exists(zoo.out.resolve(QatArm.EXPORT));
             try (dev.qvgen.quantizer.qat.TeacherCache cache = !cacheNeeded ? null
-                    : dev.qvgen.quantizer.qat.TeacherCache.open(teacherCache, TeacherCacheIdentity.of(model.name(), dir,
+                    : dev.qvgen.quantizer.qat.TeacherCache.open(teacherCache, TeacherCacheIdentity.of(dir,
                             zoo.data, recipe, arm.mixedPrecision()))) {
                 if (cache != null) {
                     arm.teacherCache(cache);
                     System.out.printf(Locale.ROOT, "qat: teacher outputs from %s (%d micro-batches, made on the %s)%n",
-                            teacherCache, cache.manifest().microBatches(), cache.manifest().device());
+                            teacherCache, cache.manifest().microBatches(), cache.manifest().about().get("device"));
                 }
                 export = arm.trainAndExport(method, spec, zoo.out);
             }

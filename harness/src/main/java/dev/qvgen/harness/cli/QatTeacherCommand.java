@@ -109,7 +109,7 @@ public final class QatTeacherCommand implements Callable<Integer> {
                 bf16 ? "bf16" : "fp32", device, clips.size());
         long t0 = System.nanoTime();
         new TeacherPrecompute(m, recipe, device, bf16, System.out).run(out,
-                TeacherCacheIdentity.of(m.name(), dir, data, recipe, bf16), shardSteps);
+                TeacherCacheIdentity.of(dir, data, recipe, bf16), shardSteps);
         System.out.printf(Locale.ROOT, "qat-teacher: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 }

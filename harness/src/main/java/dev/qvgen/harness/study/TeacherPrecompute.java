@@ -51,7 +51,8 @@ public final class TeacherPrecompute {
      */
     public void run(Path dir, Map<String, String> identity, int shardSteps) throws IOException {
         int total = Math.multiplyExact(s.steps(), s.gradAccum());
-        TeacherCache.Writer w = TeacherCache.Writer.open(dir, identity, device.isGpu() ? "gpu" : "cpu",
+        TeacherCache.Writer w = TeacherCache.Writer.open(dir, identity,
+                TeacherCacheIdentity.about(model.name(), device),
                 Math.multiplyExact(shardSteps, s.gradAccum()));
         int per = w.microBatchesPerShard();
         int shards = (total + per - 1) / per;

@@ -117,13 +117,14 @@ class TeacherCacheQatTest {
         copyTree(data, otherData);
         Files.writeString(otherData.resolve("notes.txt"), "x");
         refused(CliRun.of(qat(pipeline, otherData, tmp.resolve("x1"), "--teacher-cache", cache.toString())),
-                tmp.resolve("x1"), cache.resolve(TeacherCache.MANIFEST) + ": a teacher cache of another run: data ");
+                tmp.resolve("x1"), cache.resolve(TeacherCache.MANIFEST) + ": a teacher cache of another run (made for pipeline "
+                + "on the cpu): data ");
         String[] otherBatch = qat(pipeline, data, tmp.resolve("x2"), "--teacher-cache", cache.toString());
         otherBatch[java.util.Arrays.asList(otherBatch).indexOf("--batch") + 1] = "2";
         otherBatch[java.util.Arrays.asList(otherBatch).indexOf("--grad-accum") + 1] = "1";
         refused(CliRun.of(otherBatch), tmp.resolve("x2"), "samples_per_forward 1 (this run: 2)");
         refused(CliRun.of(qat(GOLDEN.resolve("cogvideox-2b/pipeline"), data, tmp.resolve("x3"), "--teacher-cache",
-                cache.toString())), tmp.resolve("x3"), "a teacher cache of another run: transformer ");
+                cache.toString())), tmp.resolve("x3"), "on the cpu): transformer ");
         // a step beyond the cache
         String[] longer = qat(pipeline, data, tmp.resolve("x4"), "--teacher-cache", cache.toString());
         longer[java.util.Arrays.asList(longer).indexOf("--steps") + 1] = "4";

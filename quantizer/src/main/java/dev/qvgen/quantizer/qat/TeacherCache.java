@@ -44,8 +44,9 @@ import java.util.Set;
  * stored as their bfloat16 bits (exact: they are bfloat16 values), float32 ones as float32, so an
  * output read back is bit for bit the one the teacher gave.
  *
- * <p>{@value #MANIFEST} names what the outputs depend on (the identity: model, data, sampling
- * seed and batch size, teacher precision), and the finished shards in order with their size and
+ * <p>{@value #MANIFEST} names what the outputs depend on (the identity: model weights, data,
+ * sampling seed and batch size, teacher precision), what they were made with (the model's name,
+ * the device kind), and the finished shards in order with their size and
  * SHA-256. A shard is written atomically and only then added to the manifest (itself rewritten
  * atomically), so a cache stopped at any moment holds a prefix of finished shards and a rerun goes
  * on after them. Every problem is a {@link CheckpointException} naming the file.
@@ -62,12 +63,13 @@ public final class TeacherCache implements AutoCloseable {
 
     /**
      * @param identity what the outputs depend on; a cache is used only by a run with the same
-     * @param device where the teacher ran (cpu or gpu): informative, outputs differ in the last bits
+     * @param about informative, not compared: the model's name, where the teacher ran (cpu or gpu; outputs
+     *     differ in the last bits between them)
      * @param microBatchesPerShard the shard size, fixed when the cache is made
      * @param dtype {@code F32} or {@code BF16}, null before the first shard
      */
-    public record Manifest(Map<String, String> identity, String device, int microBatchesPerShard, String dtype,
-            List<Shard> shards) {
+    public record Manifest(Map<String, String> identity, Map<String, String> about, int microBatchesPerShard,
+            String dtype, List<Shard> shards) {
         /** Micro-batches 0..n-1 are in the cache. */
         public int microBatches() {
             return shards.isEmpty() ? 0 : shards.get(shards.size() - 1).first() + shards.get(shards.size() - 1).count();
@@ -79,7 +81,9 @@ public final class TeacherCache implements AutoCloseable {
             JsonObject id = new JsonObject();
             identity.forEach(id::addProperty);
             o.add("identity", id);
-            o.addProperty("device", device);
+            JsonObject ab = new JsonObject();
+            about.forEach(ab::addProperty);
+            o.add("about", ab);
             o.addProperty("micro_batches_per_shard", microBatchesPerShard);
             o.addProperty("micro_batches", microBatches());
             if (dtype != null) {
@@ -144,7 +148,9 @@ public final class TeacherCache implements AutoCloseable {
                 if (dtype != null && !dtype.equals(F32) && !dtype.equals(BF16)) {
                     throw new CheckpointException(file + ": dtype '" + dtype + "', expected F32 or BF16");
                 }
-                return new Manifest(id, o.get("device").getAsString(), o.get("micro_batches_per_shard").getAsInt(),
+                Map<String, String> about = new LinkedHashMap<>();
+                o.getAsJsonObject("about").entrySet().forEach(e -> about.put(e.getKey(), e.getValue().getAsString()));
+                return new Manifest(id, about, o.get("micro_batches_per_shard").getAsInt(),
                         dtype, List.copyOf(shards));
             } catch (NullPointerException | IllegalStateException | UnsupportedOperationException
                     | ClassCastException | NumberFormatException e) {
@@ -158,7 +164,8 @@ public final class TeacherCache implements AutoCloseable {
      * Refuses a cache made for another run: one line naming the manifest and every field that
      * differs, with both values.
      */
-    static void requireIdentity(Path dir, Map<String, String> cached, Map<String, String> wanted) {
+    static void requireIdentity(Path dir, Manifest m, Map<String, String> wanted) {
+        Map<String, String> cached = m.identity();
         List<String> diffs = new ArrayList<>();
         Set<String> keys = new java.util.LinkedHashSet<>(wanted.keySet());
         keys.addAll(cached.keySet());
@@ -170,7 +177,8 @@ public final class TeacherCache implements AutoCloseable {
             }
         }
         if (!diffs.isEmpty()) {
-            throw new CheckpointException(dir.resolve(MANIFEST) + ": a teacher cache of another run: "
+            throw new CheckpointException(dir.resolve(MANIFEST) + ": a teacher cache of another run (made for "
+                    + m.about().getOrDefault("model", "?") + " on the " + m.about().getOrDefault("device", "?") + "): "
                     + String.join(", ", diffs) + "; compute one for this run into another directory "
                     + "(qvgen qat-teacher)");
         }
@@ -192,7 +200,8 @@ public final class TeacherCache implements AutoCloseable {
          * Opens {@code dir} (created if needed) for the cache of {@code identity}: an existing
          * cache must have the same identity; its shard size then wins over {@code microBatchesPerShard}.
          */
-        public static Writer open(Path dir, Map<String, String> identity, String device, int microBatchesPerShard)
+        public static Writer open(Path dir, Map<String, String> identity, Map<String, String> about,
+                int microBatchesPerShard)
                 throws IOException {
             if (microBatchesPerShard < 1) {
                 throw new IllegalArgumentException("micro-batches per shard must be positive");
@@ -200,10 +209,11 @@ public final class TeacherCache implements AutoCloseable {
             Files.createDirectories(dir);
             Manifest m = Manifest.read(dir);
             if (m == null) {
-                m = new Manifest(new LinkedHashMap<>(identity), device, microBatchesPerShard, null, List.of());
+                m = new Manifest(new LinkedHashMap<>(identity), new LinkedHashMap<>(about), microBatchesPerShard, null,
+                        List.of());
                 m.write(dir);
             } else {
-                requireIdentity(dir, m.identity(), identity);
+                requireIdentity(dir, m, identity);
             }
             return new Writer(dir, m);
         }
@@ -272,7 +282,7 @@ public final class TeacherCache implements AutoCloseable {
             } else {
                 shards.add(s);
             }
-            Manifest next = new Manifest(manifest.identity(), manifest.device(), manifest.microBatchesPerShard(), dtype,
+            Manifest next = new Manifest(manifest.identity(), manifest.about(), manifest.microBatchesPerShard(), dtype,
                     List.copyOf(shards));
             next.write(dir);
             manifest = next;
@@ -333,7 +343,7 @@ public final class TeacherCache implements AutoCloseable {
             throw new CheckpointException(dir.resolve(MANIFEST) + ": not found (make the cache with qvgen "
                     + "qat-teacher first)");
         }
-        requireIdentity(dir, m.identity(), identity);
+        requireIdentity(dir, m, identity);
         return new TeacherCache(dir, m);
     }
 
