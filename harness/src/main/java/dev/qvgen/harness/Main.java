@@ -9,6 +9,7 @@ import dev.qvgen.harness.cli.MergeCommand;
 import dev.qvgen.harness.cli.ParityCommand;
 import dev.qvgen.harness.cli.PlanCommand;
 import dev.qvgen.harness.cli.QatCommand;
+import dev.qvgen.harness.cli.QatTeacherCommand;
 import dev.qvgen.harness.cli.ProfileCommand;
 import dev.qvgen.harness.cli.ReproduceCommand;
 import dev.qvgen.harness.cli.ToyCommand;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Command;
         description = "Benchmark and evaluation harness for low-bit video diffusion models (QVGen).",
         subcommands = {ReproduceCommand.class, GenerateCommand.class, EvaluateCommand.class, ParityCommand.class,
                 ToyCommand.class, PlanCommand.class, MergeCommand.class, GateCommand.class, ProfileCommand.class,
-                DataCommand.class, QatCommand.class, CalibrateCommand.class,
+                DataCommand.class, QatCommand.class, QatTeacherCommand.class, CalibrateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -5,6 +5,7 @@ import dev.qvgen.harness.Djl;
 import dev.qvgen.harness.data.LatentDataset;
 import dev.qvgen.harness.study.QatArm;
 import dev.qvgen.harness.study.QatRecipe;
+import dev.qvgen.harness.study.TeacherCacheIdentity;
 import dev.qvgen.harness.study.ZooStudyModel;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
@@ -57,6 +58,12 @@ public final class QatCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     TrainingMemoryOptions memory;
 
+    @Option(names = "--teacher-cache", description = "Read the teacher's outputs from this directory, made by "
+            + "`qvgen qat-teacher` for the same model, --data, --batch and --precision, instead of running the teacher: "
+            + "the teacher is never loaded (a copy of the model less in memory). A cache of another run, or one "
+            + "holding fewer micro-batches than --steps x --grad-accum, is refused.")
+    Path teacherCache;
+
 
     @Override
     public Integer call() throws Exception {
@@ -98,7 +105,19 @@ public final class QatCommand implements Callable<Integer> {
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }
-            Path export = arm.trainAndExport(method, spec, zoo.out);
+            Path export;
+            // a finished run (its export present) needs no cache
+            boolean cacheNeeded = teacherCache != null && !java.nio.file.Files.exists(zoo.out.resolve(QatArm.EXPORT));
+            try (dev.qvgen.quantizer.qat.TeacherCache cache = !cacheNeeded ? null
+                    : dev.qvgen.quantizer.qat.TeacherCache.open(teacherCache, TeacherCacheIdentity.of(dir,
+                            zoo.data, recipe, arm.mixedPrecision()))) {
+                if (cache != null) {
+                    arm.teacherCache(cache);
+                    System.out.printf(Locale.ROOT, "qat: teacher outputs from %s (%d micro-batches, made on the %s)%n",
+                            teacherCache, cache.manifest().microBatches(), cache.manifest().about().get("device"));
+                }
+                export = arm.trainAndExport(method, spec, zoo.out);
+            }
             System.out.printf(Locale.ROOT, "qat: %.1f s; %s %s%n", (System.nanoTime() - t0) / 1e9,
                     group.rank() == 0 ? "wrote" : "rank 0 writes", export);
         }
@@ -107,6 +126,12 @@ public final class QatCommand implements Callable<Integer> {
 
     /** The official recipe, with this command's overrides. */
     private QatRecipe recipe(boolean wan) {
+        return recipe(wan, batch, gradAccum, steps, checkpointEvery, loss);
+    }
+
+    /** The official recipe with the overrides of `qat` (null: the recipe's), shared by `qat-teacher`. */
+    static QatRecipe recipe(boolean wan, int batch, Integer gradAccum, Integer steps, Integer checkpointEvery,
+            QatTrainer.Loss loss) {
         QatRecipe r;
         try {
             r = QatRecipe.official(wan, gradAccum != null ? 1 : batch);

@@ -15,6 +15,9 @@ import dev.qvgen.quantizer.deploy.PackedExport;
 import dev.qvgen.quantizer.deploy.PackedLinear;
 import dev.qvgen.quantizer.qat.QatLayers;
 import dev.qvgen.quantizer.qat.QatTrainer;
+import dev.qvgen.quantizer.qat.CachedTeacherTask;
+import dev.qvgen.quantizer.qat.TeacherCache;
+import dev.qvgen.layers.io.CheckpointException;
 import dev.qvgen.quantizer.qat.RankDecay;
 
 import java.io.IOException;
@@ -53,6 +56,7 @@ public final class QatArm {
     private Boolean checkpointing;
     private boolean optimizerOnCpu;
     private dev.qvgen.layers.dist.ProcessGroup group = dev.qvgen.layers.dist.LocalGroup.INSTANCE;
+    private TeacherCache teacherCache;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -101,6 +105,21 @@ public final class QatArm {
         return this;
     }
 
+    /**
+     * Reads the teacher's outputs from {@code cache} (made by {@link TeacherPrecompute} for this
+     * model, data and recipe; the caller checked its identity) instead of running the teacher: the
+     * teacher is then never loaded, so its weights take no memory anywhere in the process.
+     */
+    public QatArm teacherCache(TeacherCache cache) {
+        this.teacherCache = cache;
+        return this;
+    }
+
+    /** Micro-batch {@code index} of training: the one stream that QAT and its teacher cache both draw. */
+    static QatTrainer.Batch trainingBatch(StudyModel.Batches data, QatRecipe s, int index, NDManager mgr) {
+        return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
+    }
+
     /** Whether this arm trains in mixed precision on its device. */
     public boolean mixedPrecision() {
         return bf16Products != null ? bf16Products : device.isGpu();
@@ -137,17 +156,22 @@ public final class QatArm {
         boolean mixed = mixedPrecision();
         boolean checkpointing = this.checkpointing != null ? this.checkpointing
                 : model.checkpointsActivationsByDefault();
+        if (teacherCache != null) {
+            // before anything loads: the cache must hold every micro-batch of the run, its files present
+            teacherCache.requireMicroBatches(Math.multiplyExact(s.steps(), s.gradAccum()));
+        }
         try (NDManager manager = NDManager.newBaseManager(device);
-                StudyModel.Instance teacher = model.loadForTraining(manager);
+                StudyModel.Instance teacher = teacherCache == null ? model.loadForTraining(manager) : null;
                 StudyModel.Instance student = model.loadForTraining(manager)) {
             DenoisingTransformer st = student.transformer();
-            DenoisingTransformer tt = teacher.transformer();
-            if (mixed) {
+            DenoisingTransformer tt = teacher == null ? null : teacher.transformer();
+            if (mixed && tt != null) {
                 Precision.cast(tt.module(), DataType.BFLOAT16, device);
             }
-            log.printf("[qat %s-%s] %s, activation checkpointing %s%n", method, spec.label(),
+            log.printf("[qat %s-%s] %s, activation checkpointing %s%s%n", method, spec.label(),
                     mixed ? "mixed precision (bf16 products and teacher, float32 master weights)" : "float32",
-                    checkpointing && st.cutsAtBlocks() ? "per block" : "off");
+                    checkpointing && st.cutsAtBlocks() ? "per block" : "off", teacherCache == null ? ""
+                            : ", teacher outputs read from " + teacherCache.directory() + " (no teacher loaded)");
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
                     qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
             QatLayers layers = QatLayers.install(st.module(), spec, LayerSelection.insideBlocks(st.blockPrefixes()),
@@ -160,17 +184,23 @@ public final class QatArm {
                     QatLayers.LearningRates.official().scaled(s.lrScale()), 1.0, decay,
                     s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
-            StudyModel.Batches data = model.batches(teacher);
-            QatTrainer.Task task = new DistillationTask(st, tt, mixed, checkpointing) {
+            // the text encoder is never trained: without a teacher the student's gives the same states
+            StudyModel.Batches data = model.batches(teacher != null ? teacher : student);
+            QatTrainer.Task live = new DistillationTask(st, tt, mixed, checkpointing) {
                 @Override
                 public QatTrainer.Batch batch(int index, NDManager mgr) {
-                    return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
+                    return trainingBatch(data, s, index, mgr);
                 }
             };
             Device target = device;
-            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withProcessGroup(group)
-                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
-                    .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
+            QatTrainer trainer = new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
+                    .withProcessGroup(group)
+                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target));
+            CachedTeacherTask cached = teacherCache == null ? null
+                    : new CachedTeacherTask(live, teacherCache, s.gradAccum(), s.steps()).onProblemAhead(
+                            trainer::requestStop);
+            QatTrainer.Task task = cached != null ? cached : live;
+            QatTrainer.StepListener listener = new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {
                     progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm));
@@ -182,7 +212,17 @@ public final class QatArm {
                     log.printf("[qat %s-%s] resumed from step %d%n", method, spec.label(), step);
                     progress.skip(step);
                 }
-            });
+            };
+            try {
+                trainer.train(st.module(), layers, task, manager, workDir, listener);
+            } catch (QatTrainer.Stopped stopped) {
+                if (cached == null || cached.problem() == null) {
+                    throw stopped;
+                }
+                // a bad shard ahead: the steps before it are checkpointed, the run stops with one line
+                throw new CheckpointException(cached.problem() + "; QAT checkpointed after step " + stopped.step()
+                        + ": repair the cache (qvgen qat-teacher) and run again to resume");
+            }
             if (group.rank() != 0) {
                 return export; // rank 0 writes the one export of the run
             }
