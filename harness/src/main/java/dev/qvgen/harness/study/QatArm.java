@@ -53,6 +53,7 @@ public final class QatArm {
     private Boolean checkpointing;
     private boolean optimizerOnCpu;
     private dev.qvgen.layers.dist.ProcessGroup group = dev.qvgen.layers.dist.LocalGroup.INSTANCE;
+    private boolean shardWeights;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -101,6 +102,16 @@ public final class QatArm {
         return this;
     }
 
+    /**
+     * With a process group of several ranks, shards the trained weights and gradients too
+     * ({@link QatTrainer#withShardedWeights}); needs per-block activation checkpointing and a
+     * method that trains the weights (not EfficientDM's adapters).
+     */
+    public QatArm shardWeights(boolean on) {
+        this.shardWeights = on;
+        return this;
+    }
+
     /** Whether this arm trains in mixed precision on its device. */
     public boolean mixedPrecision() {
         return bf16Products != null ? bf16Products : device.isGpu();
@@ -137,6 +148,15 @@ public final class QatArm {
         boolean mixed = mixedPrecision();
         boolean checkpointing = this.checkpointing != null ? this.checkpointing
                 : model.checkpointsActivationsByDefault();
+        if (shardWeights && qat.loraRank() > 0) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights shards the trained weights, but " + method
+                    + " freezes them and trains LoRA adapters only");
+        }
+        if (shardWeights && !checkpointing) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights gathers each block's weights around its "
+                    + "forward and recomputation, so it needs per-block activation checkpointing (drop "
+                    + "--no-activation-checkpointing)");
+        }
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance teacher = model.loadForTraining(manager);
                 StudyModel.Instance student = model.loadForTraining(manager)) {
@@ -148,6 +168,16 @@ public final class QatArm {
             log.printf("[qat %s-%s] %s, activation checkpointing %s%n", method, spec.label(),
                     mixed ? "mixed precision (bf16 products and teacher, float32 master weights)" : "float32",
                     checkpointing && st.cutsAtBlocks() ? "per block" : "off");
+            if (shardWeights && !st.cutsAtBlocks()) {
+                throw new dev.qvgen.harness.BadInputException("--shard-weights needs a transformer that trains block "
+                        + "by block; " + model.name() + " cannot be cut at its blocks");
+            }
+            boolean sharded = shardWeights && group.worldSize() > 1;
+            if (shardWeights) {
+                log.printf("[qat %s-%s] weight sharding %s%n", method, spec.label(), sharded ? "over "
+                        + group.worldSize() + " ranks (each block gathered for its forward and recomputation)"
+                        : "has no effect on one rank: every tensor stays here");
+            }
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
                     qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
             QatLayers layers = QatLayers.install(st.module(), spec, LayerSelection.insideBlocks(st.blockPrefixes()),
@@ -168,12 +198,24 @@ public final class QatArm {
                 }
             };
             Device target = device;
-            new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null).withProcessGroup(group)
-                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target))
-                    .train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
+            QatTrainer trainer = new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
+                    .withProcessGroup(group)
+                    .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target));
+            if (sharded) {
+                trainer.withShardedWeights(st.blockPrefixes());
+            }
+            trainer.train(st.module(), layers, task, manager, workDir, new QatTrainer.StepListener() {
                 @Override
                 public void onStep(int step, double loss, double norm) {
                     progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm));
+                    QatTrainer.TrainedBytes b = trainer.trainedBytes();
+                    if (b != null) {
+                        // measured from the arrays' tensors after the step, i.e. between steps
+                        log.printf(Locale.ROOT, "[qat %s-%s] rank %d step %d: holds %d of %d bytes of trained "
+                                + "tensors (%.3f), at most %d during the step (design bound %d)%n", method,
+                                spec.label(), group.rank(), step, b.held(), b.total(), b.held() / (double) b.total(),
+                                b.stepPeak(), b.designPeak());
+                    }
                 }
 
                 @Override
