@@ -64,6 +64,12 @@ public final class QatCommand implements Callable<Integer> {
             + "holding fewer micro-batches than --steps x --grad-accum, is refused.")
     Path teacherCache;
 
+    @Option(names = "--shard-weights", description = "With WORLD_SIZE > 1: shard the trained weights and their "
+            + "gradients over the ranks too (ZeRO-3 / FSDP style, whole tensors to owners): each block's weights are "
+            + "gathered for its forward and its recomputation and released after; needs activation checkpointing. "
+            + "No effect on one rank.")
+    boolean shardWeights;
+
 
     @Override
     public Integer call() throws Exception {
@@ -75,6 +81,14 @@ public final class QatCommand implements Callable<Integer> {
         }
         if (precision != null && !List.of("bf16", "fp32").contains(precision)) {
             throw new BadInputException("--precision must be bf16 or fp32, got '" + precision + "'");
+        }
+        if (shardWeights && !memory.activationCheckpointing) {
+            throw new BadInputException("--shard-weights gathers each block's weights around its forward and "
+                    + "recomputation, so it needs per-block activation checkpointing (drop --no-activation-checkpointing)");
+        }
+        if (shardWeights && Methods.get(method).qat().loraRank() > 0) {
+            throw new BadInputException("--shard-weights shards the trained weights, but " + method + " freezes them "
+                    + "and trains LoRA adapters only");
         }
         // torchrun-style launch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): one rank of a data-parallel run
         dev.qvgen.layers.dist.DistEnv dist = dev.qvgen.layers.dist.DistEnv.fromEnvironment();
@@ -101,7 +115,7 @@ public final class QatCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
                     .activationCheckpointing(memory.activationCheckpointing).optimizerOnCpu(memory.optimizerOnCpu)
-                    .processGroup(group);
+                    .processGroup(group).shardWeights(shardWeights);
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }

@@ -57,6 +57,7 @@ public final class QatArm {
     private boolean optimizerOnCpu;
     private dev.qvgen.layers.dist.ProcessGroup group = dev.qvgen.layers.dist.LocalGroup.INSTANCE;
     private TeacherCache teacherCache;
+    private boolean shardWeights;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -120,6 +121,16 @@ public final class QatArm {
         return data.batch(TRAINING_STREAM + s.seed(), index, s.batch(), s.captionDropout(), mgr);
     }
 
+    /**
+     * With a process group of several ranks, shards the trained weights and gradients too
+     * ({@link QatTrainer#withShardedWeights}); needs per-block activation checkpointing and a
+     * method that trains the weights (not EfficientDM's adapters).
+     */
+    public QatArm shardWeights(boolean on) {
+        this.shardWeights = on;
+        return this;
+    }
+
     /** Whether this arm trains in mixed precision on its device. */
     public boolean mixedPrecision() {
         return bf16Products != null ? bf16Products : device.isGpu();
@@ -160,6 +171,15 @@ public final class QatArm {
             // before anything loads: the cache must hold every micro-batch of the run, its files present
             teacherCache.requireMicroBatches(Math.multiplyExact(s.steps(), s.gradAccum()));
         }
+        if (shardWeights && qat.loraRank() > 0) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights shards the trained weights, but " + method
+                    + " freezes them and trains LoRA adapters only");
+        }
+        if (shardWeights && !checkpointing) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights gathers each block's weights around its "
+                    + "forward and recomputation, so it needs per-block activation checkpointing (drop "
+                    + "--no-activation-checkpointing)");
+        }
         try (NDManager manager = NDManager.newBaseManager(device);
                 StudyModel.Instance teacher = teacherCache == null ? model.loadForTraining(manager) : null;
                 StudyModel.Instance student = model.loadForTraining(manager)) {
@@ -172,6 +192,16 @@ public final class QatArm {
                     mixed ? "mixed precision (bf16 products and teacher, float32 master weights)" : "float32",
                     checkpointing && st.cutsAtBlocks() ? "per block" : "off", teacherCache == null ? ""
                             : ", teacher outputs read from " + teacherCache.directory() + " (no teacher loaded)");
+            if (shardWeights && !st.cutsAtBlocks()) {
+                throw new dev.qvgen.harness.BadInputException("--shard-weights needs a transformer that trains block "
+                        + "by block; " + model.name() + " cannot be cut at its blocks");
+            }
+            boolean sharded = shardWeights && group.worldSize() > 1;
+            if (shardWeights) {
+                log.printf("[qat %s-%s] weight sharding %s%n", method, spec.label(), sharded ? "over "
+                        + group.worldSize() + " ranks (each block gathered for its forward and recomputation)"
+                        : "has no effect on one rank: every tensor stays here");
+            }
             QatLayers.Options options = new QatLayers.Options(qat.phiRank() > 0 ? s.phiRank() : 0,
                     qat.loraRank() > 0 ? s.phiRank() : 0, s.clipGroups());
             QatLayers layers = QatLayers.install(st.module(), spec, LayerSelection.insideBlocks(st.blockPrefixes()),
@@ -196,6 +226,9 @@ public final class QatArm {
             QatTrainer trainer = new QatTrainer(ts).withOptimizerStateOn(optimizerOnCpu ? Device.cpu() : null)
                     .withProcessGroup(group)
                     .withMemoryProbe(() -> dev.qvgen.harness.profile.Devices.memoryInUse(target));
+            if (sharded) {
+                trainer.withShardedWeights(st.blockPrefixes());
+            }
             CachedTeacherTask cached = teacherCache == null ? null
                     : new CachedTeacherTask(live, teacherCache, s.gradAccum(), s.steps()).onProblemAhead(
                             trainer::requestStop);
@@ -204,6 +237,14 @@ public final class QatArm {
                 @Override
                 public void onStep(int step, double loss, double norm) {
                     progress.step(String.format(Locale.ROOT, "loss %.4g grad %.3g", loss, norm));
+                    QatTrainer.TrainedBytes b = trainer.trainedBytes();
+                    if (b != null) {
+                        // measured from the arrays' tensors after the step, i.e. between steps
+                        log.printf(Locale.ROOT, "[qat %s-%s] rank %d step %d: holds %d of %d bytes of trained "
+                                + "tensors (%.3f), at most %d during the step (design bound %d)%n", method,
+                                spec.label(), group.rank(), step, b.held(), b.total(), b.held() / (double) b.total(),
+                                b.stepPeak(), b.designPeak());
+                    }
                 }
 
                 @Override

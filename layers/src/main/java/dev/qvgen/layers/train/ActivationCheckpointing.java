@@ -34,9 +34,20 @@ public final class ActivationCheckpointing {
      */
     public static float backward(Blockwise net, Function<NDArray, NDArray> loss, float gradientScale,
             GradientCollector gc) {
+        return backward(net, loss, gradientScale, gc, BlockResidency.RESIDENT);
+    }
+
+    /**
+     * {@link #backward(Blockwise, Function, float, GradientCollector)} telling {@code residency}
+     * when each block's parameters are needed and when its gradients are complete (weight
+     * sharding gathers and releases them there).
+     */
+    public static float backward(Blockwise net, Function<NDArray, NDArray> loss, float gradientScale,
+            GradientCollector gc, BlockResidency residency) {
         int n = net.blocks();
         List<NDList> inputs = new ArrayList<>(n + 1);
         NDList shared;
+        residency.materialise(BlockResidency.ENTRY_EXIT);
         try (NDScope scope = new NDScope()) {
             Blockwise.Entry e = net.enter();
             inputs.add(kept(e.stream()));
@@ -44,9 +55,11 @@ public final class ActivationCheckpointing {
         }
         try {
             for (int i = 0; i < n; i++) {
+                residency.materialise(i);
                 try (NDScope scope = new NDScope()) {
                     inputs.add(kept(net.block(i, inputs.get(i), shared)));
                 }
+                residency.afterForward(i);
             }
             float value;
             NDList grad;
@@ -62,6 +75,7 @@ public final class ActivationCheckpointing {
             }
             close(inputs.set(n, null));
             for (int i = n - 1; i >= 0; i--) {
+                residency.materialise(i);
                 try (NDScope scope = new NDScope()) {
                     NDList stream = leaves(inputs.get(i));
                     NDList sh = leaves(shared);
@@ -78,6 +92,7 @@ public final class ActivationCheckpointing {
                     sharedGrad = summed;
                 }
                 close(inputs.set(i, null));
+                residency.afterBackward(i);
             }
             try (NDScope scope = new NDScope()) {
                 Blockwise.Entry e = net.enter();
@@ -87,6 +102,7 @@ public final class ActivationCheckpointing {
                 }
                 gc.backward(s);
             }
+            residency.afterBackward(BlockResidency.ENTRY_EXIT);
             close(grad);
             close(sharedGrad);
             return value;

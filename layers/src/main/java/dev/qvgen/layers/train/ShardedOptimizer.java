@@ -22,6 +22,7 @@ public final class ShardedOptimizer {
     private final List<AdamW.Group> groups;
     private final int[][] owner;
     private final AdamW opt;
+    private boolean gradientsOnOwners;
 
     public ShardedOptimizer(List<AdamW.Group> groups, float beta1, float beta2, float eps,
             ai.djl.Device stateDevice, ProcessGroup group) {
@@ -30,6 +31,17 @@ public final class ShardedOptimizer {
         this.owner = partition(groups, group.worldSize());
         int rank = group.rank();
         this.opt = new AdamW(groups, beta1, beta2, eps, stateDevice, (g, i) -> owner[g][i] == rank);
+    }
+
+    /**
+     * For weight sharding ({@link WeightShards}): the gradients are already summed onto their
+     * owners (block by block, during the backward) and the non-owners do not hold the arrays, so
+     * a step neither reduces the gradients nor broadcasts the updated arrays; the next use
+     * gathers them from their owners.
+     */
+    public ShardedOptimizer gradientsOnOwners() {
+        this.gradientsOnOwners = true;
+        return this;
     }
 
     /**
@@ -68,11 +80,13 @@ public final class ShardedOptimizer {
         if (group.worldSize() == 1) {
             return opt.step(lrFactor, maxNorm);
         }
-        forEachArray((a, r) -> {
-            try (NDArray grad = a.getGradient()) {
-                group.reduceSum(grad, r);
-            }
-        });
+        if (!gradientsOnOwners) {
+            forEachArray((a, r) -> {
+                try (NDArray grad = a.getGradient()) {
+                    group.reduceSum(grad, r);
+                }
+            });
+        }
         // each array's sum of squares comes from its owner alone (zeros elsewhere), so the sum over
         // ranks in float64 is exact and every rank adds the same numbers in the same order
         float[][] squares = opt.gradientSquares();
@@ -95,7 +109,7 @@ public final class ShardedOptimizer {
             }
         }
         double norm = opt.apply(lrFactor, maxNorm, opt.normOf(squares));
-        if (Double.isFinite(norm)) {
+        if (Double.isFinite(norm) && !gradientsOnOwners) {
             forEachArray(group::broadcast);
         }
         return norm;

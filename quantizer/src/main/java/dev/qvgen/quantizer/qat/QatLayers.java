@@ -32,6 +32,9 @@ public final class QatLayers {
         }
     }
 
+    /** The name of Φ's parameter group in {@link #groups}. */
+    public static final String PHI_GROUP = "phi";
+
     private final Map<String, Linear> layers;
     private final Map<String, QatLinearKernel> kernels;
 
@@ -140,7 +143,7 @@ public final class QatLayers {
         g.add(new AdamW.Group("quantizer", quant, lr.quantizer(), lr.weightDecay()));
         g.add(new AdamW.Group("clipping", clip, lr.clipping(), lr.weightDecay()));
         if (!phi.isEmpty()) {
-            g.add(new AdamW.Group("phi", phi, lr.phi(), lr.weightDecay()));
+            g.add(new AdamW.Group(PHI_GROUP, phi, lr.phi(), lr.weightDecay()));
         }
         return g;
     }

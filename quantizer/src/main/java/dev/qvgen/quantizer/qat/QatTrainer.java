@@ -11,6 +11,7 @@ import dev.qvgen.layers.dist.ProcessGroup;
 import dev.qvgen.layers.nn.Module;
 import dev.qvgen.layers.train.AdamW;
 import dev.qvgen.layers.train.ShardedOptimizer;
+import dev.qvgen.layers.train.WeightShards;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +104,9 @@ public final class QatTrainer {
     private ai.djl.Device optimizerDevice;
     private volatile boolean stopRequested;
     private ProcessGroup group = LocalGroup.INSTANCE;
+    private List<String> shardedBlockPrefixes;
+    private WeightShards shards;
+    private long stepPeakBytes;
 
     public QatTrainer(Settings settings) {
         this.s = settings;
@@ -138,6 +142,42 @@ public final class QatTrainer {
         this.group = g;
         return this;
     }
+
+    /**
+     * With a process group of several ranks, also shards the trained tensors themselves (ZeRO-3 /
+     * FSDP style, {@link WeightShards}): each array is held between uses by its owner only (the
+     * owner of its AdamW moments); the student is trained through its blocks ({@link
+     * Task#studentBlockwise} must cut it) and each block's arrays are gathered before its forward
+     * and again before its recomputation, released after each, and its gradients summed onto
+     * their owners right after its backward. The units are the blocks, the modules named
+     * {@code <prefix><index>} for the one prefix given, and the layers before and after them.
+     * Checkpoints keep each rank's tensors in its shard; rank 0 holds everything at the end (for
+     * the export). On one rank it changes nothing.
+     */
+    public QatTrainer withShardedWeights(List<String> blockPrefixes) {
+        if (blockPrefixes.size() != 1) {
+            throw new IllegalArgumentException("weight sharding numbers the blocks by one name prefix, got "
+                    + blockPrefixes);
+        }
+        this.shardedBlockPrefixes = List.copyOf(blockPrefixes);
+        return this;
+    }
+
+    /**
+     * The bytes of trained tensors this rank holds now (read from the arrays' shapes), all of them
+     * in full, and the most held at once during the last step; null without weight sharding.
+     */
+    public TrainedBytes trainedBytes() {
+        WeightShards w = shards;
+        return w == null ? null : new TrainedBytes(w.heldBytes(), w.totalBytes(), stepPeakBytes,
+                w.designPeakBytes(QatLayers.PHI_GROUP));
+    }
+
+    /**
+     * See {@link #trainedBytes}; {@code designPeak} is what the step may hold at most by design
+     * ({@link WeightShards#designPeakBytes}), beside the measured {@code stepPeak}.
+     */
+    public record TrainedBytes(long held, long total, long stepPeak, long designPeak) {}
 
     /**
      * Asks a running {@link #train} to checkpoint at the end of the step in progress and stop with
@@ -194,9 +234,16 @@ public final class QatTrainer {
         List<AdamW.Group> groups = layers.groups(student, s.lr());
         ShardedOptimizer opt = new ShardedOptimizer(groups, 0.9f, 0.95f, 1e-8f, optimizerDevice, group);
         List<String> names = List.copyOf(layers.kernels().keySet());
+        WeightShards shards = null;
+        if (shardedBlockPrefixes != null && world > 1) {
+            shards = weightShards(student, layers, groups, shardedBlockPrefixes.get(0), group);
+            opt.gradientsOnOwners();
+            shards.releaseNotOwned();
+        }
+        this.shards = shards;
         int start = 0;
         if (Files.exists(state)) {
-            start = resume(state, student, layers, opt, manager, logCsv, writer);
+            start = resume(state, student, layers, opt, shards, manager, logCsv, writer);
         } else if (writer) {
             write(logCsv, "step,loss,grad_norm,lr_factor,seconds," + String.join(",",
                     names.stream().map(n -> "rank:" + n).toList()) + "," + String.join(",",
@@ -220,7 +267,10 @@ public final class QatTrainer {
         try {
             for (int step = start; step < s.steps(); step++) {
                 long t0 = System.nanoTime();
-                Map<String, Integer> ranks = s.decay() == null ? zeroRanks(names) : layers.decayTo(s.decay(), step);
+                if (shards != null) {
+                    shards.resetPeak();
+                }
+                Map<String, Integer> ranks = s.decay() == null ? zeroRanks(names) : decay(layers, shards, step);
                 float f = lrFactor(step, s.warmup(), s.steps(), s.cycles());
                 double loss;
                 double norm;
@@ -234,7 +284,7 @@ public final class QatTrainer {
                         int share = s.gradAccum() / world;
                         for (int k = group.rank() * share; k < (group.rank() + 1) * share; k++) {
                             try (NDScope micro = new NDScope()) {
-                                loss += microStep(task, step * s.gradAccum() + k, manager, gc);
+                                loss += microStep(task, step * s.gradAccum() + k, manager, gc, shards);
                             }
                         }
                     }
@@ -245,6 +295,9 @@ public final class QatTrainer {
                     }
                     loss /= s.gradAccum();
                     norm = opt.step(f, s.maxGradNorm());
+                }
+                if (shards != null) {
+                    stepPeakBytes = shards.peakHeldBytes();
                 }
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.4g,%.3f", step + 1,
                         loss, norm, f, (System.nanoTime() - t0) / 1e9));
@@ -259,7 +312,7 @@ public final class QatTrainer {
                 boolean stop = stopRequested && step + 1 < s.steps();
                 if (stop || (step + 1) % s.checkpointEvery() == 0 && step + 1 < s.steps()) {
                     layers.setRequiresGradient(groups, false);
-                    checkpoint(state, student, layers, opt, step + 1);
+                    checkpoint(state, student, layers, opt, shards, step + 1);
                     layers.setRequiresGradient(groups, true);
                 }
                 if (stop) {
@@ -269,6 +322,9 @@ public final class QatTrainer {
             // The deployed model has no Φ: whatever is left after the schedule is removed here
             // (and EfficientDM's adapters are merged).
             layers.setRequiresGradient(groups, false);
+            if (shards != null) {
+                shards.gatherTo(0); // rank 0 writes the one export of the run
+            }
             layers.finish();
         } finally {
             layers.setRequiresGradient(groups, false);
@@ -282,13 +338,67 @@ public final class QatTrainer {
         return start;
     }
 
+    /**
+     * The weight shards of {@code groups}: owners as the optimizer's partition, units by the block
+     * index in each trained tensor's name ({@code <prefix><index>.}), else the entry/exit unit.
+     */
+    private static WeightShards weightShards(Module student, QatLayers layers, List<AdamW.Group> groups,
+            String prefix, ProcessGroup g) {
+        Map<NDArray, String> names = new java.util.IdentityHashMap<>();
+        QatCheckpoint.tensors(student, layers, new LinkedHashMap<>()).forEach((n, a) -> names.put(a, n));
+        int[][] unit = new int[groups.size()][];
+        int blocks = 0;
+        for (int gi = 0; gi < groups.size(); gi++) {
+            List<NDArray> arrays = groups.get(gi).arrays();
+            unit[gi] = new int[arrays.size()];
+            for (int i = 0; i < arrays.size(); i++) {
+                String n = names.get(arrays.get(i));
+                unit[gi][i] = dev.qvgen.layers.train.BlockResidency.ENTRY_EXIT;
+                if (n != null && n.startsWith(prefix)) {
+                    String rest = n.substring(prefix.length());
+                    int dot = rest.indexOf('.');
+                    if (dot > 0 && rest.substring(0, dot).matches("\\d+")) {
+                        unit[gi][i] = Integer.parseInt(rest.substring(0, dot));
+                        blocks = Math.max(blocks, unit[gi][i] + 1);
+                    }
+                }
+            }
+        }
+        return new WeightShards(groups, ShardedOptimizer.partition(groups, g.worldSize()), unit, blocks, g);
+    }
+
+    /** Φ's rank decay at {@code step}; with weight sharding every rank needs Φ's values for it. */
+    private Map<String, Integer> decay(QatLayers layers, WeightShards shards, int step) {
+        if (shards == null) {
+            return layers.decayTo(s.decay(), step);
+        }
+        shards.gatherGroup(QatLayers.PHI_GROUP);
+        try {
+            return layers.decayTo(s.decay(), step);
+        } finally {
+            shards.releaseGroup(QatLayers.PHI_GROUP);
+        }
+    }
+
     /** Forward and backward of one micro-batch (gradients add up in the parameters); its loss. */
-    private double microStep(Task task, int index, NDManager manager, GradientCollector gc) {
+    private double microStep(Task task, int index, NDManager manager, GradientCollector gc, WeightShards shards) {
         Batch b = task.batch(index, manager);
         NDArray teacher = s.loss() == Loss.DIFFUSION ? null : task.teacher(b).stopGradient();
         // The mean over the step's samples: each micro-batch's share is 1/accum of the gradient.
         float share = 1f / s.gradAccum();
         dev.qvgen.layers.train.Blockwise net = task.studentBlockwise(b);
+        if (shards != null) {
+            if (net == null) {
+                throw new IllegalStateException("weight sharding trains the student block by block, but the task "
+                        + "does not cut it at its blocks (activation checkpointing off?)");
+            }
+            if (net.blocks() != shards.blocks()) {
+                throw new IllegalStateException("the student runs " + net.blocks() + " blocks, but its trained "
+                        + "tensors name " + shards.blocks());
+            }
+            return dev.qvgen.layers.train.ActivationCheckpointing.backward(net, out -> loss(out, teacher, b), share,
+                    gc, shards);
+        }
         if (net != null) {
             return dev.qvgen.layers.train.ActivationCheckpointing.backward(net, out -> loss(out, teacher, b), share,
                     gc);
@@ -307,25 +417,33 @@ public final class QatTrainer {
         };
     }
 
-    private static void checkpoint(Path state, Module student, QatLayers layers, ShardedOptimizer opt, int step)
-            throws IOException {
+    private static void checkpoint(Path state, Module student, QatLayers layers, ShardedOptimizer opt,
+            WeightShards shards, int step) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("step", String.valueOf(step));
         meta.put("adamw.steps", String.valueOf(opt.stepCount()));
         meta.put("adamw.skipped", String.valueOf(opt.skippedSteps()));
         if (opt.processGroup().worldSize() > 1) {
-            ShardedCheckpoint.save(state, student, layers, opt, meta, step);
+            ShardedCheckpoint.save(state, student, layers, opt, shards, meta, step);
         } else {
             QatCheckpoint.save(state, student, layers, opt.state(), meta);
         }
     }
 
-    private static int resume(Path state, Module student, QatLayers layers, ShardedOptimizer opt, NDManager manager,
-            Path logCsv, boolean writer) throws IOException {
+    private static int resume(Path state, Module student, QatLayers layers, ShardedOptimizer opt, WeightShards shards,
+            NDManager manager, Path logCsv, boolean writer) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         try (NDManager tmp = manager.newSubManager()) {
-            Map<String, NDArray> moments = new LinkedHashMap<>(
-                    QatCheckpoint.load(state, student, layers, tmp, "adamw.", meta));
+            Map<String, NDArray> moments = new LinkedHashMap<>();
+            // the trained tensors from state.safetensors, or from the shards of a weight-sharded run;
+            // with weight sharding, those this rank owns only (it holds no others)
+            List<dev.qvgen.layers.io.SafeTensorsFile> files = ShardedCheckpoint.openForTensors(state);
+            try {
+                moments.putAll(QatCheckpoint.load(files, student, layers, tmp, "adamw.", meta,
+                        shards == null ? a -> true : shards::owns));
+            } finally {
+                files.forEach(dev.qvgen.layers.io.SafeTensorsFile::close);
+            }
             // written by several ranks: this rank's moments (under its own partition) from their shards
             moments.putAll(ShardedCheckpoint.loadMoments(state, meta, opt.state().keySet(), tmp));
             opt.loadState(moments, Integer.parseInt(meta.get("adamw.steps")), Integer.parseInt(meta.get("adamw.skipped")));

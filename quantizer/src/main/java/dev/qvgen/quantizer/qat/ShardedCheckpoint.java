@@ -13,7 +13,9 @@ import dev.qvgen.layers.train.ShardedOptimizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -26,9 +28,17 @@ import java.util.stream.Stream;
  * commits the step, and the step in the shards' names keeps a crash in between from mixing steps.
  * A resume on any world size reads {@code state.safetensors} and, for the moments its new
  * partition gives this rank, every shard of that step.
+ *
+ * <p>With weight sharding ({@link dev.qvgen.layers.train.WeightShards}) no rank holds the trained
+ * tensors all at once, so each rank's shard also holds the trained tensors it owns (by their
+ * checkpoint names), and {@code state.safetensors} holds the metadata (step, world size
+ * {@value #WEIGHT_SHARDS}, Φ's ranks) and any tensor that is not sharded. A resume, sharded or not,
+ * on any world size, reads each tensor it needs from whichever shard has it.
  */
 final class ShardedCheckpoint {
     static final String SHARDS = "adamw.shards";
+    /** Metadata of a checkpoint whose trained tensors are in the shards: how many there are. */
+    static final String WEIGHT_SHARDS = "weights.shards";
 
     private ShardedCheckpoint() {}
 
@@ -38,14 +48,37 @@ final class ShardedCheckpoint {
 
     static void save(Path state, Module student, QatLayers layers, ShardedOptimizer opt, Map<String, String> meta,
             int step) throws IOException {
+        save(state, student, layers, opt, null, meta, step);
+    }
+
+    /** @param weights the weight shards, or null when every rank holds every trained tensor */
+    static void save(Path state, Module student, QatLayers layers, ShardedOptimizer opt,
+            dev.qvgen.layers.train.WeightShards weights, Map<String, String> meta, int step) throws IOException {
         ProcessGroup g = opt.processGroup();
         Map<String, String> shardMeta = new LinkedHashMap<>(meta);
-        SafeTensorsWriter.write(shard(state, step, g.rank(), g.worldSize()), opt.state(), shardMeta);
+        Map<String, NDArray> shardTensors = new LinkedHashMap<>();
+        Map<String, NDArray> unsharded = new LinkedHashMap<>();
+        Map<String, String> headMeta = new LinkedHashMap<>(meta);
+        if (weights != null) {
+            QatCheckpoint.tensors(student, layers, headMeta).forEach((name, a) -> {
+                if (!weights.shards(a)) {
+                    unsharded.put(name, a);
+                } else if (weights.owns(a)) {
+                    shardTensors.put(name, a);
+                }
+            });
+        }
+        shardTensors.putAll(opt.state());
+        SafeTensorsWriter.write(shard(state, step, g.rank(), g.worldSize()), shardTensors, shardMeta);
         g.barrier();
         if (g.rank() == 0) {
-            Map<String, String> m = new LinkedHashMap<>(meta);
-            m.put(SHARDS, String.valueOf(g.worldSize()));
-            QatCheckpoint.save(state, student, layers, Map.of(), m);
+            headMeta.put(SHARDS, String.valueOf(g.worldSize()));
+            if (weights != null) {
+                headMeta.put(WEIGHT_SHARDS, String.valueOf(g.worldSize()));
+                SafeTensorsWriter.write(state, unsharded, headMeta);
+            } else {
+                QatCheckpoint.save(state, student, layers, Map.of(), headMeta);
+            }
         }
         g.barrier();
         // the step is committed: older shards of this rank are garbage now
@@ -58,6 +91,42 @@ final class ShardedCheckpoint {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    /**
+     * Opens the files a resume reads the trained tensors from: {@code state} itself, then, when its
+     * tensors were written to the shards ({@value #WEIGHT_SHARDS}), every shard of its step.
+     */
+    static List<SafeTensorsFile> openForTensors(Path state) {
+        List<SafeTensorsFile> files = new ArrayList<>();
+        files.add(SafeTensorsFile.open(state));
+        try {
+            Map<String, String> meta = files.get(0).metadata();
+            String w = meta.get(WEIGHT_SHARDS);
+            if (w != null) {
+                int world;
+                int step;
+                try {
+                    world = Integer.parseInt(w);
+                    step = Integer.parseInt(meta.get("step"));
+                } catch (NumberFormatException e) {
+                    throw new CheckpointException(state + ": metadata " + WEIGHT_SHARDS + " '" + w + "' or step '"
+                            + meta.get("step") + "' is not a number");
+                }
+                for (int r = 0; r < world; r++) {
+                    Path p = shard(state, step, r, world);
+                    if (!Files.isRegularFile(p)) {
+                        throw new CheckpointException(state + " keeps its trained tensors in " + world
+                                + " shards of step " + step + ", but " + p.getFileName() + " is missing");
+                    }
+                    files.add(SafeTensorsFile.open(p));
+                }
+            }
+            return files;
+        } catch (RuntimeException e) {
+            files.forEach(SafeTensorsFile::close);
+            throw e;
         }
     }
 
