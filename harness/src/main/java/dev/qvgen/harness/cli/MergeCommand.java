@@ -47,6 +47,7 @@ public final class MergeCommand implements Callable<Integer> {
         }
         ShardMerger.Result r = ShardMerger.merge(p, items, shards, out);
         r.rowsPerSlice().forEach((slice, n) -> System.out.printf("merged %s: %d rows%n", slice, n));
+        r.notes().forEach(n -> System.out.println("note: " + n));
         System.out.printf("wrote %s (%d items of plan '%s' from %d shard directories, %d videos linked)%n", out,
                 items.size(), p.name(), shards.size(), r.videosCopied());
         return 0;

@@ -232,7 +232,7 @@ public final class ReproduceCommand implements Callable<Integer> {
                         Study study = new Study(sm, new Study.Settings(sampling, recipe(first.model()),
                                 PtqArm.Settings.defaults(), device, scoring.metrics), scoring.scorer, System.out);
                         List<ResultRow> rows = study.run(dir, work);
-                        StudyReport.write(dir, rows, scoring.metrics, sm.name(), toy ? model : null);
+                        StudyReport.write(dir, rows, study.dimensions(), sm.name(), toy ? model : null);
                     }
                     System.out.printf("wrote %s (results.csv, results.json, report.md, report.html, paper.md)%n", dir);
                 }

@@ -39,8 +39,8 @@ import java.util.stream.Collectors;
  * the same layout, with the videos linked (or copied) in.
  */
 public final class ShardMerger {
-    /** What was merged: rows per slice. */
-    public record Result(Map<String, Integer> rowsPerSlice, int videosCopied) {}
+    /** What was merged: rows per slice, and remarks on the merged rows (see {@link PartialColumns}). */
+    public record Result(Map<String, Integer> rowsPerSlice, int videosCopied, List<String> notes) {}
 
     private record Source(Path file, Path sliceDir) {}
 
@@ -102,6 +102,7 @@ public final class ShardMerger {
 
         int copied = 0;
         Map<String, Integer> counts = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
         for (Map.Entry<String, List<ResultRow>> e : merged.entrySet()) {
             Path dir = plan.sliceDir(out, e.getKey());
             Files.createDirectories(dir);
@@ -113,22 +114,26 @@ public final class ShardMerger {
                     copied += linkOrCopy(from, to) ? 1 : 0;
                 }
             }
-            writeRun(dir, plan, e.getKey(), e.getValue(), shardDirs.size());
+            List<String> partial = PartialColumns.notes(e.getValue());
+            writeRun(dir, plan, e.getKey(), e.getValue(), shardDirs.size(), partial);
             counts.put(e.getKey(), e.getValue().size());
+            partial.forEach(n -> notes.add(plan.slices().size() > 1 ? e.getKey() + ": " + n : n));
         }
         PlanManifest.write(out, plan, Shard.ALL);
-        return new Result(counts, copied);
+        return new Result(counts, copied, notes);
     }
 
-    private static void writeRun(Path dir, RunPlan plan, String slice, List<ResultRow> rows, int shards)
-            throws IOException {
+    private static void writeRun(Path dir, RunPlan plan, String slice, List<ResultRow> rows, int shards,
+            List<String> partial) throws IOException {
         TreeSet<String> metrics = new TreeSet<>();
         rows.forEach(r -> metrics.addAll(r.scores().keySet()));
         Map<String, String> described = new LinkedHashMap<>();
         metrics.forEach(m -> described.put(m, m));
         String runId = dir.toAbsolutePath().normalize().getFileName().toString();
-        ReportInput in = new ReportInput("QVGen Harness: plan " + plan.name() + " (" + slice + ")", runId,
-                List.of("Merged from " + shards + " shard directories; every item of the plan has exactly one row."),
+        List<String> notes = new ArrayList<>(List.of("Merged from " + shards + " shard directories; every item of "
+                + "the plan has exactly one row."));
+        notes.addAll(partial);
+        ReportInput in = new ReportInput("QVGen Harness: plan " + plan.name() + " (" + slice + ")", runId, notes,
                 rows, described, List.of());
         ReportWriter.writeAll(dir, in);
         // The paper layout too: the slice names the model whose published numbers apply.

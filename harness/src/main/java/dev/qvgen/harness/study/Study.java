@@ -106,8 +106,24 @@ public final class Study {
         return run(runDir, work);
     }
 
+    /**
+     * What the rows carry: the scored video metrics, then {@link OutputFidelity#NAME} where the
+     * model measures it. Reports and the discrimination check take this list.
+     */
+    public List<String> dimensions() {
+        List<String> d = new ArrayList<>(s.metrics());
+        if (model.outputFidelity().isPresent()) {
+            d.add(OutputFidelity.NAME);
+        }
+        return d;
+    }
+
     /** Generates (training or calibrating first where an arm needs it) and scores the given work. */
     public List<ResultRow> run(Path runDir, List<Work> work) throws IOException {
+        if (model.outputFidelity().isEmpty()) {
+            log.printf("[%s] not recorded for %s: it has no fixed reference inputs per prompt (toy only, see "
+                    + "docs/STUDY.md)%n", OutputFidelity.NAME, model.name());
+        }
         for (Work w : work) {
             generateArm(runDir, w);
         }
@@ -115,7 +131,8 @@ public final class Study {
     }
 
     /**
-     * Generates the arm's missing videos. Videos are made in fixed batches of the whole
+     * Generates the arm's missing videos, and measures its missing {@link OutputFidelity} values
+     * with the same loaded arm. Videos are made in fixed batches of the whole
      * (prompt x seed) list, and a batch with any missing video is made whole again: a float GEMM's
      * rounding can depend on the batch size, and at 3 bits one flipped rounding is visible, so
      * only the same batches give a resumed run the bits of an uninterrupted one.
@@ -128,43 +145,96 @@ public final class Study {
         for (int i = work.owned().nextSetBit(0); i >= 0; i = work.owned().nextSetBit(i + 1)) {
             missing += Files.exists(videoPath(runDir, arm, all.get(i))) ? 0 : 1;
         }
+        List<Integer> unmeasured = unmeasured(runDir, work);
         if (missing == 0) {
             log.printf("[generate %s] all %d videos present, skipped%n", arm.key(), owned);
-            return;
+            if (unmeasured.isEmpty()) {
+                return;
+            }
         }
         Files.createDirectories(runDir.resolve("videos").resolve(arm.key()));
-        recordDevice(runDir.resolve("videos").resolve(arm.key()), arm);
+        if (missing > 0) {
+            recordDevice(runDir.resolve("videos").resolve(arm.key()), arm);
+        }
         int batch = model.generationBatch();
         // Each arm starts from the full-precision model as published; quantized arms replace its weights.
         try (NDManager manager = NDManager.newBaseManager(s.device());
                 StudyModel.Instance instance = model.load(manager)) {
             applyArm(runDir, arm, instance.transformer(), manager);
-            // Created after training or calibration, so its rate and ETA are the generation's.
-            Progress progress = new Progress("generate " + arm.key(), owned, log);
-            progress.skip(owned - missing);
-            for (int from = 0; from < all.size(); from += batch) {
-                int to = Math.min(from + batch, all.size());
-                boolean needed = false;
-                for (int i = from; i < to; i++) {
-                    needed |= work.owned().get(i) && !Files.exists(videoPath(runDir, arm, all.get(i)));
-                }
-                if (!needed) {
-                    continue;
-                }
-                List<StudyModel.Sample> samples = new ArrayList<>();
-                for (int i = from; i < to; i++) {
-                    samples.add(new StudyModel.Sample(all.get(i).prompt(), all.get(i).seed()));
-                }
-                // The whole batch is generated (a shard's first and last batches hold other shards'
-                // samples too), so every video has the bits of an unsharded, uninterrupted run.
-                float[][][][][] videos = instance.generate(manager, samples, s.sampling());
-                for (int i = from; i < to; i++) {
-                    Path video = videoPath(runDir, arm, all.get(i));
-                    if (work.owned().get(i) && !Files.exists(video)) {
-                        Mp4Writer.write(video, videos[i - from], model.fps());
-                        progress.step(all.get(i).prompt());
+            if (missing > 0) {
+                // Created after training or calibration, so its rate and ETA are the generation's.
+                Progress progress = new Progress("generate " + arm.key(), owned, log);
+                progress.skip(owned - missing);
+                for (int from = 0; from < all.size(); from += batch) {
+                    int to = Math.min(from + batch, all.size());
+                    boolean needed = false;
+                    for (int i = from; i < to; i++) {
+                        needed |= work.owned().get(i) && !Files.exists(videoPath(runDir, arm, all.get(i)));
+                    }
+                    if (!needed) {
+                        continue;
+                    }
+                    List<StudyModel.Sample> samples = new ArrayList<>();
+                    for (int i = from; i < to; i++) {
+                        samples.add(new StudyModel.Sample(all.get(i).prompt(), all.get(i).seed()));
+                    }
+                    // The whole batch is generated (a shard's first and last batches hold other shards'
+                    // samples too), so every video has the bits of an unsharded, uninterrupted run.
+                    float[][][][][] videos = instance.generate(manager, samples, s.sampling());
+                    for (int i = from; i < to; i++) {
+                        Path video = videoPath(runDir, arm, all.get(i));
+                        if (work.owned().get(i) && !Files.exists(video)) {
+                            Mp4Writer.write(video, videos[i - from], model.fps());
+                            progress.step(all.get(i).prompt());
+                        }
                     }
                 }
+            }
+            // After the videos, so generation runs exactly as it did before the dimension existed.
+            measureFidelity(runDir, work, unmeasured, instance, manager);
+        }
+    }
+
+    /**
+     * The owned samples of a quantized arm whose {@link OutputFidelity} is not in the arm's record
+     * yet; none where the model does not measure it or the arm is full precision (1 by definition).
+     */
+    private List<Integer> unmeasured(Path runDir, Work work) throws IOException {
+        List<Integer> out = new ArrayList<>();
+        if (model.outputFidelity().isEmpty() || work.arm().method().equals(StudyArm.FP)) {
+            return out;
+        }
+        java.util.Map<String, Double> measured = OutputFidelityRecord.read(
+                OutputFidelityRecord.in(runDir.resolve("videos").resolve(work.arm().key())));
+        for (int i = work.owned().nextSetBit(0); i >= 0; i = work.owned().nextSetBit(i + 1)) {
+            if (!measured.containsKey(videoPath(runDir, work.arm(), work.all().get(i)).getFileName().toString())) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Measures {@code unmeasured} samples of the arm loaded in {@code deployed} against a fresh
+     * full-precision instance, saving the record after each, so an interrupted run keeps what it
+     * measured.
+     */
+    private void measureFidelity(Path runDir, Work work, List<Integer> unmeasured, StudyModel.Instance deployed,
+            NDManager manager) throws IOException {
+        if (unmeasured.isEmpty()) {
+            return;
+        }
+        OutputFidelity fidelity = model.outputFidelity().orElseThrow();
+        Path file = OutputFidelityRecord.in(runDir.resolve("videos").resolve(work.arm().key()));
+        java.util.Map<String, Double> measured = OutputFidelityRecord.read(file);
+        Progress progress = new Progress(OutputFidelity.NAME + " " + work.arm().key(), unmeasured.size(), log);
+        try (StudyModel.Instance fp = model.load(manager)) {
+            for (int i : unmeasured) {
+                Sample smp = work.all().get(i);
+                measured.put(videoPath(runDir, work.arm(), smp).getFileName().toString(),
+                        fidelity.of(fp, deployed, new StudyModel.Sample(smp.prompt(), smp.seed()), manager));
+                OutputFidelityRecord.write(file, measured);
+                progress.step(smp.prompt());
             }
         }
     }
@@ -226,16 +296,26 @@ public final class Study {
         return null;
     }
 
-    private List<ResultRow> score(Path runDir, List<Work> work) {
+    private List<ResultRow> score(Path runDir, List<Work> work) throws IOException {
         List<ResultRow> rows = new ArrayList<>();
         Progress progress = new Progress("score", work.stream().mapToInt(w -> w.owned().cardinality()).sum(), log);
+        boolean fidelity = model.outputFidelity().isPresent();
         for (Work w : work) {
+            boolean fp = w.arm().method().equals(StudyArm.FP);
+            java.util.Map<String, Double> measured = fidelity && !fp ? OutputFidelityRecord.read(
+                    OutputFidelityRecord.in(runDir.resolve("videos").resolve(w.arm().key()))) : java.util.Map.of();
             for (int i = w.owned().nextSetBit(0); i >= 0; i = w.owned().nextSetBit(i + 1)) {
                 Sample smp = w.all().get(i);
                 Path video = videoPath(runDir, w.arm(), smp);
                 VideoScore vs = scorer.score(video, smp.prompt(), s.metrics());
+                java.util.Map<String, Double> scores = vs.scores();
+                if (fidelity) {
+                    scores = new java.util.HashMap<>(scores);
+                    scores.put(OutputFidelity.NAME, fp ? OutputFidelity.FULL_PRECISION
+                            : measured.get(video.getFileName().toString()));
+                }
                 rows.add(new ResultRow(w.arm().method(), w.arm().bitsLabel(), smp.promptIndex(), smp.prompt(),
-                        smp.seed(), runDir.relativize(video).toString(), vs.scores(), vs.error()));
+                        smp.seed(), runDir.relativize(video).toString(), scores, vs.error()));
                 progress.step(null);
             }
         }

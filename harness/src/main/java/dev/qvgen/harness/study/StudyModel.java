@@ -50,6 +50,16 @@ public interface StudyModel extends AutoCloseable {
      */
     Batches batches(Instance teacher);
 
+    /**
+     * How this model measures the study's {@link OutputFidelity}, or empty where it cannot: the
+     * study then leaves {@code output_fidelity} out of the rows and says so (no constant column).
+     * The toy has it (each toy prompt has a reference clip the world renders); a zoo model does not
+     * (a VBench prompt has no clip to noise).
+     */
+    default java.util.Optional<OutputFidelity> outputFidelity() {
+        return java.util.Optional.empty();
+    }
+
     /** Releases what the model holds open between loads (e.g. memory-mapped training clips). */
     @Override
     default void close() {}

@@ -31,7 +31,8 @@ public final class StudyReport {
             "toy_motion", "1 if the object's centroid track moves in the captioned direction at the captioned speed",
             "toy_persistence", "fraction of frames where the object is present with a stable area",
             "temporal_flickering", "VBench: (255 - mean |frame_i - frame_i+1|) / 255",
-            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback started from the phase-correlation translation)");
+            "dynamic_degree", "VBench: 1 if enough frame pairs exceed the optical-flow threshold (OpenCV Farneback started from the phase-correlation translation)",
+            OutputFidelity.NAME, OutputFidelity.DESCRIPTION);
 
     private StudyReport() {}
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.suites.toy.ToyPrompt;
+import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyVocabulary;
 import dev.qvgen.suites.toy.ToyWorld;
 
@@ -31,11 +32,20 @@ public final class ToyOutputFidelity {
     /** The fidelity of {@code quantized} to {@code fp} on {@code prompt}'s inputs for {@code seed}, at most 1. */
     public static double of(ToyVideoModel fp, ToyVideoModel quantized, ToyWorld world, ToyPrompt prompt, long seed,
             NDManager manager) {
+        return of(fp, quantized, world, prompt.scene(), prompt.caption(), seed, manager);
+    }
+
+    /**
+     * The same for a caption and its parsed scene (what the study has: the caption a video was
+     * generated from).
+     */
+    public static double of(ToyVideoModel fp, ToyVideoModel quantized, ToyWorld world, ToyScene scene,
+            String caption, long seed, NDManager manager) {
         int f = world.frames();
         int h = world.height();
         int w = world.width();
         int plane = f * h * w;
-        float[][][][] clip = world.render(world.placeScene(prompt.scene(), new Random(seed)));
+        float[][][][] clip = world.render(world.placeScene(scene, new Random(seed)));
         float[] noise = new ToyPipeline(fp, f, h, w).noise(seed);
         int n = SIGMAS.length;
         float[] xt = new float[n * 3 * plane];
@@ -53,7 +63,7 @@ public final class ToyOutputFidelity {
             }
         }
         int len = ToyVocabulary.DEFAULT_MAX_LENGTH;
-        int[] tok = new ToyVocabulary().encode(prompt.caption(), len);
+        int[] tok = new ToyVocabulary().encode(caption, len);
         long[] ids = new long[n * len];
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < len; k++) {
@@ -70,8 +80,17 @@ public final class ToyOutputFidelity {
             NDArray text = fp.textEncoder().forward(manager.create(ids, new Shape(n, len)));
             NDArray ref = fp.transformer().forward(x, steps, text);
             NDArray q = quantized.transformer().forward(x, steps, text);
-            double err = q.sub(ref).square().sum().toType(DataType.FLOAT64, false).getDouble();
-            double norm = ref.square().sum().toType(DataType.FLOAT64, false).getDouble();
+            // Summed here in one fixed order: libtorch splits a sum across its threads, so its last
+            // bits would depend on --threads (the study's rows must not; the outputs themselves do not).
+            float[] a = ref.toType(DataType.FLOAT32, false).toFloatArray();
+            float[] b = q.toType(DataType.FLOAT32, false).toFloatArray();
+            double err = 0;
+            double norm = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = (double) b[i] - a[i];
+                err += d * d;
+                norm += (double) a[i] * a[i];
+            }
             return 1 - Math.sqrt(err / norm);
         }
     }

@@ -3,18 +3,21 @@ package dev.qvgen.harness.toy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import dev.qvgen.harness.study.OutputFidelity;
 import dev.qvgen.harness.study.StudyModel;
 import dev.qvgen.models.family.DenoisingTransformer;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.models.zoo.ModelSpec;
 import dev.qvgen.quantizer.qat.QatTrainer;
+import dev.qvgen.suites.toy.ToyScene;
 import dev.qvgen.suites.toy.ToyVocabulary;
 import dev.qvgen.suites.toy.ToyWorld;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The toy world's model in the study: the checkpoint of {@code checkpoints/toy-wan}, generation
@@ -72,6 +75,18 @@ public final class ToyStudyModel implements StudyModel {
             NDArray text = t.textEncoder().forward(b.ids()).stopGradient();
             return new QatTrainer.Batch(b.noisy(), b.timesteps(), text, b.x0());
         };
+    }
+
+    /**
+     * {@link ToyOutputFidelity}: the prompt's clip, placed by the seed and noised with the seed's
+     * noise, through both transformers. Only the toy can: it needs the prompt's reference clip,
+     * which the toy world renders from the caption.
+     */
+    @Override
+    public Optional<OutputFidelity> outputFidelity() {
+        return Optional.of((fp, deployed, sample, manager) -> ToyOutputFidelity.of(((Loaded) fp).model,
+                ((Loaded) deployed).model, world, ToyScene.parse(sample.prompt()), sample.prompt(), sample.seed(),
+                manager));
     }
 
     private final class Loaded implements Instance {

@@ -128,6 +128,32 @@ class MergeAndGateCommandTest {
     }
 
     @Test
+    void mergesAShardWrittenBeforeADimensionExistedWithANote() throws Exception {
+        List<Path> dirs = shards(planFile(), 2, false);
+        // shard 1 rewritten by a newer qvgen that also records output_fidelity; shard 0 is older
+        Path csv = dirs.get(1).resolve("results.csv");
+        List<ResultRow> newer = ResultsCsv.read(csv).stream().map(r -> {
+            Map<String, Double> scores = new java.util.HashMap<>(r.scores());
+            scores.put("output_fidelity", 0.9);
+            return new ResultRow(r.method(), r.bits(), r.promptIndex(), r.prompt(), r.seed(), r.video(), scores,
+                    r.error());
+        }).toList();
+        ResultsCsv.write(csv, newer);
+        Path out = tmp.resolve("merged");
+        CliRun r = run(args(out, dirs));
+        assertEquals(0, r.code(), r.err());
+        String note = "output_fidelity is in " + newer.size() + " of the 24 scored rows";
+        assertTrue(r.out().contains("note: " + note), r.out());
+        List<ResultRow> rows = ResultsCsv.read(out.resolve("results.csv"));
+        assertEquals(24, rows.size());
+        assertEquals(newer.size(), rows.stream().filter(x -> x.scores().containsKey("output_fidelity")).count());
+        assertTrue(Files.readString(out.resolve("report.md")).contains(note));
+        // shards that agree get no such note
+        CliRun same = run(args(tmp.resolve("same"), shards(planFile(), 2, false)));
+        assertFalse(same.out().contains("note:"), same.out());
+    }
+
+    @Test
     void refusesAGap() throws Exception {
         List<Path> dirs = shards(planFile(), 4, false);
         CliRun r = run(args(tmp.resolve("m"), List.of(dirs.get(0), dirs.get(1), dirs.get(3))));

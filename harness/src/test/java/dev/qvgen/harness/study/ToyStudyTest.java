@@ -55,7 +55,9 @@ class ToyStudyTest {
         assertEquals(9, rowsA.size());
         for (ResultRow r : rowsA) {
             assertNull(r.error(), r.video());
-            assertEquals(ToyStudyModel.METRICS.size(), r.scores().size());
+            // the video metrics and the toy's output_fidelity
+            assertEquals(ToyStudyModel.METRICS.size() + 1, r.scores().size());
+            assertTrue(r.scores().containsKey(OutputFidelity.NAME), r.scores().toString());
             Path va = a.resolve(r.video());
             assertTrue(va.getFileName().toString().endsWith("-0.mp4"), "VBench naming: " + va);
             assertArrayEquals(Files.readAllBytes(va), Files.readAllBytes(b.resolve(r.video())), "same seed, same bytes");

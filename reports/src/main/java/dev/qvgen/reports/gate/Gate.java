@@ -132,8 +132,12 @@ public final class Gate {
             Set<String> candDims = metrics(candidate, g);
             for (String d : baseDims) {
                 if (!candDims.contains(d)) {
+                    // A set with no such column at all is most likely older than the dimension.
+                    boolean nowhere = candidate.stream().noneMatch(r -> r.scores().containsKey(d));
                     throw new GateInputException("candidate has no '" + d + "' scores for group '" + g.get(0) + " "
-                            + g.get(1) + "' that the baseline has");
+                            + g.get(1) + "' that the baseline has" + (nowhere ? " (no candidate row has '" + d
+                            + "' at all: written before it was recorded? rerun its study with this version; `qvgen "
+                            + "reproduce` on the same --out keeps the finished videos)" : ""));
                 }
             }
             candDims.stream().filter(d -> !baseDims.contains(d)).forEach(d -> notes.add("dimension '" + d
