@@ -301,9 +301,10 @@ public final class ProfileCommand implements Callable<Integer> {
                 + "Time shares: one more forward after the timed runs, waiting for the device before and after every "
                 + "linear layer, attention and activation-quantizer call (exclusive times; the real kernels quantize "
                 + "inside their linear call on CUDA, so there quantization counts as linear). Real kernels "
-                + (Boolean.parseBoolean(System.getProperty("qvgen.lowbit.shareActivationCodes", "true"))
+                + (dev.qvgen.quantizer.deploy.SharedActivationCodes.enabled()
                         ? "quantize an input once for the layers that read it (q, k and v)"
-                        : "quantize their input in every layer (-Dqvgen.lowbit.shareActivationCodes=false)")
+                        : "quantize their input in every layer (-D" + dev.qvgen.quantizer.deploy.SharedActivationCodes
+                                .PROPERTY + "=false)")
                 + ".\n");
         Files.writeString(dir.resolve("profile.csv"), csv.toString());
         Files.writeString(dir.resolve("profile.json"), new GsonBuilder().setPrettyPrinting()

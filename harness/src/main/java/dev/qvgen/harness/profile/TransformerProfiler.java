@@ -202,8 +202,7 @@ public final class TransformerProfiler {
         long dense = 0;
         // one group for the whole transformer: q, k and v (and cross-attention's k and v) quantize
         // their common input once; -Dqvgen.lowbit.shareActivationCodes=false quantizes per layer (A/B)
-        SharedActivationCodes group = Boolean.parseBoolean(
-                System.getProperty("qvgen.lowbit.shareActivationCodes", "true")) ? new SharedActivationCodes() : null;
+        SharedActivationCodes group = SharedActivationCodes.groupIfEnabled();
         for (Linear l : layers.values()) {
             LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager)
                     .shareActivationCodes(group).install(l, denseWeight);

@@ -21,12 +21,25 @@ import java.util.function.Supplier;
  * most one input's codes (1 byte per element) beyond a forward's own arrays.
  */
 public final class SharedActivationCodes {
+    /** The system property that turns sharing off for an A/B ({@code -D...=false}); on by default. */
+    public static final String PROPERTY = "qvgen.lowbit.shareActivationCodes";
+
     private NDArray input;
     private int bits;
     private boolean int8;
     private NDList codes;
     private long quantized;
     private long reused;
+
+    /** Whether {@link #PROPERTY} leaves sharing on: the one place that reads it (profile and its notes). */
+    public static boolean enabled() {
+        return Boolean.parseBoolean(System.getProperty(PROPERTY, "true"));
+    }
+
+    /** A new group when {@link #enabled}, else null (every kernel quantizes its own input). */
+    public static SharedActivationCodes groupIfEnabled() {
+        return enabled() ? new SharedActivationCodes() : null;
+    }
 
     /**
      * The codes of {@code x} at {@code bits} ({@code int8} codes or FP8), made by {@code quantize}

@@ -85,6 +85,25 @@ class SharedActivationCodesTest {
         }
     }
 
+    @Test
+    void thePropertyTurnsSharingOffForTheABAndOnlyFalseDoes() {
+        String before = System.getProperty(SharedActivationCodes.PROPERTY);
+        try {
+            System.clearProperty(SharedActivationCodes.PROPERTY);
+            assertTrue(SharedActivationCodes.groupIfEnabled() != null, "on by default");
+            System.setProperty(SharedActivationCodes.PROPERTY, "false");
+            assertEquals(null, SharedActivationCodes.groupIfEnabled());
+            System.setProperty(SharedActivationCodes.PROPERTY, "true");
+            assertTrue(SharedActivationCodes.enabled());
+        } finally {
+            if (before == null) {
+                System.clearProperty(SharedActivationCodes.PROPERTY);
+            } else {
+                System.setProperty(SharedActivationCodes.PROPERTY, before);
+            }
+        }
+    }
+
     /** One layer's forward in a scope of its own, as the models run each projection. */
     private static final class Scopes {
         static float[] forward(Linear l, NDArray x) {
