@@ -19,6 +19,10 @@ import java.util.function.Supplier;
  * {@link NDScope} (the projections run in scopes of their own, which would free them between q and
  * k) and closed here when the next input replaces them or {@link #clear} runs, so the cache holds at
  * most one input's codes (1 byte per element) beyond a forward's own arrays.
+ *
+ * <p>One forward at a time per group: the codes handed out are closed by the next call with another
+ * input, so two threads running forwards through kernels of one group would close each other's
+ * codes (one group per transformer instance, as the profiler and {@code generate} install it).
  */
 public final class SharedActivationCodes {
     /** The system property that turns sharing off for an A/B ({@code -D...=false}); on by default. */
