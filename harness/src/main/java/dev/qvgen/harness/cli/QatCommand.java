@@ -70,6 +70,11 @@ public final class QatCommand implements Callable<Integer> {
             + "No effect on one rank.")
     boolean shardWeights;
 
+    @Option(names = "--offload-teacher", description = "Keep the teacher's weights in host memory and copy each block "
+            + "(and the layers before and after the blocks) to the device right before its forward, freeing it after: "
+            + "the teacher takes one block of device memory instead of the whole model, for one host-to-device copy "
+            + "of its weights per teacher forward. Not with --teacher-cache (no teacher runs then).")
+    boolean offloadTeacher;
 
     @Override
     public Integer call() throws Exception {
@@ -81,6 +86,9 @@ public final class QatCommand implements Callable<Integer> {
         }
         if (precision != null && !List.of("bf16", "fp32").contains(precision)) {
             throw new BadInputException("--precision must be bf16 or fp32, got '" + precision + "'");
+        }
+        if (offloadTeacher && teacherCache != null) {
+            throw new BadInputException(QatArm.OFFLOAD_WITH_CACHE);
         }
         if (shardWeights && !memory.activationCheckpointing) {
             throw new BadInputException("--shard-weights gathers each block's weights around its forward and "
@@ -115,7 +123,7 @@ public final class QatCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             QatArm arm = new QatArm(model, recipe, System.out).onDevice(zoo.device)
                     .activationCheckpointing(memory.activationCheckpointing).optimizerOnCpu(memory.optimizerOnCpu)
-                    .processGroup(group).shardWeights(shardWeights);
+                    .processGroup(group).shardWeights(shardWeights).offloadTeacher(offloadTeacher);
             if (precision != null) {
                 arm.mixedPrecision(precision.equals("bf16"));
             }

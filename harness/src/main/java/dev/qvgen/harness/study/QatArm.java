@@ -7,7 +7,9 @@ import ai.djl.ndarray.types.DataType;
 
 import dev.qvgen.harness.Progress;
 import dev.qvgen.layers.nn.Precision;
+import dev.qvgen.layers.train.HostOffload;
 import dev.qvgen.models.family.DenoisingTransformer;
+import dev.qvgen.models.family.OffloadedTransformer;
 import dev.qvgen.quantizer.LayerSelection;
 import dev.qvgen.quantizer.Methods;
 import dev.qvgen.quantizer.QuantSpec;
@@ -45,6 +47,10 @@ public final class QatArm {
      */
     public static final int CPU_THREADS = 2;
 
+    /** The one line of --offload-teacher with --teacher-cache (the CLI says it before anything loads). */
+    public static final String OFFLOAD_WITH_CACHE = "--offload-teacher moves the teacher's blocks to the device "
+            + "one at a time, but --teacher-cache runs no teacher at all: give one of them";
+
     /** Batch stream of training (calibration uses another). */
     static final long TRAINING_STREAM = 0;
 
@@ -58,6 +64,7 @@ public final class QatArm {
     private dev.qvgen.layers.dist.ProcessGroup group = dev.qvgen.layers.dist.LocalGroup.INSTANCE;
     private TeacherCache teacherCache;
     private boolean shardWeights;
+    private boolean offloadTeacher;
 
     public QatArm(StudyModel model, QatRecipe recipe, PrintStream log) {
         this.model = model;
@@ -131,6 +138,16 @@ public final class QatArm {
         return this;
     }
 
+    /**
+     * Keeps the teacher's weights in host memory and copies each block's (and the entry/exit
+     * layers') to the device right before its forward, freeing it after ({@link
+     * OffloadedTransformer}): the teacher takes one block of device memory instead of all.
+     */
+    public QatArm offloadTeacher(boolean on) {
+        this.offloadTeacher = on;
+        return this;
+    }
+
     /** Whether this arm trains in mixed precision on its device. */
     public boolean mixedPrecision() {
         return bf16Products != null ? bf16Products : device.isGpu();
@@ -171,6 +188,9 @@ public final class QatArm {
             // before anything loads: the cache must hold every micro-batch of the run, its files present
             teacherCache.requireMicroBatches(Math.multiplyExact(s.steps(), s.gradAccum()));
         }
+        if (offloadTeacher && teacherCache != null) {
+            throw new dev.qvgen.harness.BadInputException(OFFLOAD_WITH_CACHE);
+        }
         if (shardWeights && qat.loraRank() > 0) {
             throw new dev.qvgen.harness.BadInputException("--shard-weights shards the trained weights, but " + method
                     + " freezes them and trains LoRA adapters only");
@@ -180,13 +200,29 @@ public final class QatArm {
                     + "forward and recomputation, so it needs per-block activation checkpointing (drop "
                     + "--no-activation-checkpointing)");
         }
+        // an offloaded teacher is loaded (and cast) in host memory; its blocks visit the device one at a time
         try (NDManager manager = NDManager.newBaseManager(device);
-                StudyModel.Instance teacher = teacherCache == null ? model.loadForTraining(manager) : null;
+                NDManager teacherManager = offloadTeacher ? NDManager.newBaseManager(Device.cpu()) : null;
+                StudyModel.Instance teacher = teacherCache != null ? null
+                        : model.loadForTraining(offloadTeacher ? teacherManager : manager);
                 StudyModel.Instance student = model.loadForTraining(manager)) {
             DenoisingTransformer st = student.transformer();
             DenoisingTransformer tt = teacher == null ? null : teacher.transformer();
             if (mixed && tt != null) {
-                Precision.cast(tt.module(), DataType.BFLOAT16, device);
+                Precision.cast(tt.module(), DataType.BFLOAT16, offloadTeacher ? Device.cpu() : device);
+            }
+            if (offloadTeacher) {
+                if (!tt.cutsAtBlocks()) {
+                    throw new dev.qvgen.harness.BadInputException("--offload-teacher moves the teacher block by "
+                            + "block, but " + model.name() + " cannot be cut at its blocks");
+                }
+                OffloadedTransformer off = OffloadedTransformer.of(tt, device, HostOffload::copy);
+                log.printf(Locale.ROOT, "[qat %s-%s] teacher offloaded: %d bytes in host memory, at most %d on the "
+                        + "device at a time (one block; entry/exit layers %d)%n", method, spec.label(),
+                        off.offload().units().stream().mapToLong(off.offload()::unitBytes).sum(),
+                        off.offload().units().stream().mapToLong(off.offload()::unitBytes).max().orElse(0),
+                        off.offload().unitBytes(dev.qvgen.layers.train.BlockResidency.ENTRY_EXIT));
+                tt = off;
             }
             log.printf("[qat %s-%s] %s, activation checkpointing %s%s%n", method, spec.label(),
                     mixed ? "mixed precision (bf16 products and teacher, float32 master weights)" : "float32",
@@ -215,7 +251,7 @@ public final class QatArm {
                     s.loss() == null ? qat.loss() : s.loss(), s.checkpointEvery(), s.gradAccum());
             Progress progress = new Progress("qat " + method + "-" + spec.label(), s.steps(), log);
             // the text encoder is never trained: without a teacher the student's gives the same states
-            StudyModel.Batches data = model.batches(teacher != null ? teacher : student);
+            StudyModel.Batches data = model.batches(teacher != null && !offloadTeacher ? teacher : student);
             QatTrainer.Task live = new DistillationTask(st, tt, mixed, checkpointing) {
                 @Override
                 public QatTrainer.Batch batch(int index, NDManager mgr) {

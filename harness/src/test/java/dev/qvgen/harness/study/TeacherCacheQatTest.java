@@ -42,7 +42,7 @@ class TeacherCacheQatTest {
     @TempDir
     Path tmp;
 
-    private static String[] qat(Path pipeline, Path data, Path out, String... more) {
+    static String[] qat(Path pipeline, Path data, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("qat", "--pipeline-dir", pipeline.toString(), "--data",
                 data.toString(), "--method", "qvgen", "--bits", "w4a4", "--steps", "3", "--batch", "1", "--grad-accum",
                 "2", "--checkpoint-every", "2", "--out", out.toString()));
@@ -189,12 +189,12 @@ class TeacherCacheQatTest {
         return id;
     }
 
-    private static void ok(CliRun r) {
+    static void ok(CliRun r) {
         assertEquals(0, r.code(), r.out() + r.err());
     }
 
     /** Exit 2, one line naming the problem, and nothing written into the run's --out. */
-    private static void refused(CliRun r, Path out, String expected) throws IOException {
+    static void refused(CliRun r, Path out, String expected) throws IOException {
         assertEquals(2, r.code(), r.out() + r.err());
         assertEquals(1, r.err().lines().filter(l -> !l.isBlank()).count(), r.err());
         assertTrue(r.err().contains(expected), r.err());
@@ -203,7 +203,7 @@ class TeacherCacheQatTest {
     }
 
     /** Every tensor of {@code b} equals {@code a}'s bit for bit (float64 comparison of the stored values). */
-    private static void assertBitIdentical(Path a, Path b) {
+    static void assertBitIdentical(Path a, Path b) {
         try (NDManager m = NDManager.newBaseManager(); SafeTensorsFile fa = SafeTensorsFile.open(a);
                 SafeTensorsFile fb = SafeTensorsFile.open(b)) {
             assertEquals(fa.names(), fb.names(), b + " has the tensors of " + a);
@@ -218,7 +218,7 @@ class TeacherCacheQatTest {
     }
 
     /** step, loss and gradient norm of each log row (time and memory differ from run to run). */
-    private static List<String> lossColumns(Path run) throws IOException {
+    static List<String> lossColumns(Path run) throws IOException {
         return Files.readAllLines(run.resolve("log.csv")).stream().skip(1)
                 .map(l -> String.join(",", List.of(l.split(",")).subList(0, 3))).toList();
     }
@@ -255,7 +255,7 @@ class TeacherCacheQatTest {
         Files.write(f, b, StandardOpenOption.TRUNCATE_EXISTING);
     }
 
-    private Path prepare(Path pipeline, String name) throws IOException {
+    Path prepare(Path pipeline, String name) throws IOException {
         Path clips = tmp.resolve(name + "-clips");
         Files.createDirectories(clips);
         ToyWorld world = new ToyWorld(10, 48, 64, 8);
