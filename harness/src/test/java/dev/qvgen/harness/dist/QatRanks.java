@@ -141,6 +141,11 @@ final class QatRanks {
         return out;
     }
 
+    /**
+     * Bit-identical: with one micro-batch per rank, rank 1's gradient is added to rank 0's once by
+     * gloo (a + b, as autograd adds the second micro-batch to the first), the norm's per-array
+     * sums come from the owner alone, and every update is the owner's, broadcast as is.
+     */
     static void assertBitIdentical(Map<String, double[]> diff) {
         diff.forEach((name, d) -> assertEquals(0.0, d[0], name + ": rel L2 " + d[1] + ", max abs " + d[0]));
     }
