@@ -105,6 +105,7 @@ public final class TransformerProfiler {
             String kernel = setting[1];
             QuantSpec spec = b.equals("fp") ? null : QuantSpec.parse(b);
             long realBytes = -1;
+            SharedActivationCodes group = null;
             if (spec != null && kernel.equals(SIMULATED)) {
                 // the dense weights wait on the host, as for the real kernels: the row holds what a
                 // simulated deployment holds (int8 codes and steps)
@@ -112,7 +113,9 @@ public final class TransformerProfiler {
                         dev.qvgen.quantizer.DenseWeight.PARK);
             } else if (spec != null) {
                 // parked, not freed: the next row quantizes the same dense weights
-                realBytes = installReal(transformer, spec, kernel, type, manager, dev.qvgen.quantizer.DenseWeight.PARK);
+                group = SharedActivationCodes.groupIfEnabled();
+                realBytes = installReal(transformer, spec, kernel, type, manager, dev.qvgen.quantizer.DenseWeight.PARK,
+                        group);
             }
             try {
                 // the row's peak is measured from here (Devices.resetPeak: on CUDA the allocator's
@@ -167,6 +170,10 @@ public final class TransformerProfiler {
                 if (spec != null && !kernel.equals(SIMULATED)) {
                     log.printf("[profile] %s: linear layers inside the blocks run as %s GEMMs on integer codes; attention, "
                             + "norms and the other layers stay %s%n", b, kernel, r.precision());
+                    // whether the models hand q, k and v one array (the sharing is keyed on it)
+                    log.printf("[profile] %s (%s): activation codes %s%n", b, kernel, group == null
+                            ? "made by every layer (sharing off)" : "made " + group.quantized() + " times and reused "
+                                    + group.reused() + " times over all passes of the row");
                 }
                 rows.add(r);
             } finally {
@@ -193,6 +200,16 @@ public final class TransformerProfiler {
      */
     public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager,
             dev.qvgen.quantizer.DenseWeight denseWeight) {
+        return installReal(transformer, spec, kernel, type, manager, denseWeight,
+                SharedActivationCodes.groupIfEnabled());
+    }
+
+    /**
+     * {@link #installReal} with the kernels in {@code group} (null: each layer quantizes its own
+     * input), so the caller can read how often the codes were made and reused.
+     */
+    public static long installReal(Module transformer, QuantSpec spec, String kernel, DataType type, NDManager manager,
+            dev.qvgen.quantizer.DenseWeight denseWeight, SharedActivationCodes group) {
         LowBitLayout.Codes codes = kernel.startsWith("fp8") ? LowBitLayout.Codes.FP8 : LowBitLayout.Codes.INT8;
         boolean packed = kernel.endsWith("-packed");
         LowBitLinearKernel.check(spec, codes, packed);
@@ -202,7 +219,6 @@ public final class TransformerProfiler {
         long dense = 0;
         // one group for the whole transformer: q, k and v (and cross-attention's k and v) quantize
         // their common input once; -Dqvgen.lowbit.shareActivationCodes=false quantizes per layer (A/B)
-        SharedActivationCodes group = SharedActivationCodes.groupIfEnabled();
         for (Linear l : layers.values()) {
             LowBitLinearKernel k = LowBitLinearKernel.rtn(l, spec, codes, packed, manager)
                     .shareActivationCodes(group).install(l, denseWeight);

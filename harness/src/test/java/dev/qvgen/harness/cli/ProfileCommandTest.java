@@ -90,10 +90,20 @@ class ProfileCommandTest {
         Path out = tmp.resolve("real");
         String[] kernels = {"simulated", "fp8", "fp8-packed", "int8"};
         // one process, one row per kernel after the fp row
-        int code = run("profile", "--model", "wan2.1-t2v-1.3b", "--random-weights", "--layers", "1", "--frames", "1",
-                "--height", "16", "--width", "32", "--bits", "fp,w4a4", "--kernel", String.join(",", kernels),
-                "--warmup", "0", "--runs", "1", "--threads", "1", "--precision", "fp32", "--out", out.toString());
-        assertEquals(0, code);
+        dev.qvgen.harness.CliRun r = dev.qvgen.harness.CliRun.of("profile", "--model", "wan2.1-t2v-1.3b",
+                "--random-weights", "--layers", "1", "--frames", "1", "--height", "16", "--width", "32", "--bits",
+                "fp,w4a4", "--kernel", String.join(",", kernels), "--warmup", "0", "--runs", "1", "--threads", "1",
+                "--precision", "fp32", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        // the Wan block hands q, k and v one array and cross-attention's k and v another: per pass 3
+        // of its 10 linear calls (q/k/v/o, cross q/k/v/o, FFN up and down) take codes a sibling made
+        java.util.regex.Matcher codes = java.util.regex.Pattern.compile(
+                "w4a4 \\(fp8\\): activation codes made (\\d+) times and reused (\\d+) times").matcher(r.out());
+        assertTrue(codes.find(), r.out());
+        long made = Long.parseLong(codes.group(1));
+        long reused = Long.parseLong(codes.group(2));
+        assertTrue(reused > 0 && made > 0, codes.group());
+        assertEquals(3 * (made + reused), 10 * reused, "3 of 10 linear calls per pass reuse codes: " + codes.group());
         List<String> csv = Files.readAllLines(out.resolve("profile.csv"));
         assertEquals(2 + kernels.length, csv.size(), String.join("\n", csv));
         List<String> head = List.of(csv.get(0).split(","));
