@@ -90,13 +90,8 @@ public final class QatCommand implements Callable<Integer> {
         if (offloadTeacher && teacherCache != null) {
             throw new BadInputException(QatArm.OFFLOAD_WITH_CACHE);
         }
-        if (shardWeights && !memory.activationCheckpointing) {
-            throw new BadInputException("--shard-weights gathers each block's weights around its forward and "
-                    + "recomputation, so it needs per-block activation checkpointing (drop --no-activation-checkpointing)");
-        }
-        if (shardWeights && Methods.get(method).qat().loraRank() > 0) {
-            throw new BadInputException("--shard-weights shards the trained weights, but " + method + " freezes them "
-                    + "and trains LoRA adapters only");
+        if (shardWeights) {
+            QatArm.checkShardWeights(method, Methods.get(method).qat(), memory.activationCheckpointing);
         }
         // torchrun-style launch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): one rank of a data-parallel run
         dev.qvgen.layers.dist.DistEnv dist = dev.qvgen.layers.dist.DistEnv.fromEnvironment();

@@ -148,6 +148,23 @@ public final class QatArm {
         return this;
     }
 
+    /**
+     * What weight sharding needs: per-block activation checkpointing (each block's weights are
+     * gathered around its forward and recomputation) and a method that trains the weights. Checked
+     * by {@code qvgen qat} before the ranks meet and by the arm before anything loads.
+     */
+    public static void checkShardWeights(String method, Methods.Qat qat, boolean checkpointing) {
+        if (!checkpointing) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights gathers each block's weights around its "
+                    + "forward and recomputation, so it needs per-block activation checkpointing (drop "
+                    + "--no-activation-checkpointing)");
+        }
+        if (qat.loraRank() > 0) {
+            throw new dev.qvgen.harness.BadInputException("--shard-weights shards the trained weights, but " + method
+                    + " freezes them and trains LoRA adapters only");
+        }
+    }
+
     /** Whether this arm trains in mixed precision on its device. */
     public boolean mixedPrecision() {
         return bf16Products != null ? bf16Products : device.isGpu();
@@ -191,14 +208,8 @@ public final class QatArm {
         if (offloadTeacher && teacherCache != null) {
             throw new dev.qvgen.harness.BadInputException(OFFLOAD_WITH_CACHE);
         }
-        if (shardWeights && qat.loraRank() > 0) {
-            throw new dev.qvgen.harness.BadInputException("--shard-weights shards the trained weights, but " + method
-                    + " freezes them and trains LoRA adapters only");
-        }
-        if (shardWeights && !checkpointing) {
-            throw new dev.qvgen.harness.BadInputException("--shard-weights gathers each block's weights around its "
-                    + "forward and recomputation, so it needs per-block activation checkpointing (drop "
-                    + "--no-activation-checkpointing)");
+        if (shardWeights) {
+            checkShardWeights(method, qat, checkpointing);
         }
         // an offloaded teacher is loaded (and cast) in host memory; its blocks visit the device one at a time
         try (NDManager manager = NDManager.newBaseManager(device);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import ai.djl.ndarray.NDScope;
+import dev.qvgen.layers.nn.Tensors;
 import dev.qvgen.models.toy.ToyPipeline;
 import dev.qvgen.models.toy.ToyVideoModel;
 import dev.qvgen.suites.toy.ToyPrompt;
@@ -80,18 +81,9 @@ public final class ToyOutputFidelity {
             NDArray text = fp.textEncoder().forward(manager.create(ids, new Shape(n, len)));
             NDArray ref = fp.transformer().forward(x, steps, text);
             NDArray q = quantized.transformer().forward(x, steps, text);
-            // Summed here in one fixed order: libtorch splits a sum across its threads, so its last
-            // bits would depend on --threads (the study's rows must not; the outputs themselves do not).
-            float[] a = ref.toType(DataType.FLOAT32, false).toFloatArray();
-            float[] b = q.toType(DataType.FLOAT32, false).toFloatArray();
-            double err = 0;
-            double norm = 0;
-            for (int i = 0; i < a.length; i++) {
-                double d = (double) b[i] - a[i];
-                err += d * d;
-                norm += (double) a[i] * a[i];
-            }
-            return 1 - Math.sqrt(err / norm);
+            // Summed in Java in one fixed order (Tensors.relativeL2): libtorch splits a sum across its
+            // threads, so its last bits would depend on --threads (the study's rows must not).
+            return 1 - Tensors.relativeL2(q.toType(DataType.FLOAT32, false), ref.toType(DataType.FLOAT32, false));
         }
     }
 }
