@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import dev.qvgen.harness.CliRun;
 import dev.qvgen.layers.dist.C10dGroup;
 import dev.qvgen.layers.io.SafeTensorsFile;
-import dev.qvgen.suites.toy.ToyScene;
-import dev.qvgen.suites.toy.ToyWorld;
-import dev.qvgen.video.Mp4Writer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -32,8 +27,6 @@ import java.util.stream.Stream;
 final class QatRanks {
     static final Path GOLDEN = Path.of("../shared/fixtures/golden");
     static final Path WAN = GOLDEN.resolve("wan2.1/pipeline");
-    static final String[] CAPTIONS = {"a red circle moves left slowly", "a blue square moves up quickly",
-        "a green triangle moves right slowly"};
 
     private QatRanks() {}
 
@@ -80,20 +73,7 @@ final class QatRanks {
 
     /** Three toy clips encoded by `qvgen data prepare` with the tiny Wan2.1 pipeline, under {@code tmp}. */
     static Path prepare(Path tmp) throws IOException {
-        Path clips = tmp.resolve("clips");
-        Files.createDirectories(clips);
-        ToyWorld world = new ToyWorld(10, 48, 64, 8);
-        for (int i = 0; i < CAPTIONS.length; i++) {
-            Mp4Writer.write(clips.resolve("clip" + i + ".mp4"),
-                    world.render(world.placeScene(ToyScene.parse(CAPTIONS[i]), new Random(i))), 8);
-            Files.writeString(clips.resolve("clip" + i + ".txt"), CAPTIONS[i] + "\n");
-        }
-        Path data = tmp.resolve("data");
-        CliRun prep = CliRun.of("data", "prepare", "--pipeline-dir", WAN.toString(), "--videos", clips.toString(),
-                "--out", data.toString(), "--frames", "5", "--height", "32", "--width", "48", "--max-sequence-length",
-                "16");
-        assertEquals(0, prep.code(), prep.out() + prep.err());
-        return data;
+        return dev.qvgen.harness.ToyClips.prepare(WAN, tmp.resolve("clips"), tmp.resolve("data"));
     }
 
     /** Copies the files of {@code from} that {@code keep} accepts into a new directory {@code to}. */

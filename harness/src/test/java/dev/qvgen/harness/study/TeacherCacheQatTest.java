@@ -11,9 +11,6 @@ import ai.djl.ndarray.types.DataType;
 import dev.qvgen.harness.CliRun;
 import dev.qvgen.layers.io.SafeTensorsFile;
 import dev.qvgen.quantizer.qat.TeacherCache;
-import dev.qvgen.suites.toy.ToyScene;
-import dev.qvgen.suites.toy.ToyWorld;
-import dev.qvgen.video.Mp4Writer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 
 /**
@@ -36,8 +32,6 @@ import java.util.stream.Stream;
  */
 class TeacherCacheQatTest {
     static final Path GOLDEN = Path.of("../shared/fixtures/golden");
-    static final String[] CAPTIONS = {"a red circle moves left slowly", "a blue square moves up quickly",
-        "a green triangle moves right slowly"};
 
     @TempDir
     Path tmp;
@@ -256,19 +250,6 @@ class TeacherCacheQatTest {
     }
 
     Path prepare(Path pipeline, String name) throws IOException {
-        Path clips = tmp.resolve(name + "-clips");
-        Files.createDirectories(clips);
-        ToyWorld world = new ToyWorld(10, 48, 64, 8);
-        for (int i = 0; i < CAPTIONS.length; i++) {
-            Mp4Writer.write(clips.resolve("clip" + i + ".mp4"),
-                    world.render(world.placeScene(ToyScene.parse(CAPTIONS[i]), new Random(i))), 8);
-            Files.writeString(clips.resolve("clip" + i + ".txt"), CAPTIONS[i] + "\n");
-        }
-        Path data = tmp.resolve(name + "-data");
-        CliRun prep = CliRun.of("data", "prepare", "--pipeline-dir", pipeline.toString(), "--videos", clips.toString(),
-                "--out", data.toString(), "--frames", "5", "--height", "32", "--width", "48", "--max-sequence-length",
-                "16");
-        assertEquals(0, prep.code(), prep.out() + prep.err());
-        return data;
+        return dev.qvgen.harness.ToyClips.prepare(pipeline, tmp.resolve(name + "-clips"), tmp.resolve(name + "-data"));
     }
 }

@@ -32,21 +32,13 @@ import java.util.stream.Stream;
  */
 class ZooStudyTest {
     static final Path GOLDEN = Path.of("../shared/fixtures/golden");
-    static final String[] CAPTIONS = {"a red circle moves left slowly", "a blue square moves up quickly",
-        "a green triangle moves right slowly"};
+    static final String[] CAPTIONS = dev.qvgen.harness.ToyClips.CAPTIONS;
 
     @TempDir
     Path tmp;
 
     private Path videos() throws IOException {
-        Path dir = tmp.resolve("clips");
-        Files.createDirectories(dir);
-        ToyWorld world = new ToyWorld(10, 48, 64, 8);
-        for (int i = 0; i < CAPTIONS.length; i++) {
-            Mp4Writer.write(dir.resolve("clip" + i + ".mp4"),
-                    world.render(world.placeScene(ToyScene.parse(CAPTIONS[i]), new Random(i))), 8);
-            Files.writeString(dir.resolve("clip" + i + ".txt"), CAPTIONS[i] + "\n");
-        }
+        Path dir = dev.qvgen.harness.ToyClips.write(tmp.resolve("clips"));
         Files.write(dir.resolve("broken.mp4"), "not a video".repeat(50).getBytes());
         Files.writeString(dir.resolve("broken.txt"), "a broken file");
         Mp4Writer.write(dir.resolve("short.mp4"), new ToyWorld(2, 48, 64, 8).render(
