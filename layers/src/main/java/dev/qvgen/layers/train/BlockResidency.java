@@ -13,6 +13,20 @@ public interface BlockResidency {
     /** The unit of the layers before and after the blocks (embeddings, output norm and projection). */
     int ENTRY_EXIT = -1;
 
+    /** The unit of a tensor named {@code <prefix><index>.…} for one of {@code prefixes}: that block index, else ENTRY_EXIT. */
+    static int unitOf(String name, java.util.List<String> prefixes) {
+        for (String prefix : prefixes) {
+            if (name.startsWith(prefix)) {
+                String rest = name.substring(prefix.length());
+                int dot = rest.indexOf('.');
+                if (dot > 0 && rest.substring(0, dot).matches("\\d+")) {
+                    return Integer.parseInt(rest.substring(0, dot));
+                }
+            }
+        }
+        return ENTRY_EXIT;
+    }
+
     /** Every parameter always resident: what training without weight sharding is. */
     BlockResidency RESIDENT = new BlockResidency() {
         @Override

@@ -43,24 +43,10 @@ public final class OffloadedTransformer implements DenoisingTransformer {
         Map<Parameter, Integer> unitOf = new IdentityHashMap<>();
         t.module().namedParameters().forEach((name, p) -> {
             if (p.getArray() != null) {
-                unitOf.put(p, unit(name, t.blockPrefixes()));
+                unitOf.put(p, BlockResidency.unitOf(name, t.blockPrefixes()));
             }
         });
         return new OffloadedTransformer(t, new HostOffload(unitOf, device, transfer));
-    }
-
-    /** The block index of a parameter named {@code <prefix><index>.…}, else ENTRY_EXIT. */
-    static int unit(String name, List<String> prefixes) {
-        for (String prefix : prefixes) {
-            if (name.startsWith(prefix)) {
-                String rest = name.substring(prefix.length());
-                int dot = rest.indexOf('.');
-                if (dot > 0 && rest.substring(0, dot).matches("\\d+")) {
-                    return Integer.parseInt(rest.substring(0, dot));
-                }
-            }
-        }
-        return BlockResidency.ENTRY_EXIT;
     }
 
     /** What is resident and what was moved (counters for logs and tests). */

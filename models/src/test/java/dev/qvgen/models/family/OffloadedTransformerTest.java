@@ -138,7 +138,7 @@ class OffloadedTransformerTest {
     private static boolean isUnit(WanTransformer3DModel model, NDArray host, int unit) {
         for (var e : model.namedParameters().entrySet()) {
             if (e.getValue().getArray() == host) {
-                return OffloadedTransformer.unit(e.getKey(), model.blockPrefixes()) == unit;
+                return dev.qvgen.layers.train.BlockResidency.unitOf(e.getKey(), model.blockPrefixes()) == unit;
             }
         }
         return false;

@@ -353,15 +353,9 @@ public final class QatTrainer {
             unit[gi] = new int[arrays.size()];
             for (int i = 0; i < arrays.size(); i++) {
                 String n = names.get(arrays.get(i));
-                unit[gi][i] = dev.qvgen.layers.train.BlockResidency.ENTRY_EXIT;
-                if (n != null && n.startsWith(prefix)) {
-                    String rest = n.substring(prefix.length());
-                    int dot = rest.indexOf('.');
-                    if (dot > 0 && rest.substring(0, dot).matches("\\d+")) {
-                        unit[gi][i] = Integer.parseInt(rest.substring(0, dot));
-                        blocks = Math.max(blocks, unit[gi][i] + 1);
-                    }
-                }
+                unit[gi][i] = n == null ? dev.qvgen.layers.train.BlockResidency.ENTRY_EXIT
+                        : dev.qvgen.layers.train.BlockResidency.unitOf(n, List.of(prefix));
+                blocks = Math.max(blocks, unit[gi][i] + 1);
             }
         }
         return new WeightShards(groups, ShardedOptimizer.partition(groups, g.worldSize()), unit, blocks, g);
