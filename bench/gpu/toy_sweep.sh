@@ -13,11 +13,12 @@ fi
 [ -d .dev/qvjars ] && cp .dev/qvjars/*.jar "$QV/jars/" && cp .dev/qvjars/lib/*.jar "$QV/jars/lib/"
 mkdir -p /tmp/toyw
 budget="${SWEEP_SECONDS:-420}"
+dthreads="${SWEEP_DATA_THREADS:-3}"
 pids=()
 for spec in "$@"; do
   name="${spec%%:*}"; args="${spec#*:}"
   ( t0=$(date +%s)
-    timeout "$budget" "$QV/qvgen" toy train --device cuda:0 --threads 2 --work "/tmp/toyw/$name-work" --out "/tmp/toyw/$name" $args > "/tmp/toyw/$name.log" 2>&1
+    timeout "$budget" "$QV/qvgen" toy train --device cuda:0 --threads 2 --data-threads "$dthreads" --work "/tmp/toyw/$name-work" --out "/tmp/toyw/$name" $args > "/tmp/toyw/$name.log" 2>&1
     rc=$?
     echo "$name rc=$rc $(( $(date +%s) - t0 )) s args=$args" >> "$OUT/sweep.txt"
     if [ -d "/tmp/toyw/$name" ]; then d="/tmp/toyw/$name"; else d="/tmp/toyw/$name-work/checkpoint"; cp "/tmp/toyw/$name-work/training_log.csv" "$d/" 2>/dev/null; fi

@@ -39,7 +39,7 @@ public class Diag2 {
                 for (int i = 0; i < xt.length; i++) xt[i] = (float) ((1 - sg) * x0[i] + sg * noise[i]);
                 float[] pred;
                 try (NDScope sc = new NDScope()) {
-                    NDArray out = model.transformer().forward(m.create(xt, new Shape(n, 3, F, H, W)), m.full(new Shape(n), (float) (1000 * sg)), text);
+                    NDArray out = model.transformer().forward(model.input(m.create(xt, new Shape(n, 3, F, H, W))), m.full(new Shape(n), (float) (1000 * sg)), text);
                     pred = out.toFloatArray();
                 }
                 double all = 0, obj = 0; int nobj = 0;

@@ -47,7 +47,7 @@ public class Diag4 {
                 NDArray x = m.create(xt, new Shape(n, 3, F, H, W));
                 for (int i = 0; i < steps; i++) {
                     try (NDScope sc = new NDScope()) {
-                        NDArray in = NDArrays.concat(new NDList(x, x), 0);
+                        NDArray in = model.input(NDArrays.concat(new NDList(x, x), 0));
                         NDArray out = model.transformer().forward(in, m.full(new Shape(2L * n), (float) (1000 * sig[i])), text);
                         NDList p = out.split(2, 0);
                         NDArray g = p.get(1).add(p.get(0).sub(p.get(1)).mul(Float.parseFloat(System.getProperty("g", "4"))));

@@ -63,7 +63,7 @@ public class Diag6 {
     static float[] predict(ToyVideoModel model, NDManager m, float[] xt, long[] ids, int n, double sg) {
         try (NDScope sc = new NDScope()) {
             NDArray text = model.textEncoder().forward(m.create(ids, new Shape(n, LEN)));
-            return model.transformer().forward(m.create(xt, new Shape(n, 3, F, H, W)), m.full(new Shape(n), (float) (1000 * sg)), text).toFloatArray();
+            return model.transformer().forward(model.input(m.create(xt, new Shape(n, 3, F, H, W))), m.full(new Shape(n), (float) (1000 * sg)), text).toFloatArray();
         }
     }
 
@@ -78,7 +78,7 @@ public class Diag6 {
         float[] pred;
         try (NDScope sc = new NDScope()) {
             NDArray text = model.textEncoder().forward(m.create(ids, new Shape(n, LEN)));
-            pred = model.transformer().forward(m.create(xt, new Shape(n, 3, F, H, W)), m.full(new Shape(n), (float) (1000 * sg)), text).toFloatArray();
+            pred = model.transformer().forward(model.input(m.create(xt, new Shape(n, 3, F, H, W))), m.full(new Shape(n), (float) (1000 * sg)), text).toFloatArray();
         }
         double sum = 0, right = 0;
         for (int i = 0; i < n; i++) {

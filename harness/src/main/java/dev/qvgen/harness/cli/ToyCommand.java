@@ -66,12 +66,23 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
+        @Option(names = "--coordinates", description = "Give the transformer frame, row and column planes beside "
+                + "the pixels (in_channels 6, as Wan's image-to-video model takes its condition channels).")
+        boolean coordinates;
+
+        @Option(names = "--data-threads", description = "Threads that draw the coming steps' clips while a step "
+                + "trains (the same data whatever the number; default: ${DEFAULT-VALUE}, on the training thread).")
+        int dataThreads = 1;
+
         @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
                 description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")
         ai.djl.Device device;
 
         @Override
         public Integer call() throws Exception {
+            if (dataThreads < 1) {
+                throw new dev.qvgen.harness.BadInputException("--data-threads must be at least 1, got " + dataThreads);
+            }
             if (steps < 1 || batch < 1 || heads < 1 || headDim < 1 || layers < 1) {
                 throw new dev.qvgen.harness.BadInputException(
                         "--steps, --batch, --heads, --head-dim and --layers must be positive");
@@ -121,7 +132,7 @@ public final class ToyCommand implements Runnable {
             ToyTrainer.Settings d = ToyTrainer.Settings.defaults();
             ToyTrainer.Settings s = new ToyTrainer.Settings(steps, batch, lr == null ? d.lr() : lr, d.warmup(), seed,
                     d.captionDropout(), d.checkpointEvery(), heads, headDim, layers, p, sigmas,
-                    objectWeight);
+                    objectWeight, dataThreads, coordinates);
             new ToyTrainer(ToyWorld.defaults(), s, System.out).onDevice(device).train(work, out);
             System.out.println("wrote " + out);
             return 0;

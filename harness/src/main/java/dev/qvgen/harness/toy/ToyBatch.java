@@ -24,7 +24,12 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
         /** Uniform, as the official QVGen training samples its timesteps. */
         UNIFORM,
         /** Logit-normal pushed toward high noise by the sampler's shift 3 (s -> 3s / (1 + 2s)). */
-        LOGIT_NORMAL_SHIFT3
+        LOGIT_NORMAL_SHIFT3,
+        /**
+         * Half logit-normal, half uniform on [0.8, 1): where a clip's motion is no longer visible and only the
+         * caption can decide it (logit-normal draws sigma >= 0.9 about 1.4% of the time).
+         */
+        HIGH_NOISE_MIX
     }
 
     /**
@@ -38,6 +43,27 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
     /** Draws a batch from {@code rng}; the same generator state gives the same batch. */
     public static ToyBatch sample(ToyWorld world, ToyVocabulary vocab, int size, Random rng, float captionDropout,
             Sigmas sigmas, NDManager manager) {
+        return draw(world, vocab, size, rng, captionDropout, sigmas).toArrays(world, manager);
+    }
+
+    /**
+     * The Java side of a batch: clips, noise, noise levels and token ids as plain arrays, drawn from {@code rng}
+     * alone, so any thread can draw a step's batch ahead of time ({@link ToyBatchPrefetcher}).
+     */
+    public record Host(int size, float[] x0, float[] noise, float[] sigma, long[] ids) {
+        /** The batch as engine arrays on {@code manager}'s device. */
+        public ToyBatch toArrays(ToyWorld world, NDManager manager) {
+            Shape vs = new Shape(size, 3, world.frames(), world.height(), world.width());
+            // engine-owned copies: autograd keeps what a training step derives from them (EngineOwned)
+            return new ToyBatch(EngineOwned.adopt(manager.create(x0, vs)), EngineOwned.adopt(manager.create(noise, vs)),
+                    EngineOwned.adopt(manager.create(sigma)),
+                    EngineOwned.adopt(manager.create(ids, new Shape(size, ToyVocabulary.DEFAULT_MAX_LENGTH))));
+        }
+    }
+
+    /** The arrays of {@link #sample}, without an engine. */
+    public static Host draw(ToyWorld world, ToyVocabulary vocab, int size, Random rng, float captionDropout,
+            Sigmas sigmas) {
         int f = world.frames();
         int h = world.height();
         int w = world.width();
@@ -73,15 +99,14 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
                     double u = 1 / (1 + Math.exp(-rng.nextGaussian()));
                     yield (float) (3 * u / (1 + 2 * u));
                 }
+                case HIGH_NOISE_MIX -> rng.nextBoolean() ? (float) (1 / (1 + Math.exp(-rng.nextGaussian())))
+                        : (float) (0.8 + 0.199 * rng.nextDouble());
             };
         }
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) rng.nextGaussian();
         }
-        Shape vs = new Shape(size, 3, f, h, w);
-        // engine-owned copies: autograd keeps what a training step derives from them (EngineOwned)
-        return new ToyBatch(EngineOwned.adopt(manager.create(x0, vs)), EngineOwned.adopt(manager.create(noise, vs)),
-                EngineOwned.adopt(manager.create(sigma)), EngineOwned.adopt(manager.create(ids, new Shape(size, len))));
+        return new Host(size, x0, noise, sigma, ids);
     }
 
     /** The point {@code x_t = (1 - sigma) x0 + sigma noise} of the rectified-flow path. */

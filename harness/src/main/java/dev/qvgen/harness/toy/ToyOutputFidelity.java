@@ -76,7 +76,7 @@ public final class ToyOutputFidelity {
             t[i] = SIGMAS[i] * 1000f;
         }
         try (NDScope scope = new NDScope()) {
-            NDArray x = manager.create(xt, new Shape(n, 3, f, h, w));
+            NDArray x = fp.input(manager.create(xt, new Shape(n, 3, f, h, w)));
             NDArray steps = manager.create(t);
             NDArray text = fp.textEncoder().forward(manager.create(ids, new Shape(n, len)));
             NDArray ref = fp.transformer().forward(x, steps, text);

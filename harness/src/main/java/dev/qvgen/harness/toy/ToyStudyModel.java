@@ -73,7 +73,7 @@ public final class ToyStudyModel implements StudyModel {
                     ToyBatch.Sigmas.UNIFORM, manager);
             // The text encoder is not quantized; its states are the teacher's, outside autograd.
             NDArray text = t.textEncoder().forward(b.ids()).stopGradient();
-            return new QatTrainer.Batch(b.noisy(), b.timesteps(), text, b.x0());
+            return new QatTrainer.Batch(t.input(b.noisy()), b.timesteps(), text, b.x0());
         };
     }
 

@@ -35,11 +35,11 @@ import java.util.Random;
 public final class ToyTrainer {
     public record Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
             int checkpointEvery, int heads, int headDim, int layers, int[] patch, ToyBatch.Sigmas sigmas,
-            float objectWeight) {
+            float objectWeight, int dataThreads, boolean coordinates) {
         public Settings(int steps, int batch, float lr, int warmup, long seed, float captionDropout,
                 int checkpointEvery, int heads, int layers) {
             this(steps, batch, lr, warmup, seed, captionDropout, checkpointEvery, heads, 16, layers, new int[] {2, 4, 4},
-                    ToyBatch.Sigmas.LOGIT_NORMAL, 1f);
+                    ToyBatch.Sigmas.LOGIT_NORMAL, 1f, 1, false);
         }
 
         public static Settings defaults() {
@@ -80,7 +80,8 @@ public final class ToyTrainer {
                 log.printf("resuming from step %d (%s)%n", start, ckpt);
             } else {
                 ToyTextEncoderConfig tc = new ToyTextEncoderConfig(vocab.size(), ToyVocabulary.DEFAULT_MAX_LENGTH, 32);
-                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.headDim(), s.layers(), s.patch());
+                WanConfig wc = ToyVideoModel.transformerConfig(tc.dim(), s.heads(), s.headDim(), s.layers(), s.patch(),
+                        s.coordinates());
                 model = ToyVideoModel.random(tc, wc, manager, s.seed());
                 start = 0;
                 Files.writeString(logCsv, "step,loss,grad_norm,lr,seconds\n");
@@ -98,15 +99,16 @@ public final class ToyTrainer {
             progress.skip(start);
             long t0 = System.nanoTime();
             double emaLoss = Double.NaN;
+            try (ToyBatchPrefetcher batches = new ToyBatchPrefetcher(this::draw, s.steps(), s.dataThreads())) {
             for (int step = start; step < s.steps(); step++) {
                 float lr = lr(step);
                 double loss;
                 double gradNorm;
                 try (NDScope scope = new NDScope()) {
-                    ToyBatch b = batch(manager, step);
+                    ToyBatch b = batches.get(step).toArrays(world, manager);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray text = model.textEncoder().forward(b.ids());
-                        NDArray pred = model.transformer().forward(b.noisy(), b.timesteps(), text);
+                        NDArray pred = model.transformer().forward(model.input(b.noisy()), b.timesteps(), text);
                         // The toy transformer predicts the clean sample (see ToyPipeline for why).
                         NDArray lossArr = loss(pred, b);
                         gc.zeroGradients();
@@ -134,6 +136,7 @@ public final class ToyTrainer {
                         p.getArray().setRequiresGradient(true);
                     }
                 }
+            }
             }
             for (Parameter p : params) {
                 p.getArray().setRequiresGradient(false);
@@ -166,8 +169,8 @@ public final class ToyTrainer {
         return (float) (s.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p))));
     }
 
-    private ToyBatch batch(NDManager manager, int step) {
+    private ToyBatch.Host draw(int step) {
         Random rng = ToyBatch.rng(s.seed(), step);
-        return ToyBatch.sample(world, vocab, s.batch(), rng, s.captionDropout(), s.sigmas(), manager);
+        return ToyBatch.draw(world, vocab, s.batch(), rng, s.captionDropout(), s.sigmas());
     }
 }

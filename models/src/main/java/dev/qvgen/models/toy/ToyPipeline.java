@@ -79,7 +79,7 @@ public final class ToyPipeline {
         }
         for (int i = 0; i < timesteps.length; i++) {
             try (NDScope scope = new NDScope()) {
-                NDArray in = NDArrays.concat(new NDList(x, x), 0);
+                NDArray in = model.input(NDArrays.concat(new NDList(x, x), 0));
                 NDArray t = manager.full(new Shape(2L * b), timesteps[i]);
                 NDArray v = model.transformer().forward(in, t, text);
                 NDList parts = v.split(2, 0);

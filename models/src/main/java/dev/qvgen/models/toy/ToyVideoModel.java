@@ -2,6 +2,7 @@ package dev.qvgen.models.toy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 import dev.qvgen.layers.io.CheckpointException;
@@ -43,6 +44,58 @@ public final class ToyVideoModel {
         return transformer;
     }
 
+    /** Pixel channels of a toy clip (RGB). */
+    public static final int PIXEL_CHANNELS = 3;
+
+    /**
+     * Coordinate planes a toy transformer may take beside the pixels (frame, row, column, each from -1 to 1), as
+     * Wan2.1's image-to-video transformer takes its condition channels beside the noise (in_channels 36, out 16).
+     * Wan's only positions are rotary, i.e. relative: at high noise, where the clip no longer shows where an object
+     * is, a model without them cannot put a "moves right" object's first frames on the left and its last on the
+     * right, which is what the caption says there.
+     */
+    public static final int COORDINATE_CHANNELS = 3;
+
+    /** Whether the transformer takes the coordinate planes ({@code in_channels} 6) or pixels alone (3). */
+    public boolean takesCoordinates() {
+        return transformer.config().inChannels() == PIXEL_CHANNELS + COORDINATE_CHANNELS;
+    }
+
+    /**
+     * The transformer's input for the noisy clips {@code xt} (B, 3, F, H, W): {@code xt} itself, or {@code xt} with
+     * the coordinate planes appended along the channels.
+     */
+    public NDArray input(NDArray xt) {
+        if (!takesCoordinates()) {
+            return xt;
+        }
+        Shape s = xt.getShape();
+        NDArray planes = xt.getManager().create(coordinatePlanes((int) s.get(2), (int) s.get(3), (int) s.get(4)),
+                new Shape(1, COORDINATE_CHANNELS, s.get(2), s.get(3), s.get(4))).toType(xt.getDataType(), false);
+        return xt.concat(planes.broadcast(new Shape(s.get(0), COORDINATE_CHANNELS, s.get(2), s.get(3), s.get(4))), 1);
+    }
+
+    /** Frame, row and column planes (3, F, H, W), each running from -1 to 1 (0 along an axis of length 1). */
+    static float[] coordinatePlanes(int f, int h, int w) {
+        int plane = f * h * w;
+        float[] v = new float[COORDINATE_CHANNELS * plane];
+        for (int t = 0; t < f; t++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int k = (t * h + y) * w + x;
+                    v[k] = ramp(t, f);
+                    v[plane + k] = ramp(y, h);
+                    v[2 * plane + k] = ramp(x, w);
+                }
+            }
+        }
+        return v;
+    }
+
+    private static float ramp(int i, int n) {
+        return n == 1 ? 0f : -1f + 2f * i / (n - 1);
+    }
+
     /** The published toy configuration: 4 blocks of width 64 on (2,4,4) pixel patches. */
     public static WanConfig defaultTransformerConfig(int textDim) {
         return transformerConfig(textDim, 4, 4);
@@ -63,8 +116,15 @@ public final class ToyVideoModel {
      * {@code layers} blocks, FFN 3x width, on (t, h, w) pixel patches.
      */
     public static WanConfig transformerConfig(int textDim, int heads, int headDim, int layers, int[] patch) {
-        return new WanConfig(patch.clone(), heads, headDim, 3, 3, textDim, 64, 3 * heads * headDim, layers, true,
-                "rms_norm_across_heads", 1e-6, 32);
+        return transformerConfig(textDim, heads, headDim, layers, patch, false);
+    }
+
+    /** As above; with {@code coordinates} the transformer also takes the {@link #COORDINATE_CHANNELS} planes. */
+    public static WanConfig transformerConfig(int textDim, int heads, int headDim, int layers, int[] patch,
+            boolean coordinates) {
+        int in = PIXEL_CHANNELS + (coordinates ? COORDINATE_CHANNELS : 0);
+        return new WanConfig(patch.clone(), heads, headDim, in, PIXEL_CHANNELS, textDim, 64, 3 * heads * headDim,
+                layers, true, "rms_norm_across_heads", 1e-6, 32);
     }
 
     /** Random initialisation (seeded) for training from scratch. */
