@@ -17,8 +17,14 @@ public final class Plans {
     /** The ablations of QVGen's mechanism on the toy world. */
     public static final String TOY_ABLATIONS = "toy-ablations";
 
-    /** Built-in plan names: the toy smoke run and ablations, one per paper table (target model), and the VBench suites. */
-    public static final List<String> BUILT_IN = List.of(DEFAULT, TOY_ABLATIONS, "paper-cogvideox-2b", "paper-cogvideox1.5-5b",
+    /** The default study on the 128-prompt toy suite, for paired differences of about +-0.015. */
+    public static final String TOY_RESOLVE = "toy-resolve";
+
+    /**
+     * Built-in plan names: the toy smoke run, its 128-prompt version and the ablations, one per paper table
+     * (target model), and the VBench suites.
+     */
+    public static final List<String> BUILT_IN = List.of(DEFAULT, TOY_RESOLVE, TOY_ABLATIONS, "paper-cogvideox-2b", "paper-cogvideox1.5-5b",
             "paper-wan2.1-t2v-1.3b", "paper-wan2.1-t2v-14b", "vbench-full", "vbench-per-dimension");
 
     private static final String RESOURCE_DIR = "/dev/qvgen/suites/plans/";

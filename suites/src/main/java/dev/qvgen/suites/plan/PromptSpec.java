@@ -20,6 +20,8 @@ public record PromptSpec(Suite suite, Path path, List<String> dimensions, Intege
     public enum Suite {
         /** The 32-prompt toy-world suite (ToyPromptSuite.standard()). */
         TOY("toy"),
+        /** The 128-prompt toy-world suite (ToyPromptSuite.large()), for finer paired differences. */
+        TOY_128("toy-128"),
         /** VBench's standard 946 prompts with their dimensions: {@code VBench_full_info.json}. */
         VBENCH_FULL("vbench-full"),
         /** VBench's per-dimension prompt lists: {@code prompts_per_dimension/*.txt}. */

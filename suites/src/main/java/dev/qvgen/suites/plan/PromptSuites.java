@@ -43,7 +43,8 @@ public final class PromptSuites {
      */
     public static List<PlanPrompt> resolve(PromptSpec spec, Path baseDir, PlanContext ctx) {
         List<PlanPrompt> all = switch (spec.suite()) {
-            case TOY -> toy();
+            case TOY -> toy(ToyPromptSuite.standard());
+            case TOY_128 -> toy(ToyPromptSuite.large());
             case FILE -> lines(resolvePath(spec, baseDir, ctx));
             case VBENCH_FULL -> vbenchFull(fullInfoFile(resolvePath(spec, baseDir, ctx)));
             case VBENCH_PER_DIMENSION -> vbenchPerDimension(resolvePath(spec, baseDir, ctx));
@@ -64,9 +65,9 @@ public final class PromptSuites {
         return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p);
     }
 
-    private static List<PlanPrompt> toy() {
+    private static List<PlanPrompt> toy(List<ToyPrompt> suite) {
         List<PlanPrompt> out = new ArrayList<>();
-        for (ToyPrompt p : ToyPromptSuite.standard()) {
+        for (ToyPrompt p : suite) {
             out.add(new PlanPrompt(p.index(), p.caption(), List.of()));
         }
         return out;

@@ -15,10 +15,13 @@ import java.util.Set;
 /** The standard toy prompt suite and its plain-text file format (one caption per line). */
 public final class ToyPromptSuite {
     public static final int STANDARD_SIZE = 32;
+    /** The larger suite's size: four times the standard one, for paired differences resolved to about +-0.015. */
+    public static final int LARGE_SIZE = 128;
     /** About a third of the standard prompts describe two objects. */
     public static final int STANDARD_TWO_OBJECT_PROMPTS = 11;
     private static final long STANDARD_SEED = 20240601L;
     private static final List<ToyPrompt> STANDARD = buildStandard();
+    private static List<ToyPrompt> large;
 
     private ToyPromptSuite() {
     }
@@ -32,6 +35,43 @@ public final class ToyPromptSuite {
      */
     public static List<ToyPrompt> standard() {
         return STANDARD;
+    }
+
+    /**
+     * The 128 prompts of the larger suite: the standard 32 first, then 96 more drawn with a fixed seed (one or two
+     * objects, two with the standard suite's share of 11 in 32, attributes uniform, distinct colours within a
+     * scene, every caption new and every scene placeable in the default world). Dealing the attributes evenly, as
+     * the standard suite does, cannot work at this size: there are only 144 one-object captions.
+     */
+    public static synchronized List<ToyPrompt> large() {
+        if (large == null) {
+            List<ToyPrompt> out = new ArrayList<>(STANDARD);
+            Set<String> captions = new HashSet<>();
+            STANDARD.forEach(p -> captions.add(p.caption()));
+            Random rng = new Random(STANDARD_SEED + LARGE_SIZE);
+            ToyWorld world = ToyWorld.defaults();
+            while (out.size() < LARGE_SIZE) {
+                int count = rng.nextInt(STANDARD_SIZE) < STANDARD_TWO_OBJECT_PROMPTS ? 2 : 1;
+                List<ToyColor> colours = new ArrayList<>(List.of(ToyColor.values()));
+                List<ToyObject> objects = new ArrayList<>();
+                for (int k = 0; k < count; k++) {
+                    objects.add(ToyObject.unplaced(colours.remove(rng.nextInt(colours.size())),
+                            pick(ToyShape.values(), rng), pick(ToyDirection.values(), rng), pick(ToySpeed.values(), rng)));
+                }
+                ToyScene scene = new ToyScene(objects);
+                int index = out.size();
+                // a caption that cannot be laid out stays used: the draw is the same on every machine either way
+                if (captions.add(scene.caption()) && placeable(world, scene, index)) {
+                    out.add(new ToyPrompt(index, scene.caption(), scene));
+                }
+            }
+            large = List.copyOf(out);
+        }
+        return large;
+    }
+
+    private static <T> T pick(T[] values, Random rng) {
+        return values[rng.nextInt(values.length)];
     }
 
     private static List<ToyPrompt> buildStandard() {
