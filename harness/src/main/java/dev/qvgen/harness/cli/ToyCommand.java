@@ -66,9 +66,11 @@ public final class ToyCommand implements Runnable {
         @Option(names = "--threads", description = "Intra-op threads (default: all cores).")
         int threads = Runtime.getRuntime().availableProcessors();
 
-        @Option(names = "--coordinates", description = "Give the transformer frame, row and column planes beside "
-                + "the pixels (in_channels 6, as Wan's image-to-video model takes its condition channels).")
-        boolean coordinates;
+        @Option(names = "--coordinates", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Give the transformer frame, row and column planes beside the pixels (in_channels 6, as "
+                        + "Wan's image-to-video model takes its condition channels; default: ${DEFAULT-VALUE}; "
+                        + "--no-coordinates: pixels alone).")
+        boolean coordinates = ToyTrainer.Settings.defaults().coordinates();
 
         @Option(names = "--data-threads", description = "Threads that draw the coming steps' clips while a step "
                 + "trains (the same data whatever the number; default: ${DEFAULT-VALUE}, on the training thread).")

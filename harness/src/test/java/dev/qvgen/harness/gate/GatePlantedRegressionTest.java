@@ -47,7 +47,9 @@ import java.util.stream.Collectors;
  * full-precision model's video of the same prompt and seed|: the toy ground truth alone does not
  * see the off-by-one codes at this scale (measured: every toy dimension's interval straddled 0 with
  * 12 prompts and 24 QAT steps), the distance to the full-precision video does (-0.014, interval
- * -0.023 to -0.007). The half clip is caught on toy_color as well.
+ * -0.023 to -0.007). The half clip is caught on toy_color as well. With the toy retrained with coordinate planes
+ * (2026-12-08) the off-by-one codes moved fp_fidelity by -0.0053 (interval -0.0127 to +0.0019, no longer caught
+ * there) and output_fidelity by -0.0097 (-0.0150 to -0.0050): the deployed transformer's output is where they show.
  *
  * <p>And {@code output_fidelity} ({@link ToyOutputFidelity}): the deployed transformer's output
  * against the full-precision transformer's on each prompt's fixed noised inputs. Rank decay exists
@@ -121,7 +123,7 @@ class GatePlantedRegressionTest {
 
     @Test
     void offByOneRoundingInOnePercentOfWeightCodesIsCaught() throws IOException {
-        assertCaught(PlantedFault.OFF_BY_ONE_CODES, "fp_fidelity");
+        assertCaught(PlantedFault.OFF_BY_ONE_CODES, "output_fidelity");
     }
 
     @Test

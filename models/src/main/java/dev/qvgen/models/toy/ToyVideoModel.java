@@ -96,9 +96,9 @@ public final class ToyVideoModel {
         return n == 1 ? 0f : -1f + 2f * i / (n - 1);
     }
 
-    /** The published toy configuration: 4 blocks of width 64 on (2,4,4) pixel patches. */
+    /** The published toy configuration: 4 blocks of width 64 on (2,4,4) pixel patches, with the coordinate planes. */
     public static WanConfig defaultTransformerConfig(int textDim) {
-        return transformerConfig(textDim, 4, 4);
+        return transformerConfig(textDim, 4, 16, 4, new int[] {2, 4, 4}, true);
     }
 
     /** A toy transformer of {@code heads} heads of 16 channels and {@code layers} blocks, FFN 3x width. */

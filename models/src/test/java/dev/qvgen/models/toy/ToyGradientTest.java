@@ -37,7 +37,7 @@ class ToyGradientTest {
             NDArray x = m.randomNormal(new Shape(2, 3, 8, 32, 32));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray text = model.textEncoder().forward(m.create(ids, new Shape(2, 16)));
-                NDArray out = model.transformer().forward(x, m.create(new float[] {500f, 900f}), text);
+                NDArray out = model.transformer().forward(model.input(x), m.create(new float[] {500f, 900f}), text);
                 gc.backward(out.sub(x).square().mean());
             }
             List<String> bad = new ArrayList<>();
