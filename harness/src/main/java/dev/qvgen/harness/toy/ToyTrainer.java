@@ -106,43 +106,43 @@ public final class ToyTrainer {
             long t0 = System.nanoTime();
             double emaLoss = Double.NaN;
             try (ToyBatchPrefetcher batches = new ToyBatchPrefetcher(this::draw, s.steps(), s.dataThreads())) {
-            for (int step = start; step < s.steps(); step++) {
-                float lr = lr(step);
-                double loss;
-                double gradNorm;
-                try (NDScope scope = new NDScope()) {
-                    ToyBatch b = batches.get(step).toArrays(world, manager);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray text = model.textEncoder().forward(b.ids());
-                        NDArray pred = model.transformer().forward(model.input(b.noisy()), b.timesteps(), text);
-                        // The toy transformer predicts the clean sample (see ToyPipeline for why).
-                        NDArray lossArr = loss(pred, b);
-                        gc.zeroGradients();
-                        gc.backward(lossArr);
-                        loss = lossArr.getFloat();
+                for (int step = start; step < s.steps(); step++) {
+                    float lr = lr(step);
+                    double loss;
+                    double gradNorm;
+                    try (NDScope scope = new NDScope()) {
+                        ToyBatch b = batches.get(step).toArrays(world, manager);
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            NDArray text = model.textEncoder().forward(b.ids());
+                            NDArray pred = model.transformer().forward(model.input(b.noisy()), b.timesteps(), text);
+                            // The toy transformer predicts the clean sample (see ToyPipeline for why).
+                            NDArray lossArr = loss(pred, b);
+                            gc.zeroGradients();
+                            gc.backward(lossArr);
+                            loss = lossArr.getFloat();
+                        }
+                        // The update runs with autograd off (the collector is closed).
+                        gradNorm = opt.step(lr / s.lr(), 1.0);
                     }
-                    // The update runs with autograd off (the collector is closed).
-                    gradNorm = opt.step(lr / s.lr(), 1.0);
+                    emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    Files.writeString(logCsv, String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6g,%.1f%n",
+                            step + 1, loss, gradNorm, lr, secs), java.nio.file.StandardOpenOption.APPEND);
+                    progress.step(String.format(Locale.ROOT, "loss %.4f (ema %.4f)", loss, emaLoss));
+                    boolean last = step + 1 == s.steps();
+                    if ((step + 1) % s.checkpointEvery() == 0 || last) {
+                        for (Parameter p : params) {
+                            p.getArray().setRequiresGradient(false);
+                        }
+                        model.save(ckpt, Map.of("step", String.valueOf(step + 1)));
+                        Path stepTmp = ckpt.resolve("step.txt.tmp");
+                        Files.writeString(stepTmp, String.valueOf(step + 1));
+                        Files.move(stepTmp, ckpt.resolve("step.txt"), StandardCopyOption.ATOMIC_MOVE);
+                        for (Parameter p : params) {
+                            p.getArray().setRequiresGradient(true);
+                        }
+                    }
                 }
-                emaLoss = Double.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
-                double secs = (System.nanoTime() - t0) / 1e9;
-                Files.writeString(logCsv, String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6g,%.1f%n",
-                        step + 1, loss, gradNorm, lr, secs), java.nio.file.StandardOpenOption.APPEND);
-                progress.step(String.format(Locale.ROOT, "loss %.4f (ema %.4f)", loss, emaLoss));
-                boolean last = step + 1 == s.steps();
-                if ((step + 1) % s.checkpointEvery() == 0 || last) {
-                    for (Parameter p : params) {
-                        p.getArray().setRequiresGradient(false);
-                    }
-                    model.save(ckpt, Map.of("step", String.valueOf(step + 1)));
-                    Path stepTmp = ckpt.resolve("step.txt.tmp");
-                    Files.writeString(stepTmp, String.valueOf(step + 1));
-                    Files.move(stepTmp, ckpt.resolve("step.txt"), StandardCopyOption.ATOMIC_MOVE);
-                    for (Parameter p : params) {
-                        p.getArray().setRequiresGradient(true);
-                    }
-                }
-            }
             }
             for (Parameter p : params) {
                 p.getArray().setRequiresGradient(false);
