@@ -74,7 +74,7 @@ public final class ToyCommand implements Runnable {
 
         @Option(names = "--data-threads", description = "Threads that draw the coming steps' clips while a step "
                 + "trains (the same data whatever the number; default: ${DEFAULT-VALUE}, on the training thread).")
-        int dataThreads = 1;
+        int dataThreads = ToyTrainer.Settings.defaults().dataThreads();
 
         @Option(names = "--device", defaultValue = "cpu", converter = DeviceConverter.class,
                 description = "cpu or cuda:N (default: ${DEFAULT-VALUE}).")

@@ -50,9 +50,10 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
      * The Java side of a batch: clips, noise, noise levels and token ids as plain arrays, drawn from {@code rng}
      * alone, so any thread can draw a step's batch ahead of time ({@link ToyBatchPrefetcher}).
      */
-    public record Host(int size, float[] x0, float[] noise, float[] sigma, long[] ids) {
+    public record Host(float[] x0, float[] noise, float[] sigma, long[] ids) {
         /** The batch as engine arrays on {@code manager}'s device. */
         public ToyBatch toArrays(ToyWorld world, NDManager manager) {
+            int size = sigma.length;
             Shape vs = new Shape(size, 3, world.frames(), world.height(), world.width());
             // engine-owned copies: autograd keeps what a training step derives from them (EngineOwned)
             return new ToyBatch(EngineOwned.adopt(manager.create(x0, vs)), EngineOwned.adopt(manager.create(noise, vs)),
@@ -106,7 +107,7 @@ public record ToyBatch(NDArray x0, NDArray noise, NDArray sigma, NDArray ids) {
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) rng.nextGaussian();
         }
-        return new Host(size, x0, noise, sigma, ids);
+        return new Host(x0, noise, sigma, ids);
     }
 
     /** The point {@code x_t = (1 - sigma) x0 + sigma noise} of the rectified-flow path. */

@@ -29,7 +29,7 @@ public final class ToyBatchPrefetcher implements AutoCloseable {
     public ToyBatchPrefetcher(IntFunction<ToyBatch.Host> draw, int lastStep, int threads) {
         this.draw = draw;
         this.lastStep = lastStep;
-        this.lookahead = Math.max(0, 2 * threads);
+        this.lookahead = 2 * threads;
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "toy-batches");
             t.setDaemon(true);

@@ -92,8 +92,9 @@ public final class ModelRegistry {
                 new TransformerSpec.Wan(wan14)));
 
         // The embedded toy (checkpoints/toy-wan): Wan's transformer over 2x4x4 pixel patches of
-        // 8-frame 32x32 clips with 3 coordinate planes beside the pixels (in_channels 6), sampled with flow-match Euler (shift 3) and guidance 4 in 20 steps;
-        // the toy world renders at 8 frames per second.
+        // 8-frame 32x32 clips with 3 coordinate planes beside the pixels (in_channels 6), sampled
+        // with flow-match Euler (shift 3) and guidance 4 in 20 steps; the toy world renders at 8
+        // frames per second.
         register(new ModelSpec(ModelSpec.TOY, null, "ToyWanPipeline",
                 new SamplingDefaults(32, 32, 8, 8, 20, "FlowMatchEulerDiscreteScheduler", 3.0, 4.0),
                 new TransformerSpec.Wan(dev.qvgen.models.toy.ToyVideoModel.defaultTransformerConfig(32))));

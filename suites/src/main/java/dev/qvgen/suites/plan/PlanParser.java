@@ -115,7 +115,7 @@ public final class PlanParser {
         Path path = null;
         if (k.containsKey("path")) {
             Node pn = k.get("path").getValueNode();
-            if (suite == PromptSpec.Suite.TOY || suite == PromptSpec.Suite.TOY_128) {
+            if (suite.builtIn()) {
                 throw err(pn, "prompts.path", "the toy suite is built in and takes no path");
             }
             String p = scalar(pn, "prompts.path");

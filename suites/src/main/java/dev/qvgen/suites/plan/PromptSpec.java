@@ -39,6 +39,11 @@ public record PromptSpec(Suite suite, Path path, List<String> dimensions, Intege
             return key;
         }
 
+        /** The toy suites are built in: they are generated, not read, and take no path. */
+        public boolean builtIn() {
+            return this == TOY || this == TOY_128;
+        }
+
         public static Suite of(String key) {
             for (Suite s : values()) {
                 if (s.key.equals(key)) {

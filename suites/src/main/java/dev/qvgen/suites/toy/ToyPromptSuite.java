@@ -52,13 +52,7 @@ public final class ToyPromptSuite {
             ToyWorld world = ToyWorld.defaults();
             while (out.size() < LARGE_SIZE) {
                 int count = rng.nextInt(STANDARD_SIZE) < STANDARD_TWO_OBJECT_PROMPTS ? 2 : 1;
-                List<ToyColor> colours = new ArrayList<>(List.of(ToyColor.values()));
-                List<ToyObject> objects = new ArrayList<>();
-                for (int k = 0; k < count; k++) {
-                    objects.add(ToyObject.unplaced(colours.remove(rng.nextInt(colours.size())),
-                            pick(ToyShape.values(), rng), pick(ToyDirection.values(), rng), pick(ToySpeed.values(), rng)));
-                }
-                ToyScene scene = new ToyScene(objects);
+                ToyScene scene = ToyWorld.randomAttributes(count, rng);
                 int index = out.size();
                 // a caption that cannot be laid out stays used: the draw is the same on every machine either way
                 if (captions.add(scene.caption()) && placeable(world, scene, index)) {
@@ -68,10 +62,6 @@ public final class ToyPromptSuite {
             large = List.copyOf(out);
         }
         return large;
-    }
-
-    private static <T> T pick(T[] values, Random rng) {
-        return values[rng.nextInt(values.length)];
     }
 
     private static List<ToyPrompt> buildStandard() {

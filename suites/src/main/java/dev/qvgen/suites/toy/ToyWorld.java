@@ -125,7 +125,8 @@ public final class ToyWorld {
                 + MAX_ATTRIBUTE_DRAWS + " draws for " + this);
     }
 
-    private static ToyScene randomAttributes(int count, Random rng) {
+    /** {@code count} unplaced objects: distinct colours, shape, direction and speed uniform, drawn in that order. */
+    static ToyScene randomAttributes(int count, Random rng) {
         List<ToyColor> colours = new ArrayList<>(List.of(ToyColor.values()));
         List<ToyObject> objects = new ArrayList<>();
         for (int i = 0; i < count; i++) {
